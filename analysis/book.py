@@ -1,0 +1,58 @@
+"""What chapters import: cached numbers, tables and figures, without importing pandas.
+
+Every call reads an artifact from the content-addressed cache (computing it on a miss), so a
+chapter costs a kernel start plus file reads. ``value`` returns text formatted for prose and
+shows without quotes in Quarto's inline ``{python}`` expressions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis import artifacts, cache
+
+
+class Text(str):
+    """A string that displays as itself (no quotes) in inline expressions and cell output."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def raw(name: str, key: str) -> Any:
+    """The stored value itself (a number, string, list or dict)."""
+    data = cache.values(name)
+    try:
+        return data[key]
+    except KeyError:
+        raise KeyError(f"artifact {name!r} has no value {key!r}; it has {sorted(data)}") from None
+
+
+def value(name: str, key: str, fmt: str = "{:,}") -> Text:
+    """A stored number formatted for prose, e.g. ``value("diffusion.growth", "cagr", "{:.0%}")``."""
+    return Text(fmt.format(raw(name, key)))
+
+
+def table(name: str):
+    """An artifact's table as escaped HTML output."""
+    from IPython.display import HTML
+
+    return HTML(cache.table_html(name))
+
+
+def figure(name: str):
+    """An artifact's figure as PNG output (Quarto adds the caption and alt text from the cell)."""
+    from IPython.display import Image
+
+    return Image(filename=str(cache.figure_png(name)))
+
+
+def made_by(name: str) -> Text:
+    """Provenance line for captions: the function and the data it read."""
+    art = artifacts.get(name)
+    resources = ", ".join(art.resources) or "no data files"
+    label = " (synthetic sample)" if art.synthetic else ""
+    return Text(f"Made by `{art.function}` from {resources}{label}.")

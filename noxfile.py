@@ -1,0 +1,113 @@
+"""Every project task is a nox session; each builds its environment from uv.lock and reuses it.
+
+Sessions other tools call by name: tests, lint, validate, render, reproduce, bench, bench-models.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+nox.options.error_on_external_run = True
+
+ROOT = Path(__file__).resolve().parent
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+QUARTO_HELP = (
+    "Quarto is not installed and could not be installed into this session.\n"
+    "Install Quarto 1.6 or newer from https://quarto.org/docs/get-started/ (or, on a machine "
+    "with internet access, `pip install quarto-cli`), make sure `quarto --version` works, then "
+    "run `python3 tasks.py render` again. Every analysis and chapter was executed and checked "
+    "above, so only the HTML render itself is missing."
+)
+
+
+def install(session: nox.Session, *, dev: bool = False) -> None:
+    """Install the project and its locked dependencies into the session's environment."""
+    command = ["uv", "sync", "--locked", "--no-default-groups"]
+    if dev:
+        command.append("--group=dev")
+    session.run_install(
+        *command, env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}, external=True
+    )
+
+
+def session_python(session: nox.Session) -> str:
+    return str(Path(session.virtualenv.location) / "bin" / "python")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    install(session, dev=True)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Lint, then the test suite (pass pytest options after --, e.g. -- -m slow)."""
+    install(session, dev=True)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def validate(session: nox.Session) -> None:
+    """Check every data resource and that the synthetic sample regenerates byte for byte."""
+    install(session)
+    session.run("python", "-m", "analysis", "validate")
+    session.run("python", "-m", "analysis", "simulate", "--check")
+
+
+@nox.session(python=PYTHON)
+def reproduce(session: nox.Session) -> None:
+    """Re-run every analysis from raw data and compare with results/manifest.json (-- --update)."""
+    install(session)
+    session.run("python", "-m", "analysis", "reproduce", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time chapter execution as Quarto runs it (cold, warm after edits, floor)."""
+    install(session)
+    session.run("python", "-m", "analysis", "bench", *session.posargs)
+
+
+@nox.session(name="bench-models", python=PYTHON)
+def bench_models(session: nox.Session) -> None:
+    """Time and peak memory of the models on the bundled sample and at 1M and 10M posts."""
+    install(session)
+    session.run("python", "-m", "analysis.bench_models", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def render(session: nox.Session) -> None:
+    """Re-execute stale chapters, check the book, then render it with Quarto into _book/."""
+    install(session)
+    python = session_python(session)
+    session.env["QUARTO_PYTHON"] = python
+    session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
+    session.run("python", "-m", "analysis", "check-book")
+    session.run("python", "-m", "analysis", "freeze", "--invalidate")
+    quarto = shutil.which("quarto", path=os.environ.get("PATH"))
+    if quarto is None:
+        try:
+            session.run_install(
+                "uv", "pip", "install", "--python", python, "quarto-cli", external=True, silent=True
+            )
+        except nox.command.CommandFailed:
+            session.error(QUARTO_HELP)
+        quarto = shutil.which("quarto", path=str(Path(python).parent))
+        if quarto is None:
+            session.error(QUARTO_HELP)
+    session.run(quarto, "--version", external=True)
+    session.run(quarto, "render", *session.posargs, external=True)
+    session.run("python", "-m", "analysis", "freeze", "--record")
