@@ -6,7 +6,11 @@ object. Its entry names the producing function as ``"module:function"`` (so this
 be read without importing statsmodels or seaborn), the data resources it reads, and the other
 artifacts it uses. The cache keys each result on exactly those inputs plus the source code of the
 function's module and the analysis modules that module imports, so a data edit recomputes only
-the artifacts that read the edited resource.
+the artifacts that read the edited resource. ``resources`` holds datapackage resource names;
+an input under ``data/`` that is not a resource is named by its file name there
+(``"datapackage.json"`` for a function that reads the whole descriptor, ``"simulation.toml"``).
+While an artifact computes, the cache refuses reads of undeclared data files and of artifacts
+missing from ``depends`` (see analysis/cache.py), so a stale result cannot slip through.
 
 Topic owners add entries in their own section below; the functions live in the topic modules.
 """
@@ -24,7 +28,7 @@ class Artifact:
     name: str
     function: str  # "analysis.module:function", called with no arguments
     kind: Kind
-    resources: tuple[str, ...]  # datapackage resources the function reads
+    resources: tuple[str, ...]  # datapackage resources (or data/ file names) the function reads
     description: str
     depends: tuple[str, ...] = field(default=())  # other artifacts the function calls for
     synthetic: bool = False  # True when any input is the synthetic engagement sample
@@ -47,8 +51,12 @@ def register(
     description: str,
     depends: tuple[str, ...] = (),
 ) -> None:
+    """Add an artifact to the registry (names are unique; resources and depends are tuples)."""
     if name in REGISTRY:
         raise ValueError(f"artifact {name!r} registered twice")
+    for what, names in (("resources", resources), ("depends", depends)):
+        if isinstance(names, str):
+            raise TypeError(f"artifact {name!r}: {what} must be a tuple, not the string {names!r}")
     synthetic = bool(SYNTHETIC_RESOURCES.intersection(resources)) or any(
         REGISTRY[d].synthetic for d in depends if d in REGISTRY
     )
@@ -67,6 +75,265 @@ def get(name: str) -> Artifact:
 
 # --- synthetic sample: description and content ---------------------------------------------
 
+register(
+    "sample.summary",
+    "analysis.sample:summary",
+    "values",
+    ("accounts", "posts"),
+    "Size, composition, time window, content shares and answer rates of the synthetic sample.",
+)
+register(
+    "sample.description",
+    "analysis.sample:description",
+    "table",
+    ("accounts", "posts"),
+    "Synthetic accounts by level and type, per platform and region, with their posts.",
+)
+register(
+    "sample.strata",
+    "analysis.sample:strata",
+    "table",
+    ("accounts",),
+    "The synthetic sample's strata: sampled accounts, frame size and sampling weight.",
+)
+
 # --- engagement, audience, responsiveness, robustness models ------------------------------
 
+_MODEL_DATA = ("accounts", "posts", "provinces")
+_R = "analysis.model_results"
+
+register(
+    "engagement.fits",
+    "analysis.engagement:fit_all",
+    "object",
+    _MODEL_DATA,
+    "NB2 and Poisson fits of comments, likes, reposts and page views per post (plain tables).",
+)
+register(
+    "responsiveness.fit",
+    "analysis.responsiveness:fit_responsiveness",
+    "object",
+    _MODEL_DATA,
+    "Binomial logit of answered comments: odds ratios, answer rates per region, regional test.",
+)
+register(
+    "audience.fit",
+    "analysis.audience:fit_audience",
+    "object",
+    _MODEL_DATA,
+    "Followers (Weibo) and page views per post (WeChat) by region, level and account type.",
+)
+register(
+    "robustness.fit",
+    "analysis.robustness:robustness",
+    "object",
+    _MODEL_DATA,
+    "Regional results with province clustering, province GEE and log GDP per capita.",
+)
+register(
+    "engagement.values",
+    f"{_R}:engagement_values",
+    "values",
+    (),
+    "IRRs with 95% intervals, regional Wald and LR tests, over-dispersion, N, predictions.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.summary",
+    f"{_R}:engagement_summary",
+    "values",
+    (),
+    "Mean engagement per post by platform (comments, reposts, page views, likes).",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.regions",
+    f"{_R}:engagement_regions",
+    "values",
+    (),
+    "Highest over lowest region's expected comments per post (IRR ratio) with 95% interval.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.irr_table",
+    f"{_R}:engagement_irr_table",
+    "table",
+    (),
+    "Incidence-rate ratios of comments per post (NB2 beside Poisson), 95% intervals, p-values.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.all_outcomes_table",
+    f"{_R}:engagement_all_outcomes_table",
+    "table",
+    (),
+    "IRRs (95% intervals) of every term for comments, likes, reposts and page views.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.fit_table",
+    f"{_R}:engagement_fit_table",
+    "table",
+    (),
+    "N, NB2 alpha, Poisson dispersion, AIC and the regional test for every outcome.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.predictions_table",
+    f"{_R}:engagement_predictions_table",
+    "table",
+    (),
+    "Expected comments per post by region and account type with 95% intervals.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.forest_figure",
+    f"{_R}:engagement_forest_figure",
+    "figure",
+    (),
+    "Forest plot of the comments model's incidence-rate ratios.",
+    depends=("engagement.fits",),
+)
+register(
+    "engagement.predictions_figure",
+    f"{_R}:engagement_predictions_figure",
+    "figure",
+    (),
+    "Expected comments per post by region and account type.",
+    depends=("engagement.fits",),
+)
+register(
+    "responsiveness.values",
+    f"{_R}:responsiveness_values",
+    "values",
+    (),
+    "Answer rates per region with 95% intervals, odds ratios, regional Wald and LR tests.",
+    depends=("responsiveness.fit",),
+)
+register(
+    "responsiveness.regions",
+    f"{_R}:responsiveness_regions",
+    "values",
+    (),
+    "Each region's model-based answer rate with its 95% interval.",
+    depends=("responsiveness.fit",),
+)
+register(
+    "responsiveness.table",
+    f"{_R}:responsiveness_table",
+    "table",
+    (),
+    "Odds ratios of answering a comment by region, level, platform and type.",
+    depends=("responsiveness.fit",),
+)
+register(
+    "responsiveness.answer_rates_table",
+    f"{_R}:answer_rates_table",
+    "table",
+    (),
+    "Model-based and observed answer rates by region.",
+    depends=("responsiveness.fit",),
+)
+register(
+    "responsiveness.answer_rates_figure",
+    f"{_R}:answer_rates_figure",
+    "figure",
+    (),
+    "Answer rates by region with 95% intervals.",
+    depends=("responsiveness.fit",),
+)
+register(
+    "audience.values",
+    f"{_R}:audience_values",
+    "values",
+    (),
+    "Audience ratios by region, level and type with 95% intervals; medians by region.",
+    depends=("audience.fit",),
+)
+register(
+    "audience.table",
+    f"{_R}:audience_table",
+    "table",
+    (),
+    "Ratios of geometric-mean followers and of mean page views per post.",
+    depends=("audience.fit",),
+)
+register(
+    "robustness.values",
+    f"{_R}:robustness_values",
+    "values",
+    (),
+    "Whether the regional conclusions survive; GDP per capita effects; data note.",
+    depends=("robustness.fit",),
+)
+register(
+    "robustness.table",
+    f"{_R}:robustness_table",
+    "table",
+    (),
+    "Region ratios and regional tests under every robustness specification.",
+    depends=("robustness.fit",),
+)
+
 # --- findings registry --------------------------------------------------------------------
+
+# The findings artifacts depend on every evidence artifact registered above this line; a test
+# checks that none is registered below it (the cache key would then miss it).
+from analysis import findings as _findings  # noqa: E402  (pure data, no import of this module)
+
+_EVIDENCE = tuple(a for a in _findings.evidence_artifacts() if a in REGISTRY)
+
+register(
+    "findings.registry",
+    "analysis.findings:registry_table",
+    "table",
+    (),
+    "Every claim of the seeds: source, paraphrase, evidence, result, verdict and chapter.",
+    depends=_EVIDENCE,
+)
+register(
+    "findings.summary",
+    "analysis.findings:summary_values",
+    "values",
+    (),
+    "How many claims got each verdict and evidence kind; each claim's verdict and result.",
+    depends=_EVIDENCE,
+)
+register(
+    "findings.rules",
+    "analysis.findings:rules_table",
+    "table",
+    (),
+    "The verdict rules: when a claim is supported, not supported or mixed.",
+)
+
+# --- book: codebook ------------------------------------------------------------------------
+
+register(
+    "data.codebook",
+    "analysis.codebook:codebook",
+    "table",
+    ("datapackage.json",),
+    "Every field of every resource in data/datapackage.json: type, meaning, constraints.",
+)
+register(
+    "data.resources",
+    "analysis.codebook:resources",
+    "table",
+    ("datapackage.json",),
+    "One row per data file: documented or synthetic, sources, rows and recorded sha256.",
+)
+register(
+    "data.package",
+    "analysis.codebook:package",
+    "values",
+    ("datapackage.json",),
+    "The data package's name, version and how many resources are documented or synthetic.",
+)
+register(
+    "book.environment",
+    "analysis.codebook:environment",
+    "table",
+    (),
+    "Python and the library versions that computed the book's numbers.",
+)

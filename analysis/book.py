@@ -3,6 +3,11 @@
 Every call reads an artifact from the content-addressed cache (computing it on a miss), so a
 chapter costs a kernel start plus file reads. ``value`` returns text formatted for prose and
 shows without quotes in Quarto's inline ``{python}`` expressions.
+
+Call these functions with the artifact's name written out as a string literal
+(``book.table("coverage.by_region")``): ``python -m analysis freeze`` reads the names from the
+chapter's code to know which data and code a frozen chapter depends on. A chapter that builds
+names at run time, or imports other analysis modules, is treated as depending on everything.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from analysis import artifacts, cache
+
+# The functions freeze's dependency scan recognises; each takes the artifact name first.
+READERS = ("value", "raw", "table", "figure", "made_by")
 
 
 class Text(str):
@@ -33,7 +41,13 @@ def raw(name: str, key: str) -> Any:
 
 def value(name: str, key: str, fmt: str = "{:,}") -> Text:
     """A stored number formatted for prose, e.g. ``value("diffusion.growth", "cagr", "{:.0%}")``."""
-    return Text(fmt.format(raw(name, key)))
+    stored = raw(name, key)
+    try:
+        return Text(fmt.format(stored))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"artifact {name!r}, value {key!r} = {stored!r} does not fit the format {fmt!r}: {exc}"
+        ) from None
 
 
 def table(name: str):
@@ -51,8 +65,9 @@ def figure(name: str):
 
 
 def made_by(name: str) -> Text:
-    """Provenance line for captions: the function and the data it read."""
+    """Provenance line for captions: the function, the data it read and the data version."""
     art = artifacts.get(name)
     resources = ", ".join(art.resources) or "no data files"
     label = " (synthetic sample)" if art.synthetic else ""
-    return Text(f"Made by `{art.function}` from {resources}{label}.")
+    version = cache.descriptor().get("version", "unknown")
+    return Text(f"Made by `{art.function}` from {resources}{label}, data package v{version}.")

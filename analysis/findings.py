@@ -1,0 +1,985 @@
+"""The findings registry: every claim of the five source documents, its evidence and its verdict.
+
+Each claim has a stable id (``S<seed>-<letter><n>``), the source it comes from, a paraphrase in
+our own words, the kind of evidence the project can bring (documented data, the synthetic
+sample, or none beyond the qualitative source), the artifact and values that carry the
+evidence, the chapter section that shows it, and a verdict decided by an explicit rule.
+
+Verdict rules (every rule answers supported / not supported / mixed):
+
+- ``Compare`` (a directional claim, "more than", "at least", "lower than"), judged on an
+  interval [low, high] (a 95% confidence interval for model estimates; low = high for a
+  documented figure): *supported* if the whole interval lies on the claimed side of the
+  reference value (strictly for "more than", inclusively for "at least"); *not supported* if
+  the whole interval lies on the other side, or inside a stated equivalence band around the
+  reference (no meaningful difference); *mixed* otherwise (the interval straddles the
+  reference).
+- ``Near`` (a documented "about N"): relative deviation d = |observed - N| / N against a
+  stated tolerance t (default 10%, the rounding an "about" in the sources allows): *supported*
+  if d <= t, *not supported* if d > 2t, *mixed* in between.
+- ``Equals`` (a date or a name): *supported* if the documented value equals the claimed one,
+  *not supported* otherwise.
+- ``Precedes`` (an ordering of two documented dates): *supported* if the first is strictly
+  earlier, *not supported* otherwise.
+- ``AllOf`` / ``each`` (a claim about every region, level or platform): *supported* if every
+  part is supported, *not supported* if every part is not supported, *mixed* otherwise.
+- A claim with qualitative evidence only is *not testable with these data*; a claim whose
+  artifact does not exist yet is reported as *evidence pending*, never given a number.
+
+Verdicts on the synthetic sample are computed by the same rules, but the sample was generated
+from parameters that encode the seeds' claims, so such a verdict shows that the pipeline
+recovers what was put in; it is not a fact about China. Every synthetic verdict says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from analysis.errors import AnalysisError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class EvidenceError(AnalysisError):
+    """A claim's evidence artifact lacks a value the claim reads, or has the wrong kind."""
+
+
+class Verdict(StrEnum):
+    SUPPORTED = "supported"
+    NOT_SUPPORTED = "not supported"
+    MIXED = "mixed"
+    NOT_TESTABLE = "not testable with these data"
+    PENDING = "evidence pending"  # the artifact does not exist yet: no verdict, no number
+
+
+class EvidenceKind(StrEnum):
+    DOCUMENTED = "documented data"
+    SYNTHETIC = "synthetic sample"
+    QUALITATIVE = "qualitative source only"
+
+
+SYNTHETIC_CAVEAT = (
+    "synthetic sample: shows the pipeline recovers its inputs, not a fact about China"
+)
+
+Values = Mapping[str, Any]
+
+
+# --- verdict rules --------------------------------------------------------------------------
+
+
+class Rule(Protocol):
+    """A verdict rule: reads named values of one artifact and decides a verdict."""
+
+    def inputs(self) -> tuple[str, ...]: ...
+
+    def describe(self) -> str: ...
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]: ...
+
+
+def _read(values: Values, key: str) -> Any:
+    try:
+        return values[key]
+    except KeyError:
+        raise EvidenceError(f"no value {key!r}; the artifact has {sorted(values)}") from None
+
+
+def _number(values: Values, key: str) -> float:
+    found = _read(values, key)
+    if isinstance(found, bool) or not isinstance(found, int | float) or math.isnan(found):
+        raise EvidenceError(f"value {key!r}: expected a number, found {found!r}")
+    return float(found)
+
+
+def fmt(x: Any) -> str:
+    """A number as prose: thousands separators for counts, four significant digits otherwise."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    if float(x).is_integer() and abs(x) >= 1:
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A directional claim: the value lies above (or below) a reference, judged on an interval."""
+
+    key: str
+    reference: float
+    direction: Literal["above", "below"]
+    low: str | None = None  # key of the interval's lower bound (None: a point value)
+    high: str | None = None
+    inclusive: bool = False  # "at least" / "at most" rather than "more than" / "less than"
+    equivalence: tuple[float, float] | None = None  # band meaning "no meaningful difference"
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.key, self.low, self.high) if k)
+
+    def describe(self) -> str:
+        side = {
+            ("above", False): "more than",
+            ("above", True): "at least",
+            ("below", False): "less than",
+            ("below", True): "at most",
+        }[(self.direction, self.inclusive)]
+        text = f"{self.key} {side} {fmt(self.reference)}"
+        if self.low:
+            text += f" (interval {self.low}..{self.high})"
+        if self.equivalence:
+            text += f"; equivalence band {fmt(self.equivalence[0])}..{fmt(self.equivalence[1])}"
+        return text
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        estimate = _number(values, self.key)
+        low = _number(values, self.low) if self.low else estimate
+        high = _number(values, self.high) if self.high else estimate
+        if not low <= estimate <= high:
+            raise EvidenceError(
+                f"interval for {self.key!r}: expected low <= estimate <= high, "
+                f"found {low} <= {estimate} <= {high}"
+            )
+        return self.judge(estimate, low, high)
+
+    def judge(
+        self, estimate: float, low: float, high: float
+    ) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for an estimate and its interval (the rule itself, testable alone)."""
+        ref = self.reference
+        if self.direction == "above":
+            claimed = low >= ref if self.inclusive else low > ref
+            opposite = high < ref if self.inclusive else high <= ref
+        else:
+            claimed = high <= ref if self.inclusive else high < ref
+            opposite = low > ref if self.inclusive else low >= ref
+        equivalent = bool(self.equivalence) and (
+            self.equivalence[0] <= low and high <= self.equivalence[1]
+        )
+        if claimed:
+            verdict = Verdict.SUPPORTED
+        elif opposite or equivalent:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"estimate": estimate, "low": low, "high": high, "reference": ref}
+        interval = f" [{fmt(low)}, {fmt(high)}]" if self.low else ""
+        text = f"{fmt(estimate)}{interval} vs {self.describe().split(' ', 1)[1]}"
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class Near:
+    """A documented "about N": the observed figure within a relative tolerance of N."""
+
+    key: str
+    claimed: float
+    tolerance: float = 0.10
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return (
+            f"{self.key} within {self.tolerance:.0%} of {fmt(self.claimed)} "
+            f"(mixed up to {2 * self.tolerance:.0%})"
+        )
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        return self.judge(_number(values, self.key))
+
+    def judge(self, observed: float) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for an observed figure (the rule itself, testable alone)."""
+        deviation = abs(observed - self.claimed) / abs(self.claimed)
+        if deviation <= self.tolerance:
+            verdict = Verdict.SUPPORTED
+        elif deviation > 2 * self.tolerance:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"estimate": observed, "claimed": self.claimed, "relative_deviation": deviation}
+        text = f"{fmt(observed)} vs about {fmt(self.claimed)} (off by {deviation:.1%})"
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class Equals:
+    """A documented date or name equal to the one the source states."""
+
+    key: str
+    expected: str | float
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return f"{self.key} equals {self.expected}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        found = _read(values, self.key)
+        verdict = Verdict.SUPPORTED if found == self.expected else Verdict.NOT_SUPPORTED
+        return verdict, {"estimate": found}, f"{fmt(found)} vs stated {fmt(self.expected)}"
+
+
+@dataclass(frozen=True)
+class Precedes:
+    """Two documented dates in the stated order: the first strictly before the second."""
+
+    earlier: str
+    later: str
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.earlier, self.later)
+
+    def describe(self) -> str:
+        return f"{self.earlier} before {self.later}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        first, second = (_date(values, k) for k in (self.earlier, self.later))
+        verdict = Verdict.SUPPORTED if first < second else Verdict.NOT_SUPPORTED
+        days = (second - first).days
+        result = {"earlier": first.isoformat(), "later": second.isoformat(), "days": days}
+        return verdict, result, f"{first} then {second} ({days:,} days apart)"
+
+
+def _date(values: Values, key: str) -> date:
+    found = _read(values, key)
+    try:
+        return date.fromisoformat(str(found)[:10])
+    except ValueError:
+        raise EvidenceError(f"value {key!r}: expected a YYYY-MM-DD date, found {found!r}") from None
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """A claim about every group: supported if all parts are, not supported if none is."""
+
+    parts: tuple[tuple[str, Rule], ...]
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for _, rule in self.parts for k in rule.inputs())
+
+    def describe(self) -> str:
+        return "each of: " + "; ".join(f"{label}: {rule.describe()}" for label, rule in self.parts)
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        verdicts, result, texts = [], {}, []
+        for label, rule in self.parts:
+            verdict, part, text = rule.decide(values)
+            verdicts.append(verdict)
+            result |= {f"{label}.{k}": v for k, v in part.items()}
+            result[f"{label}.verdict"] = str(verdict)
+            texts.append(f"{label} {text.split(' vs ')[0]}")
+        return combine(verdicts), result, "; ".join(texts)
+
+
+def combine(verdicts: list[Verdict]) -> Verdict:
+    """All parts supported -> supported; all not supported -> not supported; else mixed."""
+    if verdicts and all(v is Verdict.SUPPORTED for v in verdicts):
+        return Verdict.SUPPORTED
+    if verdicts and all(v is Verdict.NOT_SUPPORTED for v in verdicts):
+        return Verdict.NOT_SUPPORTED
+    return Verdict.MIXED
+
+
+def each(template: Rule, groups: tuple[str, ...]) -> AllOf:
+    """The template rule once per group, with ``{group}`` in its keys replaced by the group."""
+
+    def for_group(group: str) -> Rule:
+        changes = {
+            f.name: getattr(template, f.name).format(group=group)
+            for f in dataclasses.fields(template)  # type: ignore[arg-type]
+            if isinstance(getattr(template, f.name), str)
+        }
+        return dataclasses.replace(template, **changes)  # type: ignore[type-var]
+
+    return AllOf(tuple((group, for_group(group)) for group in groups))
+
+
+RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "Compare",
+        "directional claims (more than, at least, lower than); model effects",
+        "the whole interval lies on the claimed side of the reference",
+        "the whole interval lies on the other side, or inside the equivalence band",
+        "the interval contains the reference",
+    ),
+    (
+        "Near",
+        "documented figures stated as 'about N'",
+        "relative deviation at most the tolerance (10% unless stated)",
+        "relative deviation above twice the tolerance",
+        "relative deviation between one and two tolerances",
+    ),
+    (
+        "Equals",
+        "documented dates and names",
+        "the documented value equals the stated one",
+        "it differs",
+        "never",
+    ),
+    (
+        "Precedes",
+        "order of two documented events",
+        "the first is strictly earlier",
+        "it is not",
+        "never",
+    ),
+    (
+        "AllOf / each",
+        "claims about every region, level or platform",
+        "every part is supported",
+        "every part is not supported",
+        "the parts disagree",
+    ),
+    (
+        "qualitative",
+        "claims with no data the project can bring",
+        "-",
+        "-",
+        "-: the verdict is 'not testable with these data'",
+    ),
+)
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    seed: str  # file name in the seed collection
+    bibkey: str  # key in references.bib
+    title: str
+
+
+SOURCES: dict[str, Source] = {
+    "000": Source(
+        "000_f061ba9e37932346.txt",
+        "seed000participation",
+        "Study abstract: citizen participation in police Weibo and WeChat",
+    ),
+    "001": Source(
+        "001_74697f81b3c6d634.txt",
+        "mattis2011public",
+        "Mattis, 'Public Security Officially Joins the Blogosphere', China Brief 2011",
+    ),
+    "002": Source(
+        "002_ec13df98ce14cd10.txt",
+        "seed002micropolicing",
+        "Study abstract: 'micropolicing' and the Nanjing Public Security Bureau",
+    ),
+    "003": Source(
+        "003_1be2842a34887ad7.txt",
+        "ma2014chinadaily",
+        "Ma, 'Govt blogs have work to do', China Daily op-ed 2014",
+    ),
+    "004": Source(
+        "004_c4f695a2d5570ccb.txt",
+        "yin2010jinan",
+        "Ji'nan Times interview with deputy director Xu Chunhua",
+    ),
+}
+
+ClaimKind = Literal[
+    "finding", "characteristic", "obstacle", "recommendation", "practice", "aim", "figure"
+]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    artifact: str
+    rule: Rule
+
+    def describe(self) -> str:
+        return f"{self.artifact}: {', '.join(self.rule.inputs())}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    seed: str
+    kind: ClaimKind
+    paraphrase: str
+    evidence_kind: EvidenceKind
+    evidence: Evidence | None = None
+    chapter: str = ""  # "chapters/<file>.qmd#sec-<anchor>" where the book shows the claim
+    needs: str = ""  # for qualitative claims: what data could test it
+    caveat: str = ""  # what the evidence cannot show, appended to the result
+
+    @property
+    def source(self) -> Source:
+        return SOURCES[self.seed]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A claim with its evaluated evidence."""
+
+    claim: Claim
+    verdict: Verdict
+    result: dict[str, Any]
+    summary: str
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as a reader meets it; synthetic verdicts carry their caveat."""
+        if self.claim.evidence_kind is EvidenceKind.SYNTHETIC and self.verdict not in (
+            Verdict.PENDING,
+            Verdict.NOT_TESTABLE,
+        ):
+            return f"{self.verdict} ({SYNTHETIC_CAVEAT})"
+        return str(self.verdict)
+
+
+D, S, Q = EvidenceKind.DOCUMENTED, EvidenceKind.SYNTHETIC, EvidenceKind.QUALITATIVE
+REGIONS = ("east", "central", "west", "northeast")
+
+# Chapter sections (the book's `#sec-` ids) where each claim is shown.
+_CONTEXT = "chapters/01-context.qmd"
+CH_JINAN = f"{_CONTEXT}#sec-context-jinan"
+CH_FIRST = f"{_CONTEXT}#sec-context-first"
+CH_LAUNCH = f"{_CONTEXT}#sec-context-launch"
+CH_MANDATE = f"{_CONTEXT}#sec-context-mandate"
+CH_AIMS = f"{_CONTEXT}#sec-context-aims"
+CH_DIFFUSION = "chapters/02-diffusion.qmd#sec-diffusion"
+CH_PLATFORMS = "chapters/02-diffusion.qmd#sec-diffusion"
+CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion"
+CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage"
+CH_CONTENT = "chapters/05-content.qmd#sec-content"
+CH_ENGAGEMENT = "chapters/06-engagement.qmd#sec-engagement"
+CH_RESPONSIVENESS = "chapters/07-responsiveness.qmd#sec-responsiveness"
+_CHARACTERISTICS = "chapters/08-characteristics.qmd"
+CH_DIRECTION = f"{_CHARACTERISTICS}#sec-characteristics-direction"
+CH_COMBINED = f"{_CHARACTERISTICS}#sec-characteristics-platforms"
+CH_OFFLINE = f"{_CHARACTERISTICS}#sec-characteristics-offline"
+_OBSTACLES = "chapters/09-obstacles-recommendations.qmd"
+CH_OBSTACLES = f"{_OBSTACLES}#sec-obstacles"
+CH_AWARENESS = f"{_OBSTACLES}#sec-obstacles-awareness"
+CH_DESIGN = f"{_OBSTACLES}#sec-obstacles-design"
+CH_IDEAS = f"{_OBSTACLES}#sec-obstacles-ideas"
+CH_SHARING = f"{_OBSTACLES}#sec-obstacles-sharing"
+CH_RULES = f"{_OBSTACLES}#sec-obstacles-rules"
+CH_REC_000 = f"{_OBSTACLES}#sec-recommendations-000"
+CH_REC_002 = f"{_OBSTACLES}#sec-recommendations-002"
+CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
+
+_RECOMMENDATION_NEEDS = (
+    "outcomes of departments that adopted the measure compared with those that did not"
+)
+
+# fmt: off
+CLAIMS: tuple[Claim, ...] = (
+    # --- seed 000: citizen participation in police Weibo and WeChat ---------------------------
+    Claim(
+        "S000-F1", "000", "finding",
+        "Nearly every police department, in every region and at every level from the Ministry "
+        "down to prefecture bureaus, runs Weibo and WeChat accounts.",
+        D,
+        Evidence(
+            "coverage.summary",
+            each(Compare("share_{group}", 0.9, "above", inclusive=True), REGIONS),
+        ),
+        CH_COVERAGE,
+    ),
+    Claim(
+        "S000-F2", "000", "finding",
+        "Police accounts post four kinds of content: news of police work, services, exchanges "
+        "with citizens and everyday safety tips.",
+        S,
+        Evidence(
+            "content.shares",
+            each(
+                Compare("share_{group}", 0.0, "above", low="share_{group}_low",
+                        high="share_{group}_high"),
+                ("publicity", "services", "interaction", "daily_tips"),
+            ),
+        ),
+        CH_CONTENT,
+    ),
+    Claim(
+        "S000-F3", "000", "finding",
+        "Citizens do take part: they follow police Weibo accounts and read and comment on "
+        "police WeChat posts.",
+        S,
+        Evidence(
+            "engagement.summary",
+            AllOf((
+                ("weibo comments", Compare("weibo_mean_comments", 0.0, "above")),
+                ("wechat page views", Compare("wechat_mean_page_views", 0.0, "above")),
+            )),
+        ),
+        CH_ENGAGEMENT,
+    ),
+    Claim(
+        "S000-F4", "000", "finding",
+        "How much citizens take part differs clearly from one region of China to another.",
+        S,
+        Evidence(
+            "engagement.regions",
+            Compare("max_min_ratio", 1.25, "above", low="max_min_ratio_low",
+                    high="max_min_ratio_high", equivalence=(0.8, 1.25)),
+        ),
+        CH_ENGAGEMENT,
+    ),
+    Claim(
+        "S000-F5", "000", "finding",
+        "In every region police departments answer too few of the comments citizens leave.",
+        S,
+        Evidence(
+            "responsiveness.regions",
+            each(Compare("answer_rate_{group}", 0.5, "below", low="answer_rate_{group}_low",
+                         high="answer_rate_{group}_high"), REGIONS),
+        ),
+        CH_RESPONSIVENESS,
+    ),
+    Claim(
+        "S000-C1", "000", "characteristic",
+        "Participation grows both from below (local bureaus experimenting) and from above "
+        "(the Ministry's national programme).",
+        D,
+        Evidence("timeline.events", Precedes("first_police_weibo", "mps_national_launch")),
+        CH_DIRECTION,
+        caveat="the dates show local adoption first and a national mandate after; they cannot "
+        "say how much of the growth each force caused",
+    ),
+    Claim(
+        "S000-C2", "000", "characteristic",
+        "Departments combine several channels (Weibo, WeChat, QQ groups, forums, websites) "
+        "rather than relying on one.",
+        Q, None, CH_COMBINED,
+        needs="a list matching each department to its accounts on every platform",
+    ),
+    Claim(
+        "S000-C3", "000", "characteristic",
+        "Online contact is joined to offline service: matters raised online are settled by "
+        "officers on the ground, and offline work is organised online.",
+        Q, None, CH_OFFLINE,
+        needs="records linking online requests to offline case handling",
+    ),
+    Claim(
+        "S000-O1", "000", "obstacle",
+        "Both police and citizens misunderstand what citizen participation means.",
+        Q, None, CH_AWARENESS, needs="surveys of officers and citizens",
+    ),
+    Claim(
+        "S000-O2", "000", "obstacle",
+        "Top-level design of police social media is incomplete.",
+        Q, None, CH_DESIGN, needs="a review of national and provincial policy documents",
+    ),
+    Claim(
+        "S000-O3", "000", "obstacle",
+        "Management systems inside and outside departments are not yet sound.",
+        Q, None, CH_DESIGN, needs="a review of departments' account-management rules",
+    ),
+    Claim(
+        "S000-R1", "000", "recommendation",
+        "Awareness: departments should put service first, and citizens should see taking part "
+        "as their political right and role.",
+        Q, None, CH_REC_000, needs="surveys of officers and citizens over time",
+    ),
+    Claim(
+        "S000-R2", "000", "recommendation",
+        "Improve top-level design for police social media.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R3", "000", "recommendation",
+        "Build a sound management system for running the accounts.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R4", "000", "recommendation",
+        "Make named officers answerable for their accounts through a responsibility system.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R5", "000", "recommendation",
+        "Give citizens incentives to take part.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R6", "000", "recommendation",
+        "Set up channels through which police departments communicate with one another.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R7", "000", "recommendation",
+        "Publicise the accounts more and train the officers who run them.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R8", "000", "recommendation",
+        "Adopt new ways of working that let police and citizens collaborate.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R9", "000", "recommendation",
+        "Strengthen community policing alongside the online work.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    # --- seed 001: the Ministry's national launch (Mattis 2011) ------------------------------
+    Claim(
+        "S001-D1", "001", "figure",
+        "The Ministry of Public Security announced the nationwide launch of police "
+        "microblogging on 27 September 2011.",
+        D,
+        Evidence("timeline.events", Equals("mps_national_launch", "2011-09-27")),
+        CH_LAUNCH,
+    ),
+    Claim(
+        "S001-D2", "001", "figure",
+        "The launch followed roughly eighteen months of trials below the national level.",
+        D,
+        Evidence("timeline.events", Near("months_first_weibo_to_launch", 18.0)),
+        CH_LAUNCH,
+        caveat="no source dates the start of the trial; the span is measured from the first "
+        "documented police microblog",
+    ),
+    Claim(
+        "S001-D3", "001", "figure",
+        "The Ministry credited Foshan's bureau in Guangdong with the first police microblog.",
+        D,
+        Evidence("timeline.events", Equals("first_police_weibo_city", "Foshan")),
+        CH_FIRST,
+    ),
+    Claim(
+        "S001-A1", "001", "aim",
+        "Police microblogs aim at openness, at steering online opinion (countering rumours) "
+        "and at two-way information service.",
+        Q, None, CH_AIMS, needs="stated objectives in policy documents, coded against content",
+    ),
+    Claim(
+        "S001-F1", "001", "finding",
+        "The central government used local experiments as a testing ground before adopting "
+        "the practice nationally.",
+        D,
+        Evidence("timeline.events", Precedes("first_police_weibo", "mps_national_launch")),
+        CH_MANDATE,
+        caveat="the order of events fits the reading; it does not show that the Ministry "
+        "learned from the pilots",
+    ),
+    Claim(
+        "S001-F2", "001", "finding",
+        "Besides Foshan, the Ministry singled out Beijing, Xiamen, Ji'nan, Kunming and Hebei "
+        "as innovators.",
+        Q, None, CH_FIRST, needs="the Ministry's own launch documents",
+    ),
+    # --- seed 002: micropolicing and Nanjing -------------------------------------------------
+    Claim(
+        "S002-F1", "002", "finding",
+        "Police have built 'micropolicing', moving services onto Weibo and WeChat, with clear "
+        "achievements but also underlying problems.",
+        Q, None, CH_OBSTACLES, needs="service-level records before and after the move online",
+    ),
+    Claim(
+        "S002-O1", "002", "obstacle",
+        "Officers' administrative thinking lags and their sense of service is weak, a legacy "
+        "of the traditional control-oriented police model.",
+        Q, None, CH_IDEAS, needs="surveys of officers' attitudes",
+    ),
+    Claim(
+        "S002-O2", "002", "obstacle",
+        "Departments share information poorly, because the internal hierarchy is linear and "
+        "departments' interests conflict.",
+        Q, None, CH_SHARING, needs="data on information flows between departments",
+    ),
+    Claim(
+        "S002-O3", "002", "obstacle",
+        "Rules and regulations are incomplete, so micropolicing lacks an institutional "
+        "guarantee.",
+        Q, None, CH_RULES, needs="a review of the regulations in force",
+    ),
+    Claim(
+        "S002-R1", "002", "recommendation",
+        "Strengthen officers' own understanding of micropolicing.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R2", "002", "recommendation",
+        "Improve collaborative governance across departments.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R3", "002", "recommendation",
+        "Establish a system that safeguards the operation of the accounts.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R4", "002", "recommendation",
+        "Complete the legal framework for micropolicing.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-F2", "002", "finding",
+        "Nanjing's public security bureau offers transferable experience in managing "
+        "micropolicing.",
+        Q, None, CH_REC_002, needs="comparable performance data for Nanjing and its peers",
+    ),
+    # --- seed 003: the China Daily op-ed's figures (Ma 2014) ---------------------------------
+    Claim(
+        "S003-D1", "003", "figure",
+        "At the end of 2013 about 160,000 verified government accounts existed on Tencent "
+        "Weibo.",
+        D,
+        Evidence("diffusion.platforms_2013", Near("tencent", 160_000)),
+        CH_PLATFORMS,
+    ),
+    Claim(
+        "S003-D2", "003", "figure",
+        "Sina Weibo held about 100,000 government accounts at the same time.",
+        D,
+        Evidence("diffusion.platforms_2013", Near("sina", 100_000)),
+        CH_PLATFORMS,
+    ),
+    Claim(
+        "S003-D3", "003", "figure",
+        "Counting all platforms, government microblogs numbered about 300,000 at the end of "
+        "2013.",
+        D,
+        Evidence("diffusion.platforms_2013", Near("all_platforms", 300_000)),
+        CH_PLATFORMS,
+    ),
+    Claim(
+        "S003-D4", "003", "figure",
+        "Government microblog numbers grew on average by more than 100% a year over the five "
+        "years to 2013.",
+        D,
+        Evidence("diffusion.growth", Compare("mean_annual_growth", 1.0, "above")),
+        CH_GROWTH,
+    ),
+    Claim(
+        "S003-D5", "003", "figure",
+        "More than 3,000 government agencies were using WeChat at the end of 2013.",
+        D,
+        Evidence("diffusion.platforms_2013", Compare("wechat_agencies", 3000, "above")),
+        CH_PLATFORMS,
+    ),
+    Claim(
+        "S003-F1", "003", "finding",
+        "China has more government microblog accounts than any other country.",
+        Q, None, CH_DIFFUSION, needs="comparable counts for other countries",
+    ),
+    Claim(
+        "S003-F2", "003", "finding",
+        "Social media make government more open and let citizens help shape policy "
+        "('Government 2.0').",
+        Q, None, CH_AIMS, needs="measures of policy input received through accounts",
+    ),
+    Claim(
+        "S003-F3", "003", "finding",
+        "Bureaucratic habits make social media hard for agencies to use well, and problems "
+        "have appeared.",
+        Q, None, CH_RULES, needs="activity and response data on government accounts",
+    ),
+    # --- seed 004: Ji'nan's practice (interview with Xu Chunhua) -----------------------------
+    Claim(
+        "S004-D1", "004", "figure",
+        "Ji'nan's bureau opened its online public security service in July 2008.",
+        D,
+        Evidence("timeline.events", Equals("jinan_service_online", "2008-07")),
+        CH_JINAN,
+    ),
+    Claim(
+        "S004-F1", "004", "finding",
+        "On top of the website, Ji'nan opened a forum, community-police QQ groups and a "
+        "real-name microblog.",
+        Q, None, CH_JINAN, needs="dated records of when each channel opened",
+    ),
+    Claim(
+        "S004-P1", "004", "practice",
+        "Sort online criticism by the type of problem it raises, promptly.",
+        Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
+    ),
+    Claim(
+        "S004-P2", "004", "practice",
+        "Pass each problem to the department responsible for solving it.",
+        Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
+    ),
+    Claim(
+        "S004-P3", "004", "practice",
+        "Answer the citizen online or by telephone as soon as possible.",
+        Q, None, CH_REC_004, needs="reply records including telephone replies",
+    ),
+    Claim(
+        "S004-P4", "004", "practice",
+        "For sudden incidents, an 'online spokesman' posts the facts on the forum and "
+        "microblog at once.",
+        Q, None, CH_REC_004, needs="timing of incident posts relative to the incidents",
+    ),
+    Claim(
+        "S004-A1", "004", "aim",
+        "The channels exist to strengthen police-public interaction, hear criticism and "
+        "suggestions, and improve enforcement and service.",
+        Q, None, CH_JINAN, needs="measures of service quality before and after",
+    ),
+    Claim(
+        "S004-F2", "004", "finding",
+        "Beijing's bureau set up a public relations leading group and then opened its "
+        "official blog and microblog on 1 August.",
+        D,
+        Evidence("timeline.events", Equals("beijing_weibo_launch", "2010-08-01")),
+        CH_JINAN,
+    ),
+    Claim(
+        "S004-F3", "004", "finding",
+        "Shenzhen's bureau renamed its office a police public relations office, moving from "
+        "one-way propaganda to interaction and disclosure.",
+        Q, None, CH_JINAN, needs="Shenzhen's posting and reply records before and after",
+    ),
+)
+# fmt: on
+
+
+def registry() -> tuple[Claim, ...]:
+    """Every claim, in source order (tests swap this for a small registry)."""
+    return CLAIMS
+
+
+def evidence_artifacts(claims: tuple[Claim, ...] | None = None) -> tuple[str, ...]:
+    """The artifacts the claims read, sorted, whether or not they exist yet."""
+    claims = registry() if claims is None else claims
+    return tuple(sorted({c.evidence.artifact for c in claims if c.evidence}))
+
+
+def registered_evidence() -> tuple[str, ...]:
+    """The evidence artifacts that exist in the artifact registry now."""
+    from analysis import artifacts
+
+    return tuple(a for a in evidence_artifacts() if a in artifacts.REGISTRY)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def evaluate(claim: Claim, read: Callable[[str], Values] | None = None) -> Finding:
+    """Decide one claim's verdict from its evidence artifact (read through the cache)."""
+    from analysis import artifacts  # at call time: artifacts.py imports this module
+
+    if claim.evidence is None:
+        return Finding(claim, Verdict.NOT_TESTABLE, {}, f"needs {claim.needs or 'new data'}")
+    name = claim.evidence.artifact
+    if name not in artifacts.REGISTRY:
+        return Finding(claim, Verdict.PENDING, {}, f"artifact {name} not available yet")
+    synthetic = artifacts.REGISTRY[name].synthetic
+    if synthetic != (claim.evidence_kind is EvidenceKind.SYNTHETIC):
+        raise EvidenceError(
+            f"claim {claim.id}: declared evidence kind is {claim.evidence_kind}, but artifact "
+            f"{name} is {'synthetic' if synthetic else 'documented'}"
+        )
+    if read is None:
+        from analysis import cache
+
+        read = cache.values
+    try:
+        verdict, result, text = claim.evidence.rule.decide(read(name))
+    except EvidenceError as exc:
+        raise EvidenceError(f"claim {claim.id}, artifact {name}: {exc}") from None
+    if claim.caveat:
+        text += f"; {claim.caveat}"
+    return Finding(claim, verdict, result, text)
+
+
+def evaluate_all(
+    claims: tuple[Claim, ...] | None = None, read: Callable[[str], Values] | None = None
+) -> list[Finding]:
+    """Every claim of the registry, evaluated in order."""
+    return [evaluate(c, read) for c in (registry() if claims is None else claims)]
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    """How many claims got each verdict and rest on each kind of evidence."""
+    verdicts = Counter(f.verdict for f in findings)
+    kinds = Counter(f.claim.evidence_kind for f in findings)
+    out = {"claims": len(findings)}
+    out |= {f"verdict {v}": verdicts.get(v, 0) for v in Verdict}
+    out |= {f"evidence {k}": kinds.get(k, 0) for k in EvidenceKind}
+    return out
+
+
+def one_line(findings: list[Finding]) -> str:
+    """The registry in one sentence, for command summaries."""
+    n = counts(findings)
+    parts = [f"{n[f'verdict {v}']} {v}" for v in Verdict if n[f"verdict {v}"]]
+    synthetic = sum(
+        1
+        for f in findings
+        if f.claim.evidence_kind is EvidenceKind.SYNTHETIC
+        and f.verdict not in (Verdict.PENDING, Verdict.NOT_TESTABLE)
+    )
+    tail = f" ({synthetic} on the synthetic sample only)" if synthetic else ""
+    return f"{n['claims']} claims: " + ", ".join(parts) + tail
+
+
+# --- artifacts (registered in analysis/artifacts.py) ----------------------------------------
+
+
+def registry_table() -> pd.DataFrame:
+    """The traceability table: every claim, its source, evidence, result, verdict and chapter."""
+    import pandas as pd
+
+    rows = []
+    for f in evaluate_all():
+        c = f.claim
+        rows.append(
+            {
+                "id": c.id,
+                "kind": c.kind,
+                "claim (paraphrase)": c.paraphrase,
+                "source": f"seed {c.seed} [{c.source.bibkey}]",
+                "evidence kind": str(c.evidence_kind),
+                "evidence": c.evidence.describe() if c.evidence else "-",
+                "result": f.summary,
+                "verdict": f.verdict_text,
+                "shown in": c.chapter,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame.attrs["note"] = (
+        "Verdicts follow the rules in analysis/findings.py. Rows whose evidence kind is "
+        "'synthetic sample' rest only on the simulated engagement sample: their verdicts show "
+        "that the pipeline recovers the assumptions built into the simulation, not facts about "
+        "Chinese police accounts. 'Evidence pending' means the analysis is not available yet."
+    )
+    return frame
+
+
+def rules_table() -> pd.DataFrame:
+    """The verdict rules, for the methods appendix."""
+    import pandas as pd
+
+    columns = ["rule", "applies to", "supported if", "not supported if", "mixed if"]
+    return pd.DataFrame(RULE_TABLE, columns=columns)
+
+
+def summary_values() -> dict[str, Any]:
+    """Counts by verdict and evidence kind, and each claim's verdict, for inline quotes."""
+    findings = evaluate_all()
+    verdicts = Counter(f.verdict for f in findings)
+    kinds = Counter(f.claim.evidence_kind for f in findings)
+    out: dict[str, Any] = {"n_claims": len(findings)}
+    out |= {f"n_{_SHORT[v]}": verdicts.get(v, 0) for v in Verdict}
+    out |= {f"n_{_SHORT[k]}": kinds.get(k, 0) for k in EvidenceKind}
+    out["one_line"] = one_line(findings)
+    for f in findings:
+        out[f"{f.claim.id}.verdict"] = f.verdict_text
+        out[f"{f.claim.id}.result"] = f.summary
+    return out
+
+
+_SHORT = {
+    Verdict.SUPPORTED: "supported",
+    Verdict.NOT_SUPPORTED: "not_supported",
+    Verdict.MIXED: "mixed",
+    Verdict.NOT_TESTABLE: "not_testable",
+    Verdict.PENDING: "pending",
+    EvidenceKind.DOCUMENTED: "documented",
+    EvidenceKind.SYNTHETIC: "synthetic",
+    EvidenceKind.QUALITATIVE: "qualitative",
+}

@@ -1,0 +1,317 @@
+"""The book's static checks: each catches a planted mistake, and the real book passes them all."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import artifacts, book, book_lint, paths, tables
+
+
+def checks(problems: list[book_lint.Problem]) -> list[tuple[str, str]]:
+    return [(p.check, p.message) for p in problems]
+
+
+@pytest.fixture
+def draft(tmp_path: Path) -> Path:
+    """A writable copy of the book's sources (config, chapters, bibliography)."""
+    for name in ("_quarto.yml", "index.qmd", "references.bib"):
+        shutil.copy(paths.root / name, tmp_path / name)
+    shutil.copytree(paths.chapters, tmp_path / "chapters")
+    return tmp_path
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def planted(draft: Path, text: str) -> list[book_lint.Problem]:
+    """Lint problems that appear only after ``text`` is appended to the context chapter."""
+    before = {str(p) for p in book_lint.lint_book(draft)}
+    append(draft / "chapters" / "01-context.qmd", text)
+    return [p for p in book_lint.lint_book(draft) if str(p) not in before]
+
+
+# --- the real book ------------------------------------------------------------------------------
+
+
+def test_real_book_passes_every_check() -> None:
+    problems = book_lint.lint_book()
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_real_book_has_at_least_ten_chapters_all_listed() -> None:
+    files = book_lint.book_files()
+    assert len(files) >= 10
+    assert all(path.exists() for path in files)
+
+
+# --- listing and configuration ------------------------------------------------------------------
+
+
+def test_unlisted_chapter_is_caught(draft: Path) -> None:
+    (draft / "chapters" / "99-extra.qmd").write_text("# Extra\n", encoding="utf-8")
+    found = checks(book_lint.check_listing(draft))
+    assert ("listing", "not listed in _quarto.yml") in found
+
+
+def test_listed_but_missing_chapter_is_caught(draft: Path) -> None:
+    (draft / "chapters" / "08-characteristics.qmd").unlink()
+    messages = [m for c, m in checks(book_lint.check_listing(draft)) if c == "listing"]
+    assert "listed file chapters/08-characteristics.qmd is missing" in messages
+
+
+def test_wrong_repository_link_and_freeze_are_caught(draft: Path) -> None:
+    config = draft / "_quarto.yml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(paths.repository_url, "https://example.org/elsewhere")
+    config.write_text(text.replace("freeze: auto", "freeze: false"), encoding="utf-8")
+    messages = " ".join(m for _, m in checks(book_lint.check_listing(draft)))
+    assert "book.repo-url" in messages
+    assert "execute.freeze" in messages
+
+
+# --- citations and cross-references -------------------------------------------------------------
+
+
+def test_unknown_citation_is_caught(draft: Path) -> None:
+    found = planted(draft, "\nAs shown before [@nosuchkey2099; @mattis2011public].\n")
+    assert checks(found) == [("citation", "@nosuchkey2099 not in references.bib")]
+
+
+def test_narrative_citation_and_email_are_told_apart(draft: Path) -> None:
+    found = planted(draft, "\n@unknownauthor2001 argued this; write to someone@example.org.\n")
+    assert checks(found) == [("citation", "@unknownauthor2001 not in references.bib")]
+
+
+def test_citation_in_a_caption_is_checked(draft: Path) -> None:
+    cell = (
+        '\n```{python}\n#| label: tbl-extra\n#| tbl-cap: "Seen in [@ghost2020]. '
+        f'{book.made_by("data.resources")}"\nbook.table("data.resources")\n```\n'
+    )
+    found = planted(draft, cell)
+    assert ("citation", "@ghost2020 not in references.bib") in checks(found)
+
+
+def test_dangling_cross_reference_is_caught(draft: Path) -> None:
+    found = planted(draft, "\nSee @fig-nowhere and @sec-context.\n")
+    assert checks(found) == [("crossref", "@fig-nowhere has no target")]
+
+
+def test_cross_reference_to_another_chapter_resolves(draft: Path) -> None:
+    assert planted(draft, "\nSee @sec-data and @tbl-codebook.\n") == []
+
+
+def test_duplicate_label_is_caught(draft: Path) -> None:
+    found = planted(draft, "\n## Again {#sec-data}\n")
+    assert any(c == "crossref" and "label sec-data also in" in m for c, m in checks(found))
+
+
+def test_reference_inside_code_is_not_a_citation(draft: Path) -> None:
+    assert planted(draft, "\n```python\nx = '@nosuchkey'  # @fig-nothing\n```\n") == []
+
+
+# --- cells, captions and artifacts --------------------------------------------------------------
+
+FIGURE = '\n```{{python}}\n#| label: fig-extra\n{options}\nbook.figure("{name}")\n```\n'
+
+
+def figure_name() -> str:
+    return next(name for name, art in artifacts.REGISTRY.items() if art.kind == "figure")
+
+
+def test_figure_without_alt_text_is_caught(draft: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    options = f'#| fig-cap: "A figure. {book.made_by("test.figure")}"'
+    found = planted(draft, FIGURE.format(options=options, name="test.figure"))
+    assert checks(found) == [("cell", "fig-extra has no fig-alt")]
+
+
+def test_figure_with_caption_and_alt_text_passes(draft: Path, monkeypatch) -> None:
+    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    options = f'#| fig-cap: "A figure. {book.made_by("test.figure")}"\n#| fig-alt: "Bars."'
+    assert planted(draft, FIGURE.format(options=options, name="test.figure")) == []
+
+
+def test_caption_without_provenance_is_caught(draft: Path, monkeypatch) -> None:
+    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    options = '#| fig-cap: "A figure."\n#| fig-alt: "Bars."'
+    found = planted(draft, FIGURE.format(options=options, name="test.figure"))
+    assert len(found) == 1
+    assert found[0].message.endswith(str(book.made_by("test.figure")))
+
+
+def test_table_without_caption_is_caught(draft: Path) -> None:
+    found = planted(
+        draft, '\n```{python}\n#| label: tbl-extra\nbook.table("data.resources")\n```\n'
+    )
+    assert checks(found) == [("cell", "tbl-extra has no tbl-cap")]
+
+
+def test_table_shown_without_table_label_is_caught(draft: Path) -> None:
+    found = planted(draft, '\n```{python}\n#| label: extra\nbook.table("data.resources")\n```\n')
+    assert len(found) == 1
+    assert "does not start with tbl-" in found[0].message
+
+
+def test_unregistered_artifact_is_caught_in_cells_and_inline(draft: Path) -> None:
+    text = (
+        '\nThere were `{python} book.value("no.such", "count")` accounts.\n'
+        '\n```{python}\n#| label: tbl-extra\n#| tbl-cap: "X."\nbook.table("nor.this")\n```\n'
+    )
+    messages = [m for _, m in checks(planted(draft, text))]
+    assert "artifact 'no.such' is not registered" in messages
+    assert "artifact 'nor.this' is not registered" in messages
+
+
+def test_artifact_used_as_the_wrong_kind_is_caught(draft: Path) -> None:
+    found = planted(draft, '\nVersion `{python} book.value("data.codebook", "version")`.\n')
+    assert checks(found) == [("cell", "book.value('data.codebook') but 'data.codebook' is a table")]
+
+
+# --- synthetic data -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def synthetic_table(monkeypatch: pytest.MonkeyPatch) -> str:
+    art = artifacts.Artifact(
+        "test.synthetic", "analysis.test:table", "table", ("posts",), "test", synthetic=True
+    )
+    monkeypatch.setitem(artifacts.REGISTRY, "test.synthetic", art)
+    return "test.synthetic"
+
+
+SYNTHETIC_CELL = (
+    '```{{python}}\n#| label: tbl-syn\n#| tbl-cap: "{caption} {provenance}"\n'
+    'book.table("test.synthetic")\n```\n'
+)
+CALLOUT = "::: {.callout-note}\nThese data are a synthetic sample, not observations.\n:::\n"
+
+
+def test_synthetic_table_needs_label_in_caption_and_callout(draft: Path, synthetic_table) -> None:
+    cell = SYNTHETIC_CELL.format(caption="Rates.", provenance="")
+    found = checks(planted(draft, "\n## Synthetic results {#sec-syn}\n\n" + cell))
+    assert [c for c, _ in found] == ["cell", "synthetic", "synthetic"]
+    assert "does not say 'synthetic sample'" in found[1][1]
+    assert "has no callout" in found[2][1]
+
+
+def test_provenance_of_synthetic_artifact_says_synthetic_sample(synthetic_table) -> None:
+    assert "(synthetic sample)" in book.made_by(synthetic_table)
+
+
+def test_synthetic_table_with_caption_and_callout_passes(draft: Path, synthetic_table) -> None:
+    section = (
+        "\n## Synthetic results {#sec-syn}\n\n"
+        + CALLOUT
+        + SYNTHETIC_CELL.format(caption="Rates.", provenance=book.made_by(synthetic_table))
+    )
+    assert planted(draft, section) == []
+
+
+def test_callout_in_another_section_does_not_count(draft: Path, synthetic_table) -> None:
+    section = (
+        "\n## First {#sec-first}\n\n"
+        + CALLOUT
+        + "\n## Second {#sec-second}\n\n"
+        + SYNTHETIC_CELL.format(caption="Rates.", provenance=book.made_by(synthetic_table))
+    )
+    found = checks(planted(draft, section))
+    assert len(found) == 1
+    assert "has no callout" in found[0][1]
+
+
+def test_inline_synthetic_number_needs_a_callout(draft: Path, monkeypatch) -> None:
+    art = artifacts.Artifact("test.values", "analysis.test:v", "values", ("posts",), "t", (), True)
+    monkeypatch.setitem(artifacts.REGISTRY, "test.values", art)
+    text = '\n## Rates {#sec-rates}\n\nThe rate was `{python} book.value("test.values", "r")`.\n'
+    found = checks(planted(draft, text))
+    assert len(found) == 1
+    assert found[0][0] == "synthetic"
+
+
+# --- hand-typed statistics ----------------------------------------------------------------------
+
+FLAGGED = [
+    ("The answer rate was 45% in the west.", "45%"),
+    ("Growth exceeded 100 percent a year.", "100 percent"),
+    ("The share rose by 3 per cent.", "3 per cent"),
+    ("The interval of 95% contains 12% of accounts.", "12%"),
+    ("The ratio was 0.42 overall.", "0.42"),
+    ("An estimate of .5 appears.", ".5"),
+    ("There were 3,611 police accounts.", "3,611"),
+    ("There were 160000 accounts.", "160000"),
+    ("Weibo had 278 million users.", "278 million"),
+    ("About 2000 accounts opened.", "2000"),
+    ("The IRR was 1.35 (CI 1.2 to 1.5).", "1.35"),
+    ("Zhejiang had 438, then 3611, then more.", "3611"),
+]
+
+ALLOWED = [
+    "In July 2008 the bureau opened a website.",
+    "From 2013 to 2016, and in 2013-2016, WeChat spread.",
+    "The launch was announced on 2011-09-27, on 27 September 2011.",
+    "Seed 000 and seed 002 list nine and four measures.",
+    "The four regions cover 31 provinces; see Chapter 3 and Section 4.2.",
+    "The book renders with Quarto 1.6 and Python 3.11 or Python 3.12.",
+    "A share of `{python} book.value('diffusion.counts', 'share', '{:.1%}')` were police.",
+    'The op-ed claims "more than 100 percent" average growth [@ma2014chinadaily].',
+    '@ma2014chinadaily writes of "about 160,000 government accounts" on Tencent.',
+    "> By the end of last year, about 160,000 government accounts had been verified.\n"
+    "> [@ma2014chinadaily]",
+    "Synthetic accounts are named SYN-A0001 and posts SYN-P0000001.",
+    "See [the data](https://example.org/data/2019/3611.html) for more.",
+    "<!-- note to authors: 45% to check -->",
+    "Years like 2010, 2011, and 2012.",
+    "Each rate has a 95% confidence interval, a 95% interval or a 90%-level band.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "token"), FLAGGED)
+def test_hand_typed_statistic_is_flagged(sentence: str, token: str) -> None:
+    found = [t for _, _, t in book_lint.hand_typed_numbers(book_lint.prose_text(sentence))]
+    assert token in found
+
+
+@pytest.mark.parametrize("sentence", ALLOWED)
+def test_allowed_numbers_pass(sentence: str) -> None:
+    assert book_lint.hand_typed_numbers(book_lint.prose_text(sentence)) == []
+
+
+def test_quotation_without_citation_is_flagged() -> None:
+    found = book_lint.hand_typed_numbers('The op-ed claims "more than 100 percent" growth.')
+    assert [t for _, _, t in found] == ["100 percent"]
+
+
+def test_number_outside_the_cited_quotation_is_still_flagged() -> None:
+    text = 'Growth was 37% against "more than 100 percent" [@ma2014chinadaily].'
+    assert [t for _, _, t in book_lint.hand_typed_numbers(text)] == ["37%"]
+
+
+def test_statistic_in_a_chapter_is_reported_on_its_line(draft: Path) -> None:
+    chapter = draft / "chapters" / "01-context.qmd"
+    lines = chapter.read_text(encoding="utf-8").count("\n")
+    found = planted(draft, "\nPolice answered 12.5% of comments.\n")
+    assert [(p.check, p.line) for p in found] == [("statistic", lines + 2)]
+
+
+def test_numbers_inside_code_cells_are_not_prose(draft: Path) -> None:
+    cell = "\n```{python}\n#| label: sums\nx = 12.5 + 3611  # 45%\n```\n"
+    assert planted(draft, cell) == []
+
+
+# --- escaping of data in tables -----------------------------------------------------------------
+
+
+def test_hostile_text_is_escaped_in_tables() -> None:
+    hostile = "<script>alert(1)</script>"
+    frame = pd.DataFrame({"name": [hostile], hostile: [1]})
+    html = tables.to_html(frame, note=hostile)
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3

@@ -1,0 +1,315 @@
+"""The findings registry: verdict rules at their boundaries, registry integrity, book coverage."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import Counter
+
+import pytest
+
+from analysis import artifacts, datapackage, findings, findings_cli, paths
+from analysis.findings import (
+    AllOf,
+    Claim,
+    Compare,
+    Equals,
+    Evidence,
+    EvidenceError,
+    EvidenceKind,
+    Near,
+    Precedes,
+    Verdict,
+    combine,
+    each,
+)
+
+S, N, M = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
+
+
+# --- Compare: directional claims on an interval ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (1.000001, 2.0, S),  # whole interval above the reference
+        (1.0, 2.0, M),  # touches the reference: "more than" is not established
+        (0.5, 1.5, M),  # straddles
+        (0.5, 1.0, N),  # at most the reference: the claim is contradicted
+        (0.2, 0.9, N),
+    ],
+)
+def test_compare_more_than_at_its_boundaries(low: float, high: float, expected: Verdict) -> None:
+    rule = Compare("x", 1.0, "above", low="lo", high="hi")
+    assert rule.judge((low + high) / 2, low, high)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(1.0, 2.0, S), (0.999999, 2.0, M), (0.5, 0.999999, N), (0.5, 1.0, M)],
+)
+def test_compare_at_least_includes_the_reference(low: float, high: float, expected: Verdict):
+    rule = Compare("x", 1.0, "above", low="lo", high="hi", inclusive=True)
+    assert rule.judge((low + high) / 2, low, high)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(0.1, 0.499999, S), (0.1, 0.5, M), (0.5, 0.9, N), (0.500001, 0.9, N)],
+)
+def test_compare_less_than_at_its_boundaries(low: float, high: float, expected: Verdict):
+    rule = Compare("x", 0.5, "below", low="lo", high="hi")
+    assert rule.judge((low + high) / 2, low, high)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (1.01, 1.1, S),  # excludes the null in the claimed direction
+        (0.9, 1.1, N),  # inside the equivalence band: no meaningful difference
+        (0.8, 1.25, N),  # the band's edges count as inside
+        (0.9, 1.3, M),  # straddles the null and leaves the band
+        (0.7, 0.95, N),  # excludes the null the other way
+    ],
+)
+def test_compare_equivalence_band_decides_not_supported(low, high, expected):
+    rule = Compare("ratio", 1.0, "above", low="lo", high="hi", equivalence=(0.8, 1.25))
+    assert rule.judge((low + high) / 2, low, high)[0] is expected
+
+
+def test_point_values_are_judged_without_an_interval() -> None:
+    rule = Compare("count", 3000, "above")
+    assert rule.decide({"count": 3000})[0] is N
+    assert rule.decide({"count": 3001})[0] is S
+    assert rule.decide({"count": 3611})[1] == {
+        "estimate": 3611,
+        "low": 3611,
+        "high": 3611,
+        "reference": 3000,
+    }
+
+
+def test_compare_rejects_an_inconsistent_interval_and_non_numbers() -> None:
+    rule = Compare("x", 1.0, "above", low="lo", high="hi")
+    with pytest.raises(EvidenceError, match="low <= estimate <= high"):
+        rule.decide({"x": 1.5, "lo": 1.6, "hi": 2.0})
+    with pytest.raises(EvidenceError, match="expected a number"):
+        rule.decide({"x": "many", "lo": 1.0, "hi": 2.0})
+    with pytest.raises(EvidenceError, match="no value 'hi'"):
+        rule.decide({"x": 1.5, "lo": 1.0})
+
+
+# --- Near: documented "about N" -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected"),
+    [
+        (100_000, S),
+        (110_000, S),  # exactly the tolerance (10%)
+        (90_000, S),
+        (110_001, M),  # just beyond one tolerance
+        (120_000, M),  # exactly two tolerances
+        (120_001, N),  # beyond two tolerances
+        (79_999, N),
+    ],
+)
+def test_near_at_its_boundaries(observed: int, expected: Verdict) -> None:
+    verdict, result, text = Near("n", 100_000).decide({"n": observed})
+    assert verdict is expected
+    assert result["relative_deviation"] == pytest.approx(abs(observed - 100_000) / 100_000)
+    assert "about 100,000" in text
+
+
+def test_near_uses_a_stated_tolerance() -> None:
+    assert Near("n", 18.0, tolerance=0.05).decide({"n": 19.0})[0] is M
+    assert Near("n", 18.0, tolerance=0.10).decide({"n": 19.0})[0] is S
+
+
+# --- Equals, Precedes, AllOf ----------------------------------------------------------------
+
+
+def test_equals_and_precedes() -> None:
+    assert Equals("d", "2011-09-27").decide({"d": "2011-09-27"})[0] is S
+    assert Equals("d", "2011-09-27").decide({"d": "2011-09-28"})[0] is N
+    rule = Precedes("a", "b")
+    assert rule.decide({"a": "2010-02-25", "b": "2011-09-27"})[0] is S
+    assert rule.decide({"a": "2011-09-27", "b": "2011-09-27"})[0] is N  # same day: not earlier
+    assert rule.decide({"a": "2011-09-28", "b": "2011-09-27"})[0] is N
+    assert rule.decide({"a": "2010-02-25", "b": "2011-09-27"})[1]["days"] == 579
+    with pytest.raises(EvidenceError, match="YYYY-MM-DD"):
+        rule.decide({"a": "February 2010", "b": "2011-09-27"})
+
+
+def test_combine_needs_unanimity_for_a_clear_verdict() -> None:
+    assert combine([S, S, S]) is S
+    assert combine([N, N]) is N
+    assert combine([S, N]) is M
+    assert combine([S, M]) is M
+    assert combine([]) is M
+
+
+def test_each_applies_the_template_per_group() -> None:
+    rule = each(Compare("rate_{group}", 0.5, "below"), ("east", "west"))
+    assert rule.inputs() == ("rate_east", "rate_west")
+    assert rule.decide({"rate_east": 0.2, "rate_west": 0.3})[0] is S
+    verdict, result, _ = rule.decide({"rate_east": 0.2, "rate_west": 0.7})
+    assert verdict is M
+    assert result["west.verdict"] == "not supported"
+    assert result["east.estimate"] == 0.2
+    assert rule.decide({"rate_east": 0.6, "rate_west": 0.7})[0] is N
+    assert isinstance(rule, AllOf)
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def _claim(evidence: Evidence | None, kind: EvidenceKind = EvidenceKind.DOCUMENTED) -> Claim:
+    return Claim("T-1", "003", "figure", "A test claim.", kind, evidence, "chapters/x.qmd#sec-x")
+
+
+@pytest.fixture
+def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(artifacts, "REGISTRY", {})
+    artifacts.register("fake.documented", "fake:documented", "values", ("provinces",), "test")
+    artifacts.register("fake.synthetic", "fake:synthetic", "values", ("posts",), "test")
+
+
+def test_evaluate_qualitative_and_pending_claims_carry_no_numbers(fake_registry) -> None:
+    qualitative = findings.evaluate(_claim(None, EvidenceKind.QUALITATIVE))
+    assert qualitative.verdict is Verdict.NOT_TESTABLE
+    assert qualitative.result == {}
+    pending = findings.evaluate(_claim(Evidence("not.there", Near("n", 1.0))))
+    assert pending.verdict is Verdict.PENDING
+    assert pending.result == {}
+    assert "not.there" in pending.summary
+
+
+def test_evaluate_reads_the_artifact_and_names_the_claim_on_bad_evidence(fake_registry) -> None:
+    claim = _claim(Evidence("fake.documented", Near("n", 100.0)))
+    found = findings.evaluate(claim, read=lambda name: {"n": 104.0})
+    assert found.verdict is S
+    assert found.verdict_text == "supported"
+    with pytest.raises(EvidenceError, match=r"T-1.*fake\.documented.*no value 'n'"):
+        findings.evaluate(claim, read=lambda name: {"m": 1.0})
+
+
+def test_synthetic_verdicts_say_so_and_kinds_must_match(fake_registry) -> None:
+    claim = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.SYNTHETIC)
+    found = findings.evaluate(claim, read=lambda name: {"n": 100.0})
+    assert found.verdict is S
+    assert "not a fact about China" in found.verdict_text
+    mislabelled = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.DOCUMENTED)
+    with pytest.raises(EvidenceError, match="synthetic"):
+        findings.evaluate(mislabelled, read=lambda name: {"n": 100.0})
+
+
+# --- the registry itself --------------------------------------------------------------------
+
+EXPECTED_KINDS = {
+    # seed: claims of each kind the seed makes (see the seeds' own lists)
+    "000": {"finding": 5, "characteristic": 3, "obstacle": 3, "recommendation": 9},
+    "001": {"figure": 3, "aim": 1, "finding": 2},
+    "002": {"finding": 2, "obstacle": 3, "recommendation": 4},
+    "003": {"figure": 5, "finding": 3},
+    "004": {"figure": 1, "finding": 3, "practice": 4, "aim": 1},
+}
+
+
+def test_registry_ids_are_unique_and_stable() -> None:
+    ids = [c.id for c in findings.registry()]
+    assert len(ids) == len(set(ids))
+    for claim in findings.registry():
+        assert re.fullmatch(r"S00[0-4]-[FCORDPA]\d+", claim.id), claim.id
+        assert claim.id.startswith(f"S{claim.seed}-")
+
+
+def test_registry_covers_every_claim_of_every_seed() -> None:
+    found: dict[str, Counter] = {}
+    for claim in findings.registry():
+        found.setdefault(claim.seed, Counter())[claim.kind] += 1
+    assert {seed: dict(kinds) for seed, kinds in found.items()} == EXPECTED_KINDS
+
+
+def test_every_source_resolves_in_references_bib() -> None:
+    keys = datapackage.bib_keys()
+    for seed, source in findings.SOURCES.items():
+        assert source.bibkey in keys, f"seed {seed}: {source.bibkey} not in references.bib"
+
+
+def test_evidence_kind_matches_the_evidence() -> None:
+    for claim in findings.registry():
+        if claim.evidence_kind is EvidenceKind.QUALITATIVE:
+            assert claim.evidence is None and claim.needs, claim.id
+        else:
+            assert claim.evidence is not None, claim.id
+        art = artifacts.REGISTRY.get(claim.evidence.artifact) if claim.evidence else None
+        if art is not None:
+            assert art.kind == "values", claim.id
+            assert art.synthetic == (claim.evidence_kind is EvidenceKind.SYNTHETIC), claim.id
+
+
+def test_findings_artifacts_depend_on_every_registered_evidence_artifact() -> None:
+    """An evidence artifact registered below the findings section would escape the cache key."""
+    registered = set(findings.registered_evidence())
+    for name in ("findings.registry", "findings.summary"):
+        assert set(artifacts.get(name).depends) == registered
+
+
+def test_every_claim_evaluates_against_its_artifact() -> None:
+    evaluated = findings.evaluate_all()
+    assert len(evaluated) == len(findings.registry())
+    for found in evaluated:
+        if found.verdict in (Verdict.PENDING, Verdict.NOT_TESTABLE):
+            assert found.result == {}
+        else:
+            assert found.claim.evidence is not None
+            assert found.result, found.claim.id
+
+
+def _book_text() -> dict[str, str]:
+    files = [paths.index_qmd, *sorted(paths.chapters.glob("*.qmd"))]
+    return {str(p.relative_to(paths.root)): p.read_text(encoding="utf-8") for p in files}
+
+
+def test_every_claim_links_to_an_existing_book_section() -> None:
+    book = _book_text()
+    for claim in findings.registry():
+        match = re.fullmatch(r"(chapters/[\w-]+\.qmd)#(sec-[\w-]+)", claim.chapter)
+        assert match, f"{claim.id}: chapter link {claim.chapter!r} is not file.qmd#sec-id"
+        file, anchor = match.groups()
+        assert file in book, f"{claim.id}: {file} does not exist"
+        assert re.search(r"\{#" + re.escape(anchor) + r"[\s}]", book[file]), (
+            f"{claim.id}: {file} has no section {{#{anchor}}}"
+        )
+
+
+def test_every_claim_appears_in_the_book() -> None:
+    """Each id is in the text of a chapter, or the book renders the registry table."""
+    book = _book_text()
+    renders_registry = any(
+        re.search(r"""table\(\s*["']findings\.registry["']\s*\)""", text) for text in book.values()
+    )
+    text = "\n".join(book.values())
+    missing = [c.id for c in findings.registry() if c.id not in text]
+    assert renders_registry or not missing, f"claims not in the book: {missing}"
+
+
+def test_registry_table_has_one_row_per_claim_and_states_the_synthetic_caveat() -> None:
+    table = findings.registry_table()
+    assert list(table["id"]) == [c.id for c in findings.registry()]
+    assert "not facts about Chinese police" in table.attrs["note"]
+    summary = findings.summary_values()
+    assert summary["n_claims"] == len(findings.registry())
+    assert sum(summary[f"n_{k}"] for k in ("documented", "synthetic", "qualitative")) == len(table)
+
+
+def test_findings_command_prints_the_table_and_a_summary(capsys) -> None:
+    args = argparse.Namespace(seed="002", evidence=None, claim=None, rules=True)
+    assert findings_cli.run(args) == 0
+    out = capsys.readouterr().out
+    assert "S002-O2" in out and "Verdict rules" in out
+    assert re.search(r"findings: ok 9 claims: 9 not testable with these data", out)
+    nothing = argparse.Namespace(seed=None, evidence=None, claim="S999-X1", rules=False)
+    assert findings_cli.run(nothing) == 2
