@@ -8,7 +8,8 @@ artifacts it uses. The cache keys each result on exactly those inputs plus the s
 function's module and the analysis modules that module imports, so a data edit recomputes only
 the artifacts that read the edited resource. ``resources`` holds datapackage resource names;
 an input under ``data/`` that is not a resource is named by its file name there
-(``"datapackage.json"`` for a function that reads the whole descriptor, ``"simulation.toml"``).
+(``"simulation.toml"``), and ``WHOLE_PACKAGE`` (``"datapackage.json"``) declares the whole data
+package (the descriptor and every resource file), for functions that describe the package.
 While an artifact computes, the cache refuses reads of undeclared data files and of artifacts
 missing from ``depends`` (see analysis/cache.py), so a stale result cannot slip through.
 
@@ -41,6 +42,7 @@ class Artifact:
 REGISTRY: dict[str, Artifact] = {}
 
 SYNTHETIC_RESOURCES = frozenset({"accounts", "posts"})
+WHOLE_PACKAGE = "datapackage.json"  # as a resource: the descriptor and every resource file
 
 
 def register(
@@ -73,6 +75,117 @@ def get(name: str) -> Artifact:
 
 # --- documented data: timeline, diffusion, coverage -------------------------------------
 
+register(
+    "timeline.values",
+    "analysis.timeline:timeline_values",
+    "values",
+    ("milestones",),
+    "Gap between the first local police microblogs (2010) and the national launch (2011), the "
+    "stated trial length, and which sources credit Zhaoqing or Foshan with the first account.",
+)
+register(
+    "timeline.milestones_table",
+    "analysis.timeline:milestones_table",
+    "table",
+    ("milestones",),
+    "Every documented milestone in date order, with date precision, level, medium, certainty.",
+)
+register(
+    "timeline.dispute_table",
+    "analysis.timeline:dispute_table",
+    "table",
+    ("milestones",),
+    "Which city (Zhaoqing or Foshan) each source names as opening the first police microblog.",
+)
+register(
+    "diffusion.values",
+    "analysis.diffusion:diffusion_values",
+    "values",
+    ("account_counts",),
+    "Yearly growth and CAGR over the longest documented window ending 2013 (vs the op-ed's five "
+    "years at >100%), op-ed vs documented 2013 counts, logistic K/r/t0 with 95% intervals, "
+    "police share of government accounts.",
+)
+register(
+    "diffusion.counts_table",
+    "analysis.diffusion:counts_table",
+    "table",
+    ("account_counts",),
+    "Every documented national or provincial count of government and police accounts.",
+)
+register(
+    "diffusion.growth_table",
+    "analysis.diffusion:growth_table",
+    "table",
+    ("account_counts",),
+    "Growth between consecutive documented counts of each series, raw and annualised.",
+)
+register(
+    "diffusion.claim_table",
+    "analysis.diffusion:claim_table",
+    "table",
+    ("account_counts",),
+    "The op-ed's (seed 003) 2013 counts beside the documented counts, difference and ratio.",
+)
+register(
+    "diffusion.police_share_table",
+    "analysis.diffusion:police_share_table",
+    "table",
+    ("account_counts",),
+    "Police accounts as a share of government accounts where both are counted together.",
+)
+register(
+    "diffusion.counts_figure",
+    "analysis.diffusion:counts_figure",
+    "figure",
+    ("account_counts",),
+    "Documented counts over time (log scale) with the logistic curve fitted to the CNSA series.",
+)
+register(
+    "diffusion.wechat_values",
+    "analysis.diffusion:wechat_values",
+    "values",
+    ("wechat_sectors_2013", "wechat_provinces_2013", "provinces"),
+    "Government WeChat at end 2013: police sector rank, share and lead over the next sector; "
+    "share at county level and below; NBS regions of the ten leading provinces.",
+)
+register(
+    "diffusion.wechat_sectors_table",
+    "analysis.diffusion:wechat_sectors_table",
+    "table",
+    ("wechat_sectors_2013", "wechat_provinces_2013", "provinces"),
+    "Government WeChat accounts at end 2013 by sector, with the leading provinces in the note.",
+)
+register(
+    "coverage.values",
+    "analysis.coverage:coverage_values",
+    "values",
+    ("police_weibo_coverage", "provinces"),
+    "Provincial and prefecture coverage of police Weibo by region with Wilson 95% intervals, the "
+    "lowest region and the thinnest provinces (seed 000's 'almost all ... east to west').",
+)
+register(
+    "coverage.region_table",
+    "analysis.coverage:region_table",
+    "table",
+    ("police_weibo_coverage", "provinces"),
+    "Coverage by NBS region and level (provincial, prefecture, county) with 95% intervals.",
+)
+register(
+    "coverage.thinnest_table",
+    "analysis.coverage:thinnest_table",
+    "table",
+    ("police_weibo_coverage", "provinces"),
+    "Provinces where not every prefecture-level division has a listed police Weibo account.",
+)
+register(
+    "coverage.region_figure",
+    "analysis.coverage:region_figure",
+    "figure",
+    ("police_weibo_coverage", "provinces"),
+    "Prefecture-level coverage by region, main and strict measure, with Wilson 95% intervals.",
+)
+
 # --- synthetic sample: description and content ---------------------------------------------
 
 register(
@@ -95,6 +208,42 @@ register(
     "table",
     ("accounts",),
     "The synthetic sample's strata: sampled accounts, frame size and sampling weight.",
+)
+register(
+    "content.values",
+    "analysis.content:content_values",
+    "values",
+    ("accounts", "posts"),
+    "Share of posts per content category overall and by level, platform and region; chi-square "
+    "tests with account-level permutation p-values; the publicity share with its interval.",
+)
+register(
+    "content.by_level",
+    "analysis.content:by_level",
+    "table",
+    ("accounts", "posts"),
+    "Content mix (four categories of seed 000) by administrative level.",
+)
+register(
+    "content.by_platform",
+    "analysis.content:by_platform",
+    "table",
+    ("accounts", "posts"),
+    "Content mix (four categories of seed 000) by platform.",
+)
+register(
+    "content.by_region",
+    "analysis.content:by_region",
+    "table",
+    ("accounts", "posts"),
+    "Content mix (four categories of seed 000) by NBS region.",
+)
+register(
+    "content.mix_figure",
+    "analysis.content:mix_figure",
+    "figure",
+    ("accounts", "posts"),
+    "Stacked shares of the four content categories by level and by platform.",
 )
 
 # --- engagement, audience, responsiveness, robustness models ------------------------------

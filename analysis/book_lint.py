@@ -8,7 +8,8 @@ mistake in the book at once:
   configuration keeps the settings the build relies on (book type, freeze, kernel, bibliography,
   folded code, the repository link).
 - ``citation``: every ``[@key]`` / ``@key`` in prose and captions resolves in references.bib.
-- ``crossref``: every ``@fig-``/``@tbl-``/``@sec-`` reference has a target, and labels are unique.
+- ``crossref``: every ``@fig-``/``@tbl-``/``@sec-`` reference has a target, labels are unique,
+  and every claim of the findings registry points at a section that exists.
 - ``cell``: figure cells have ``fig-cap`` and ``fig-alt``, table cells ``tbl-cap``; a cell that
   shows ``book.figure``/``book.table`` carries a label of the matching kind; every artifact a
   chapter names is registered with the kind it is used as; a caption ends with the artifact's
@@ -30,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from analysis import artifacts, book, datapackage, paths
+from analysis import artifacts, book, datapackage, paths, qmd
 
 # --- problems and documents -----------------------------------------------------------------
 
@@ -48,30 +49,20 @@ class Problem:
         return f"{self.file}:{self.line}: [{self.check}] {self.message}"
 
 
-@dataclass(frozen=True)
-class Cell:
-    """An executable code cell: its options (from ``#|`` lines), code and position."""
-
-    start: int  # 1-based line of the opening fence
-    end: int  # 1-based line of the closing fence
-    language: str
-    options: dict[str, Any]
-    code: str
-
-
 @dataclass
 class Document:
-    """A .qmd file: raw text, its cells and masks that blank non-prose but keep every line.
+    """A parsed .qmd (cells from :mod:`analysis.qmd`) with masks that keep every line.
 
-    ``code_free`` blanks front matter, fenced blocks, inline code and HTML comments (so ids
-    and attributes stay visible); ``prose`` also blanks URLs, link targets, attribute blocks
-    and math, leaving only the words a reader reads.
+    ``code_free`` keeps only the markdown of the document, with plain fenced blocks, inline
+    code and HTML comments blanked (ids and attributes stay visible); ``prose`` also blanks
+    URLs, link targets, attribute blocks and math, leaving the words a reader reads.
     """
 
     path: Path
     name: str  # path relative to the book root, for messages
     text: str
-    cells: list[Cell]
+    cells: list[qmd.Cell]
+    inlines: list[qmd.Inline]
     code_free: str
     prose: str
 
@@ -79,10 +70,9 @@ class Document:
         return self.text.count("\n", 0, offset) + 1
 
 
-# --- parsing (fences, cell options, masking) ------------------------------------------------
+# --- masking: what a reader reads -----------------------------------------------------------
 
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\n]*)$")
-_ENGINE = re.compile(r"^\{(?P<lang>[A-Za-z0-9_+-]+)[^}]*\}")
+_PLAIN_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -90,65 +80,45 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
 
 
-def _cell_options(lines: list[str]) -> tuple[dict[str, Any], str]:
-    option_lines = []
-    i = 0
-    while i < len(lines) and lines[i].startswith("#|"):
-        option_lines.append(lines[i][2:].removeprefix(" "))
-        i += 1
-    try:
-        options = yaml.safe_load("\n".join(option_lines)) or {} if option_lines else {}
-    except yaml.YAMLError as exc:
-        options = {"__error__": str(exc).splitlines()[0]}
-    return options if isinstance(options, dict) else {}, "\n".join(lines[i:])
+def _markdown_only(doc: qmd.Document) -> str:
+    """The document with every line that is not markdown prose blanked (cells, front matter,
+    plain fenced blocks such as shell listings)."""
+    lines = doc.text.split("\n")
+    keep = [False] * len(lines)
+    for chunk in doc.markdown:
+        fence: str | None = None
+        for i, line in enumerate(chunk.text.split("\n")):
+            number = chunk.line - 1 + i
+            opened = _PLAIN_FENCE.match(line)
+            if fence is None and opened:
+                fence = opened.group(1)
+            elif fence is not None and opened and opened.group(1).startswith(fence[0] * len(fence)):
+                fence = None
+            elif fence is None and number < len(lines):
+                keep[number] = True
+    return "\n".join(
+        line if kept else " " * len(line) for line, kept in zip(lines, keep, strict=True)
+    )
 
 
 def parse(path: Path, root: Path | None = None) -> Document:
-    """Read a .qmd into cells and a prose mask (front matter, fences and inline code blanked)."""
+    """Read a .qmd with :func:`analysis.qmd.parse` and build its prose masks."""
     root = root or paths.root
-    text = path.read_text(encoding="utf-8")
+    parsed = qmd.parse(path)
     try:
-        name = str(path.relative_to(root))
+        name = path.relative_to(root).as_posix()
     except ValueError:
-        name = str(path)
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-    masked = text
-    cells: list[Cell] = []
-    i = 0
-    if lines and lines[0].strip() == "---":
-        for j in range(1, len(lines)):
-            if lines[j].strip() in ("---", "..."):
-                masked = _blank(masked, 0, offsets[j + 1] - 1)
-                i = j + 1
-                break
-    while i < len(lines):
-        opening = _FENCE.match(lines[i])
-        if not opening:
-            i += 1
-            continue
-        fence = opening["fence"]
-        j = i + 1
-        while j < len(lines):
-            closing = _FENCE.match(lines[j])
-            if (
-                closing
-                and closing["fence"][0] == fence[0]
-                and len(closing["fence"]) >= len(fence)
-                and not closing["info"].strip()
-            ):
-                break
-            j += 1
-        engine = _ENGINE.match(opening["info"].strip())
-        if engine:
-            options, code = _cell_options(lines[i + 1 : j])
-            cells.append(Cell(i + 1, j + 1, engine["lang"], options, code))
-        masked = _blank(masked, offsets[i], min(offsets[min(j, len(lines) - 1) + 1], len(text)))
-        i = j + 1
-    code_free = _mask(masked, (_HTML_COMMENT, _INLINE_CODE))
-    return Document(path, name, text, cells, code_free, _mask(code_free, _NON_PROSE))
+        name = path.as_posix()
+    code_free = _mask(_markdown_only(parsed), (_HTML_COMMENT, _INLINE_CODE))
+    return Document(
+        path,
+        name,
+        parsed.text,
+        parsed.cells,
+        parsed.inlines,
+        code_free,
+        _mask(code_free, _NON_PROSE),
+    )
 
 
 _INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
@@ -173,37 +143,12 @@ def prose_text(text: str) -> str:
 
 
 def inline_expressions(doc: Document) -> Iterator[tuple[int, str]]:
-    """(line, code) of every inline ``{python} ...`` expression outside code cells."""
-    spans = [(c.start, c.end) for c in doc.cells]
-    for match in _INLINE_CODE.finditer(doc.text):
-        body = match.group(2).strip()
-        if not body.startswith("{python}"):
-            continue
-        line = doc.line_of(match.start())
-        if any(a <= line <= b for a, b in spans):
-            continue
-        yield line, body.removeprefix("{python}").strip()
+    """(line, code) of every inline ``{python} ...`` expression."""
+    for inline in doc.inlines:
+        yield inline.line, inline.expression
 
 
 # --- the book's files -----------------------------------------------------------------------
-
-
-def _listed(book: dict[str, Any]) -> list[str]:
-    """Every file named in the book's chapters (including parts) and appendices."""
-    found: list[str] = []
-
-    def walk(items: Iterable[Any]) -> None:
-        for item in items or []:
-            if isinstance(item, str):
-                found.append(item)
-            elif isinstance(item, dict):
-                if isinstance(item.get("part"), str) and item["part"].endswith(".qmd"):
-                    found.append(item["part"])
-                walk(item.get("chapters", []))
-
-    walk(book.get("chapters", []))
-    walk(book.get("appendices", []))
-    return found
 
 
 def read_config(root: Path) -> dict[str, Any]:
@@ -213,7 +158,7 @@ def read_config(root: Path) -> dict[str, Any]:
 def book_files(root: Path | None = None) -> list[Path]:
     """The .qmd files listed in _quarto.yml, in book order (missing ones included)."""
     root = root or paths.root
-    return [root / name for name in _listed(read_config(root).get("book", {}))]
+    return qmd.book_chapters(root / "_quarto.yml")
 
 
 def check_listing(root: Path) -> list[Problem]:
@@ -223,8 +168,10 @@ def check_listing(root: Path) -> list[Problem]:
     if not config_path.exists():
         return [Problem("_quarto.yml", 1, "listing", "missing _quarto.yml")]
     config = read_config(root)
-    book = config.get("book", {})
-    listed = _listed(book)
+    try:
+        listed = [p.relative_to(root).as_posix() for p in book_files(root)]
+    except qmd.QmdError as exc:
+        return [Problem("_quarto.yml", 1, "listing", str(exc))]
     for name in listed:
         if not (root / name).exists():
             problems.append(Problem("_quarto.yml", 1, "listing", f"listed file {name} is missing"))
@@ -275,7 +222,7 @@ def _captions(doc: Document) -> Iterator[tuple[int, str]]:
     for cell in doc.cells:
         for option in ("fig-cap", "tbl-cap", "fig-alt"):
             if isinstance(cell.options.get(option), str):
-                yield cell.start, cell.options[option]
+                yield cell.line, cell.options[option]
 
 
 def check_citations(doc: Document, keys: frozenset[str]) -> list[Problem]:
@@ -300,7 +247,7 @@ _ID = re.compile(r"\{[^}\n]*?#(?P<id>[A-Za-z][\w-]*)[^}\n]*\}")
 
 def labels(doc: Document) -> list[tuple[int, str]]:
     """(line, label) of every cross-reference target: cell labels and ``{#id}`` attributes."""
-    found = [(c.start, str(c.options["label"])) for c in doc.cells if "label" in c.options]
+    found = [(c.line, str(c.options["label"])) for c in doc.cells if "label" in c.options]
     found += [(doc.line_of(m.start()), m["id"]) for m in _ID.finditer(doc.code_free)]
     return found
 
@@ -326,6 +273,32 @@ def check_crossrefs(docs: list[Document]) -> list[Problem]:
             for _, key in _references(prose_text(caption)):
                 if key.startswith(("fig-", "tbl-", "sec-")) and key not in targets:
                     problems.append(Problem(doc.name, line, "crossref", f"@{key} has no target"))
+    return problems
+
+
+def check_findings_locations(docs: list[Document]) -> list[Problem]:
+    """Every claim of the findings registry points at a book section that exists."""
+    import importlib.util
+
+    if importlib.util.find_spec("analysis.findings") is None:
+        return []
+    from analysis import findings
+
+    targets = {(doc.name, label) for doc in docs for _, label in labels(doc)}
+    pages = {doc.name for doc in docs}
+    problems = []
+    for claim in findings.registry():
+        page, _, anchor = claim.chapter.partition("#")
+        if page not in pages or (anchor and (page, anchor) not in targets):
+            problems.append(
+                Problem(
+                    "analysis/findings.py",
+                    1,
+                    "crossref",
+                    f"claim {claim.id} is shown in {claim.chapter!r}, which is not a section "
+                    "of the book",
+                )
+            )
     return problems
 
 
@@ -374,31 +347,25 @@ def check_cells(doc: Document) -> list[Problem]:
     """Labels, captions, alt text and provenance of figure and table cells; known artifacts."""
     problems = []
     for cell in doc.cells:
-        if "__error__" in cell.options:
-            problems.append(
-                Problem(
-                    doc.name, cell.start, "cell", f"bad cell options: {cell.options['__error__']}"
-                )
-            )
         label = str(cell.options.get("label", ""))
         calls = artifact_calls(cell.code)
         for function, name in calls:
-            problems += _check_artifact(doc, cell.start, function, name)
+            problems += _check_artifact(doc, cell.line, function, name)
         shown = {f: [n for g, n in calls if g == f] for f in ("figure", "table")}
         if label.startswith("fig-"):
             for option in ("fig-cap", "fig-alt"):
                 if not str(cell.options.get(option) or "").strip():
                     problems.append(
-                        Problem(doc.name, cell.start, "cell", f"{label} has no {option}")
+                        Problem(doc.name, cell.line, "cell", f"{label} has no {option}")
                     )
         if label.startswith("tbl-") and not str(cell.options.get("tbl-cap") or "").strip():
-            problems.append(Problem(doc.name, cell.start, "cell", f"{label} has no tbl-cap"))
+            problems.append(Problem(doc.name, cell.line, "cell", f"{label} has no tbl-cap"))
         for kind, prefix in (("figure", "fig-"), ("table", "tbl-")):
             if shown[kind] and not label.startswith(prefix):
                 problems.append(
                     Problem(
                         doc.name,
-                        cell.start,
+                        cell.line,
                         "cell",
                         f"cell shows book.{kind}({shown[kind][0]!r}) but its label "
                         f"{label or '(none)'!r} does not start with {prefix}",
@@ -413,7 +380,7 @@ def check_cells(doc: Document) -> list[Problem]:
                     problems.append(
                         Problem(
                             doc.name,
-                            cell.start,
+                            cell.line,
                             "cell",
                             f"caption of {label} lacks the provenance of {name!r}; "
                             f"end it with: {provenance}",
@@ -431,20 +398,29 @@ _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s", re.MULTILINE)
 _CALLOUT = re.compile(r"^:::+\s*\{[^}\n]*\.callout-(?:note|warning|important|caution|tip)")
 
 
+_DIV_FENCE = re.compile(r"^(:{3,})\s*(\S.*)?$")
+
+
+def _top_level_headings(doc: Document) -> dict[int, int]:
+    """Line -> level of every heading outside fenced divs (a callout's title is not a section)."""
+    found = {}
+    depth = 0
+    for number, line in enumerate(doc.code_free.split("\n"), start=1):
+        div = _DIV_FENCE.match(line)
+        if div:
+            depth = depth + 1 if div.group(2) else max(depth - 1, 0)
+            continue
+        heading = _HEADING.match(line)
+        if heading and depth == 0:
+            found[number] = len(heading["hashes"])
+    return found
+
+
 def _section_bounds(doc: Document, line: int) -> tuple[int, int]:
     """First and last line of the level-1 or level-2 section that contains ``line``."""
-    lines = doc.prose.split("\n")
-    start, end = 1, len(lines)
-    for number in range(line - 1, 0, -1):
-        match = _HEADING.match(lines[number - 1])
-        if match and len(match["hashes"]) <= 2:
-            start = number
-            break
-    for number in range(line + 1, len(lines) + 1):
-        match = _HEADING.match(lines[number - 1])
-        if match and len(match["hashes"]) <= 2:
-            end = number - 1
-            break
+    headings = [n for n, level in _top_level_headings(doc).items() if level <= 2]
+    start = max((n for n in headings if n <= line), default=1)
+    end = min((n - 1 for n in headings if n > line), default=doc.text.count("\n") + 1)
     return start, end
 
 
@@ -471,7 +447,7 @@ def check_synthetic(doc: Document) -> list[Problem]:
             art = artifacts.REGISTRY.get(name)
             if art is None or not art.synthetic:
                 continue
-            places.append((cell.start, name))
+            places.append((cell.line, name))
             if function in ("figure", "table"):
                 option = "fig-cap" if function == "figure" else "tbl-cap"
                 caption = str(cell.options.get(option) or "")
@@ -479,7 +455,7 @@ def check_synthetic(doc: Document) -> list[Problem]:
                     problems.append(
                         Problem(
                             doc.name,
-                            cell.start,
+                            cell.line,
                             "synthetic",
                             f"{option} of a cell showing {name!r} does not say 'synthetic sample'",
                         )
@@ -626,9 +602,19 @@ def lint_book(root: Path | None = None) -> list[Problem]:
     problems = check_listing(root)
     bib = root / "references.bib"
     keys = datapackage.bib_keys(bib) if bib.exists() else frozenset()
-    files = [p for p in book_files(root) if p.exists()]
-    docs = [parse(path, root) for path in files]
+    try:
+        files = [p for p in book_files(root) if p.exists()]
+    except qmd.QmdError:
+        files = []  # check_listing has reported it
+    docs = []
+    for path in files:
+        try:
+            docs.append(parse(path, root))
+        except qmd.QmdError as exc:
+            problems.append(Problem(path.relative_to(root).as_posix(), 1, "cell", str(exc)))
     problems += check_crossrefs(docs)
+    if root == paths.root:
+        problems += check_findings_locations(docs)
     for doc in docs:
         problems += check_citations(doc, keys)
         problems += check_cells(doc)

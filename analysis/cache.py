@@ -9,8 +9,9 @@ An artifact's key hashes exactly what its result is computed from:
 - for each declared resource, its descriptor entry's ``path`` and ``schema`` (types and enum
   order shape the loaded frame) and the sha256 of its file, measured rather than trusted from
   the descriptor, plus the files its foreign keys make the loader read; a declared name that is
-  not a resource but a file under ``data/`` (``"datapackage.json"`` for artifacts that read the
-  whole descriptor, ``"simulation.toml"``) is hashed as a file;
+  not a resource but a file under ``data/`` (``"simulation.toml"``) is hashed as a file, and
+  ``"datapackage.json"`` stands for the whole package (the descriptor and every resource file),
+  for artifacts that describe the package;
 - the keys of the artifacts it depends on;
 - the code that turns a result into the file chapters read (``analysis.tables`` for tables,
   ``analysis.figures`` for figures), this module's source, uv.lock and the Python version.
@@ -166,6 +167,15 @@ def _hash_or_missing(path: Path) -> str:
 
 def _resource_inputs(name: str, desc: dict[str, Any], base: Path) -> dict[str, Any]:
     """What one declared resource contributes to a key: schema, file hash, FK target files."""
+    if name == artifacts.WHOLE_PACKAGE:
+        return {
+            "descriptor": _hash_or_missing(base / "datapackage.json"),
+            "files": {
+                r.get("name", "?"): _hash_or_missing(datapackage.resource_path(r, base))
+                for r in desc.get("resources", [])
+                if isinstance(r.get("path"), str)
+            },
+        }
     entry = _entry(desc, name)
     if entry is None:
         return {"file": _hash_or_missing(base / name)}
@@ -333,9 +343,10 @@ def _jsonable(value: Any) -> Any:
 # --- the guard on data files -------------------------------------------------------------
 
 
-def allowed_data_files(name: str) -> set[Path]:
-    """Files under data/ an artifact may open: its resources' files, their FK targets, the
-    descriptor, and the files of the artifacts it depends on (computed inside it on a miss)."""
+def allowed_data_files(name: str) -> set[Path] | None:
+    """Files under data/ an artifact may open (None: all of them, for the whole package): its
+    resources' files, their FK targets, the descriptor, and those of the artifacts it depends
+    on (which may be computed inside it)."""
     desc = descriptor()
     allowed = {(paths.data / "datapackage.json").resolve()}
     todo, seen = [name], set()
@@ -346,6 +357,8 @@ def allowed_data_files(name: str) -> set[Path]:
         seen.add(current)
         art = artifacts.get(current)
         todo += art.depends
+        if artifacts.WHOLE_PACKAGE in art.resources:
+            return None
         for resource in art.resources:
             for target in _foreign_targets(resource, desc):
                 entry = _entry(desc, target)
@@ -371,9 +384,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         path = Path(args[0]).resolve()
         data = paths.data.resolve()
         name = _computing[-1]
-        undeclared = (
-            data in path.parents and not path.is_dir() and path not in allowed_data_files(name)
-        )
+        undeclared = False
+        if data in path.parents and not path.is_dir():
+            allowed = allowed_data_files(name)
+            undeclared = allowed is not None and path not in allowed
     except (OSError, ValueError):
         return
     finally:

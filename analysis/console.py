@@ -50,4 +50,4 @@ def progress(transient: bool = True) -> Progress:
 def summary(command: str, ok: bool, text: str) -> None:
     """The one-line summary every command ends with."""
     status = "[green]ok[/green]" if ok else "[red]FAILED[/red]"
-    console.print(f"{command}: {status} {text}")
+    console.print(f"{command}: {status} {text}", soft_wrap=True)

@@ -141,11 +141,11 @@ def independence_test(
     observed = _chi_square(matrix, codes, n_groups)
     rng = np.random.default_rng(seed)
     shuffled = codes.copy()
+    members = [np.flatnonzero(stratum_codes == s) for s in np.unique(stratum_codes)]
     exceed = 0
     for _ in range(permutations):
-        for stratum in np.unique(stratum_codes):
-            members = np.flatnonzero(stratum_codes == stratum)
-            shuffled[members] = rng.permutation(codes[members])
+        for index in members:
+            shuffled[index] = rng.permutation(codes[index])
         exceed += _chi_square(matrix, shuffled, n_groups) >= observed - 1e-9
     return {
         "chi2": float(chi2),
@@ -156,7 +156,7 @@ def independence_test(
         "permutations": int(permutations),
         "permuted_within": within or "none",
         "n_posts": n_posts,
-        "n_accounts": int(len(codes)),
+        "n_accounts": len(codes),
     }
 
 
@@ -219,7 +219,7 @@ def by_region() -> pd.DataFrame:
 def content_values() -> dict[str, Any]:
     """Every number the content chapter quotes: shares by group, tests, the publicity share."""
     joined = _load_joined()
-    out: dict[str, Any] = {"synthetic": "yes", "posts": int(len(joined))}
+    out: dict[str, Any] = {"synthetic": "yes", "posts": len(joined)}
     overall = joined["category"].value_counts(normalize=True)
     for category in CATEGORY_LABELS:
         out[f"share_{category}"] = float(overall.get(category, 0.0))
@@ -278,7 +278,10 @@ def mix_figure():
     axes[0].set_ylabel("Share of posts (%)")
     axes[0].set_ylim(0, 100)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=4, frameon=False)
+    fig.legend(
+        handles, names, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.04)
+    )
     fig.suptitle("Content of police posts by level and platform (synthetic sample)")
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    figures.synthetic_footer(fig)
     return fig

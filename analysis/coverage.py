@@ -192,7 +192,7 @@ def verdict_summary(per_province: pd.DataFrame, regions: pd.DataFrame) -> dict[s
     thin = thinnest(per_province)
     full = int((with_level["prefecture_areas_listed"] == with_level["prefecture_divisions"]).sum())
     return {
-        "provinces": int(len(per_province)),
+        "provinces": len(per_province),
         "provinces_with_provincial_account": int((per_province["provincial_listed"] > 0).sum()),
         "provincial_share": float(national["provincial_share"]),
         "provincial_low": wilson_interval(
@@ -213,7 +213,7 @@ def verdict_summary(per_province: pd.DataFrame, regions: pd.DataFrame) -> dict[s
         "min_region_strict": str(lowest_strict["region"]),
         "min_region_coverage_strict": float(lowest_strict["prefecture_coverage_strict"]),
         "min_region_strict_low": float(lowest_strict["strict_low"]),
-        "provinces_with_prefecture_level": int(len(with_level)),
+        "provinces_with_prefecture_level": len(with_level),
         "provinces_full_prefecture_coverage": full,
         "thinnest_provinces": [str(p) for p in thin["province"]],
         "thinnest_province": str(thin["province"].iloc[0]) if len(thin) else "none",
@@ -281,7 +281,8 @@ def region_table() -> pd.DataFrame:
             "Prefecture areas listed": regions["prefecture_areas_listed"],
             "Prefecture coverage (%)": regions["prefecture_coverage"].map(_pct),
             "95% interval (%)": [
-                f"{_pct(lo)}-{_pct(hi)}" for lo, hi in zip(regions["low"], regions["high"], strict=True)
+                f"{_pct(lo)}-{_pct(hi)}"
+                for lo, hi in zip(regions["low"], regions["high"], strict=True)
             ],
             "Strict: 2013 codes (%)": regions["prefecture_coverage_strict"].map(_pct),
             "County accounts listed": regions["county_accounts_listed"],
@@ -325,7 +326,7 @@ def region_figure():
     figures.theme()
     regions = region_coverage(_load())
     regions = regions.loc[regions["region"] != "all"].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(7, 3.6))
     labels = regions["region"].map(_REGION_LABELS).tolist()
     y = np.arange(len(regions))[::-1]
     colors = figures.palette(2)
@@ -344,14 +345,12 @@ def region_figure():
         errors = np.vstack(
             [value - 100 * regions[low].to_numpy(), 100 * regions[high].to_numpy() - value]
         )
-        ax.errorbar(
-            value, y + offset, xerr=errors, fmt="o", color=color, capsize=3, label=label
-        )
+        ax.errorbar(value, y + offset, xerr=errors, fmt="o", color=color, capsize=3, label=label)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 102)
     ax.set_xlabel("Prefecture-level divisions with a listed police Weibo account (%)")
-    ax.set_title("Police Weibo coverage of prefecture-level divisions, by region")
-    ax.legend(loc="lower left", frameon=False, fontsize="small")
+    ax.set_title("Police Weibo coverage of prefecture-level divisions, by region", loc="left")
+    ax.legend(loc="center left", frameon=False, fontsize="small")
     fig.text(
         0.01,
         0.01,

@@ -446,9 +446,22 @@ def _check_foreign_keys(
         elif target in seen:
             continue
         else:
-            checked = check(target, base=base, _seen=seen)
+            try:
+                checked = check(target, base=base, _seen=seen)
+            except DataValidationError as exc:
+                problems.append(
+                    DataProblem(
+                        label,
+                        "foreign key names an unknown resource",
+                        "a resource of the package",
+                        f"{target!r} ({exc.problems[0].expected})",
+                    )
+                )
+                continue
             if checked.frame is None or not checked.ok:
-                found = str(checked.problems[0]) if checked.problems else "no data"
+                root = checked.problems[0] if checked.problems else None
+                nested = root is not None and root.problem.startswith("foreign key target")
+                found = root.found if nested else str(root or "no data")
                 problems.append(
                     DataProblem(
                         label,
@@ -476,6 +489,8 @@ def _check_foreign_keys(
 
 def _check_hash(entry: dict[str, Any], label: str, digest: str, size: int) -> list[DataProblem]:
     """The file must be byte for byte the one whose hash and size the descriptor records."""
+    if not entry.get("hash"):
+        return [DataProblem(label, "no hash recorded in datapackage.json", "sha256:<hex>", "none")]
     if digest != entry.get("hash"):
         return [
             DataProblem(

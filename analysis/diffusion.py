@@ -11,6 +11,7 @@ four or five points they are wide, and the result says so.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +107,13 @@ def fit_logistic(t: np.ndarray, counts: np.ndarray, level: float = 0.95) -> Logi
     max_log_k = float(log_y.max()) + np.log(1e4)
     lower = (float(log_y.max()) - np.log(10.0), 1e-3, float(t.min()) - 10 * span)
     upper = (max_log_k, 50.0, float(t.max()) + 10 * span)
-    p0 = (float(log_y.max()) + np.log(1.5), 2.0 / span * 2, float(np.median(t)))
+    p0 = (float(log_y.max()) + np.log(1.5), 4.0 / span, float(np.median(t)))
     try:
-        params, cov = optimize.curve_fit(
-            _log_logistic, t, log_y, p0=p0, bounds=(lower, upper), max_nfev=20000
-        )
+        with warnings.catch_warnings():  # no covariance with 3 points: reported as no interval
+            warnings.simplefilter("ignore", optimize.OptimizeWarning)
+            params, cov = optimize.curve_fit(
+                _log_logistic, t, log_y, p0=p0, bounds=(lower, upper), max_nfev=20000
+            )
     except (RuntimeError, ValueError) as exc:
         raise ModelInputError(f"logistic fit did not converge: {exc}") from None
 
@@ -273,6 +276,11 @@ def growth_steps(points: pd.DataFrame) -> pd.DataFrame:
         raise ModelInputError(
             f"growth: expected at least 2 dated counts in the series, found {len(points)}"
         )
+    if (points["count"] <= 0).any():
+        raise ModelInputError(
+            f"growth: expected positive counts, found {points['count'].min()} on "
+            f"{points.loc[points['count'] <= 0, 'date'].iloc[0]:%Y-%m-%d}"
+        )
     start, end = points.iloc[:-1].reset_index(drop=True), points.iloc[1:].reset_index(drop=True)
     years = (end["date"] - start["date"]).dt.days / DAYS_PER_YEAR
     ratio = end["count"].to_numpy(float) / start["count"].to_numpy(float)
@@ -301,8 +309,9 @@ def longest_window(
 ) -> tuple[str, CompoundGrowth, pd.DataFrame]:
     """The longest documented window ending in ``end_year`` within one series of all accounts.
 
-    Only series of comparable definition qualify (not the claim itself, not one-off estimates);
-    returns the series, its compound growth and the points inside the window.
+    Only series of comparable definition qualify (not the claim itself, not one-off estimates)
+    and only rows marked documented (not uncertain or disputed); returns the series, its
+    compound growth and the points inside the window.
     """
     best: tuple[str, CompoundGrowth, pd.DataFrame] | None = None
     rows = totals(counts)
@@ -310,7 +319,7 @@ def longest_window(
         (rows["account_kind"] == "all")
         & (rows["sector"] == "government_all")
         & ~rows["series"].isin([CLAIM_SERIES, "other_estimates"])
-        & (rows["certainty"] != "disputed")
+        & (rows["certainty"] == "documented")
     ]
     for series, group in candidates.groupby("series", observed=True):
         group = group.sort_values("date")
@@ -399,3 +408,448 @@ def police_shares(counts: pd.DataFrame) -> pd.DataFrame:
         .sort_values("date")
         .reset_index(drop=True)
     )
+
+
+# --- artifacts ---------------------------------------------------------------------------------
+
+MIN_YEARS_TO_ANNUALISE = 0.5  # shorter steps give explosive annualised rates; shown blank
+
+
+def _counts() -> pd.DataFrame:
+    from analysis import datasets
+
+    return datasets.load("account_counts")
+
+
+def fitted_logistic(
+    counts: pd.DataFrame, series: str = FIT_SERIES, include_derived: bool = True
+) -> LogisticFit:
+    """The logistic curve fitted to the documented totals of one consistent series."""
+    points = series_points(counts, series)
+    points = points.loc[points["certainty"] == "documented"]
+    if not include_derived:
+        points = points.loc[~points["derived"]]
+    return fit_logistic(decimal_year(points["date"]), points["count"].to_numpy(float))
+
+
+def _year_month(t: float) -> str:
+    year = int(np.floor(t))
+    month = min(12, int((t - year) * 12) + 1)
+    return f"{year}-{month:02d}"
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def diffusion_values() -> dict[str, object]:
+    """Every diffusion number the chapter and the findings registry quote."""
+    counts = _counts()
+    out: dict[str, object] = {}
+
+    series, growth, window = longest_window(counts)
+    steps = growth_steps(window)
+    out |= {
+        "claim_years": CLAIM_YEARS,
+        "claim_growth": CLAIM_GROWTH,
+        "cagr": growth.rate,
+        "cagr_series": series,
+        "cagr_series_label": SERIES_LABELS.get(series, series),
+        "cagr_window_start": growth.start.strftime("%Y-%m-%d"),
+        "cagr_window_end": growth.end.strftime("%Y-%m-%d"),
+        "cagr_years": growth.years,
+        "cagr_start_count": int(growth.start_count),
+        "cagr_end_count": int(growth.end_count),
+        "cagr_start_derived": "yes" if bool(window["derived"].iloc[0]) else "no",
+        "five_years_documented": "yes" if growth.covers_request else "no",
+        "years_short_of_claim": max(0.0, CLAIM_YEARS - growth.years),
+        "growth_mean_arithmetic": float(steps["growth"].mean()),
+        "growth_steps": len(steps),
+        "growth_steps_above_claim": int((steps["growth"] > CLAIM_GROWTH).sum()),
+        "growth_latest": float(steps["growth"].iloc[-1]),
+        "growth_latest_year": int(steps["to"].iloc[-1].year),
+        "implied_start_at_claim": float(growth.end_count / (1 + CLAIM_GROWTH) ** CLAIM_YEARS),
+        "implied_start_year": int(growth.end.year - CLAIM_YEARS),
+    }
+    for step in steps.itertuples():
+        out[f"growth_{step.to.year}"] = float(step.growth)
+        out[f"annualised_{step.to.year}"] = float(step.annualised)
+    printed = window.loc[~window["derived"]]
+    if len(printed) >= 2:
+        strict = compound_growth(
+            printed["date"].iloc[0],
+            printed["count"].iloc[0],
+            printed["date"].iloc[-1],
+            printed["count"].iloc[-1],
+            CLAIM_YEARS,
+        )
+        out |= {
+            "cagr_printed_only": strict.rate,
+            "cagr_printed_only_start": strict.start.strftime("%Y-%m-%d"),
+            "cagr_printed_only_years": strict.years,
+        }
+
+    comparison = claim_comparison(counts)
+    missing = []
+    for row in comparison.itertuples():
+        out[f"oped_{row.platform}"] = int(row.claim_count)
+        out[f"oped_{row.platform}_bound"] = row.claim_bound
+        if row.documented_count is None or pd.isna(row.documented_count):
+            missing.append(row.platform)
+            continue
+        out[f"documented_{row.platform}"] = int(row.documented_count)
+        out[f"documented_{row.platform}_date"] = pd.Timestamp(row.documented_date).strftime(
+            "%Y-%m-%d"
+        )
+        out[f"documented_{row.platform}_platform"] = row.documented_platform
+        out[f"documented_{row.platform}_source"] = row.documented_source
+        out[f"difference_{row.platform}"] = int(row.difference)
+        out[f"ratio_{row.platform}"] = float(row.ratio)
+    out["oped_platforms_without_documented_count"] = missing
+    if {"oped_sina", "oped_tencent", "documented_all_platforms"} <= out.keys():
+        both = int(out["oped_sina"]) + int(out["oped_tencent"])
+        out["oped_sina_plus_tencent"] = both
+        out["oped_sina_plus_tencent_minus_documented_all"] = both - int(
+            out["documented_all_platforms"]
+        )
+
+    fit = fitted_logistic(counts)
+    out |= {
+        "fit_series": FIT_SERIES,
+        "fit_points": fit.n_points,
+        "fit_df": fit.df_resid,
+        "fit_caveat": fit.caveat,
+        "fit_first_year": int(np.floor(fit.t_range[0])),
+        "fit_last_year": int(np.floor(fit.t_range[1])),
+        "K": fit.K,
+        "r": fit.r,
+        "t0": fit.t0,
+        "t0_month": _year_month(fit.t0),
+        "fit_residual_sd": _num(fit.residual_sd),
+        "ceiling_at_bound": "yes" if fit.ceiling_at_bound else "no",
+        "share_of_ceiling_reached": float(growth.end_count / fit.K),
+    }
+    try:  # sensitivity: without counts the project derived (leaves too few points, or none)
+        printed_fit = fitted_logistic(counts, include_derived=False)
+        out["K_printed_only"] = printed_fit.K
+        out["fit_printed_only_points"] = printed_fit.n_points
+        out["fit_printed_only_caveat"] = printed_fit.caveat
+    except ModelInputError as exc:
+        out["K_printed_only"] = None
+        out["fit_printed_only_caveat"] = str(exc)
+    for name in LOGISTIC_PARAMETERS:
+        interval = fit.intervals[name]
+        out[f"{name}_low"] = None if interval is None else interval[0]
+        out[f"{name}_high"] = None if interval is None else interval[1]
+
+    shares = police_shares(counts)
+    national = shares.loc[shares["where"] == "national"]
+    for row in shares.itertuples():
+        suffix = "" if row.where == "national" else f"_{row.where}"
+        out[f"police_share_{row.platform}_{row.date.year}{suffix}"] = float(row.share)
+    out["police_share_pairs"] = len(shares)
+    if not national.empty:
+        out["police_share_national_min"] = float(national["share"].min())
+        out["police_share_national_max"] = float(national["share"].max())
+    return out
+
+
+def _count_text(count: int, bound: str) -> str:
+    return f"{BOUND_MARKS.get(bound, '')}{count:,}"
+
+
+def counts_table() -> pd.DataFrame:
+    """Table: every documented national or provincial total, by series and date."""
+    rows = totals(_counts())
+    rows = pd.concat(
+        [rows, _counts().loc[lambda f: f["subgroup"].isna() & f["province_code"].notna()]]
+    )
+    table = pd.DataFrame(
+        {
+            "Date": rows["date"].dt.strftime("%Y-%m-%d"),
+            "Series": rows["series"].astype(str).map(SERIES_LABELS),
+            "Platform": rows["platform"].astype(str).map(PLATFORM_LABELS),
+            "Sector": rows["sector"].astype(str).str.replace("_", " "),
+            "Accounts": rows["account_kind"].astype(str).str.replace("_", " "),
+            "Province": rows["province_code"].fillna("national"),
+            "Count": [
+                _count_text(c, str(b)) for c, b in zip(rows["count"], rows["bound"], strict=True)
+            ],
+            "Derived": np.where(rows["derived"], "yes", ""),
+            "Certainty": rows["certainty"].astype(str),
+            "Source": rows["source"],
+        }
+    )
+    table.attrs["note"] = (
+        "Documented counts of accounts as of each date (stocks), from account_counts. A date "
+        "given only as a month or year is the last day of that period. 'Derived' counts were "
+        "computed from printed figures; uncertain and disputed rows are explained in the data."
+    )
+    return table.reset_index(drop=True)
+
+
+def growth_table() -> pd.DataFrame:
+    """Table: growth between consecutive counts of each series of comparable definition."""
+    rows = totals(_counts())
+    rows = rows.loc[
+        ~rows["series"].isin([CLAIM_SERIES, "other_estimates"])
+        & (rows["certainty"] == "documented")
+    ]
+    parts = []
+    for (series, sector, kind, platform), group in rows.groupby(
+        ["series", "sector", "account_kind", "platform"], observed=True
+    ):
+        points = group.drop_duplicates("date", keep="last").sort_values("date")
+        if len(points) < 2:
+            continue
+        steps = growth_steps(points.reset_index(drop=True))
+        steps.insert(0, "Series", SERIES_LABELS.get(series, series))
+        steps.insert(
+            1,
+            "Accounts",
+            f"{str(sector).replace('_', ' ')}, {kind}, {PLATFORM_LABELS.get(platform, platform)}",
+        )
+        parts.append(steps)
+    steps = pd.concat(parts, ignore_index=True)
+    short = steps["years"] < MIN_YEARS_TO_ANNUALISE
+    table = pd.DataFrame(
+        {
+            "Series": steps["Series"],
+            "Accounts": steps["Accounts"],
+            "From": steps["from"].dt.strftime("%Y-%m-%d"),
+            "To": steps["to"].dt.strftime("%Y-%m-%d"),
+            "From count": steps["from_count"].map("{:,}".format),
+            "To count": steps["to_count"].map("{:,}".format),
+            "Years": steps["years"].round(2),
+            "Growth (%)": (100 * steps["growth"]).round(1),
+            "Annualised (%)": (100 * steps["annualised"]).round(1).where(~short),
+            "Flag": [
+                "; ".join(
+                    filter(None, ["start derived" if d else "", "" if c == "documented" else c])
+                )
+                for d, c in zip(steps["from_derived"], steps["certainty"], strict=True)
+            ],
+        }
+    )
+    table.attrs["note"] = (
+        "Growth = later count / earlier count - 1; annualised = (ratio)^(1/years) - 1, left "
+        f"blank for steps shorter than {MIN_YEARS_TO_ANNUALISE} years. Only counts marked "
+        "documented are used (uncertain and disputed rows are left out); counts qualified as "
+        "'about' or 'over' are used as printed."
+    )
+    return table
+
+
+def claim_table() -> pd.DataFrame:
+    """Table: the op-ed's (seed 003) counts beside the documented counts they can be set against."""
+    comparison = claim_comparison(_counts())
+    documented = comparison["documented_count"]
+    table = pd.DataFrame(
+        {
+            "Platform (op-ed)": comparison["platform"].map(PLATFORM_LABELS),
+            "Op-ed count": [
+                _count_text(c, b)
+                for c, b in zip(comparison["claim_count"], comparison["claim_bound"], strict=True)
+            ],
+            "Documented count": [
+                "none documented" if pd.isna(c) else _count_text(int(c), str(b))
+                for c, b in zip(documented, comparison["documented_bound"], strict=True)
+            ],
+            "Documented platform": comparison["documented_platform"].map(PLATFORM_LABELS),
+            "As of": pd.to_datetime(comparison["documented_date"]).dt.strftime("%Y-%m-%d"),
+            "Difference": comparison["difference"].map(
+                lambda v: "" if pd.isna(v) else f"{int(v):+,}"
+            ),
+            "Ratio": comparison["ratio"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+            "Source": comparison["documented_source"],
+        }
+    )
+    table.attrs["note"] = (
+        "Op-ed: Ma, China Daily, 18 Feb 2014 (seed 003). Each op-ed count is set against the "
+        "latest documented count of the same or the nearest comparable platform dated at most "
+        "six months before it. Difference = op-ed - documented; ratio = op-ed / documented."
+    )
+    return table
+
+
+def police_share_table() -> pd.DataFrame:
+    """Table: police accounts as a share of government accounts, same date and platform."""
+    shares = police_shares(_counts())
+    table = pd.DataFrame(
+        {
+            "Date": shares["date"].dt.strftime("%Y-%m-%d"),
+            "Platform": shares["platform"].astype(str).map(PLATFORM_LABELS),
+            "Accounts": shares["account_kind"].astype(str),
+            "Where": shares["where"],
+            "Police": [
+                _count_text(c, str(b))
+                for c, b in zip(shares["count_police"], shares["bound_police"], strict=True)
+            ],
+            "Government": [
+                _count_text(c, str(b))
+                for c, b in zip(shares["count_government"], shares["bound_government"], strict=True)
+            ],
+            "Police share (%)": (100 * shares["share"]).round(1),
+            "Source": shares["source_police"],
+        }
+    )
+    table.attrs["note"] = (
+        "Only dates where one source counts both police and all government accounts on the "
+        "same platform. 'Where' is national or a province code."
+    )
+    return table
+
+
+def counts_figure():
+    """Figure: documented counts over time (log scale) with the fitted logistic curve."""
+    import matplotlib.pyplot as plt
+
+    from analysis import figures
+
+    figures.theme()
+    counts = _counts()
+    rows = totals(counts)
+    shown = [
+        "cnsa_four_platforms",
+        "sina_government",
+        "tencent_government",
+        "wechat_government",
+        "police_national",
+    ]
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    colors = figures.palette(len(shown) + 1)
+    markers = ["o", "s", "^", "D", "v"]
+    for series, color, marker in zip(shown, colors, markers, strict=False):
+        part = rows.loc[(rows["series"] == series) & (rows["certainty"] == "documented")]
+        kinds = [k for k in ("all", "institutional") if (part["account_kind"] == k).any()]
+        part = part.loc[part["account_kind"] == kinds[0]] if kinds else part
+        part = part.drop_duplicates("date", keep="last")
+        if part.empty:
+            continue
+        ax.plot(
+            part["date"],
+            part["count"],
+            marker=marker,
+            linestyle="none",
+            color=color,
+            label=SERIES_LABELS[series],
+        )
+    claims = rows.loc[rows["series"] == CLAIM_SERIES]
+    ax.scatter(
+        claims["date"],
+        claims["count"],
+        marker="*",
+        s=120,
+        color=colors[-1],
+        zorder=4,
+        label="Op-ed counts (seed 003)",
+    )
+
+    fit = fitted_logistic(counts)
+    grid = np.linspace(fit.t_range[0] - 0.5, fit.t_range[1] + 3, 200)
+    dates = pd.to_datetime((grid - 1970) * DAYS_PER_YEAR, unit="D", origin="unix")
+    k_text = f"K = {fit.K:,.0f}"
+    if fit.intervals["K"] is not None:
+        low, high = fit.intervals["K"]
+        k_text += f"\n(95% interval {low:,.0f}-{high:,.0f})"
+    ax.plot(
+        dates,
+        fit.predict(grid),
+        color=colors[0],
+        linewidth=1.5,
+        label=f"Logistic fit to the CNSA series\n{k_text}",
+    )
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("Date")
+    ax.set_ylabel("Accounts (log scale)")
+    ax.set_title(
+        "Government and police accounts on Weibo and WeChat, documented counts", loc="left"
+    )
+    ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.text(
+        0.01,
+        0.005,
+        f"Sources: account_counts (see the table of counts for each source). Fit: {fit.caveat}.",
+        fontsize=7,
+        color="0.35",
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+# --- government WeChat at the end of 2013 ------------------------------------------------------
+
+
+def _wechat() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from analysis import datasets
+
+    return (
+        datasets.load("wechat_sectors_2013"),
+        datasets.load("wechat_provinces_2013"),
+        datasets.load("provinces"),
+    )
+
+
+def wechat_values() -> dict[str, object]:
+    """Government WeChat at end 2013 (CUC report): the police sector's rank and lead, the
+    share at district/county level and below, and the regions of the ten leading provinces."""
+    sectors, ranked, provinces = _wechat()
+    by_sector = sectors.loc[sectors["breakdown"] == "sector"].dropna(subset=["accounts"])
+    by_sector = by_sector.sort_values("accounts", ascending=False).reset_index(drop=True)
+    if len(by_sector) < 2:
+        raise ModelInputError(
+            f"wechat: expected at least 2 sectors with counts, found {len(by_sector)}"
+        )
+    police = by_sector["row_id"].str.contains("police")
+    if not police.any():
+        raise ModelInputError("wechat: expected a police sector row (row_id containing 'police')")
+    police_row = by_sector.loc[police].iloc[0]
+    runner_up = by_sector.loc[~police].iloc[0]
+    out: dict[str, object] = {
+        "police_accounts": int(police_row["accounts"]),
+        "police_share_pct": _num(police_row["share_pct"]),
+        "police_rank": int(by_sector.index[police][0]) + 1,
+        "runner_up_sector": str(runner_up["category"]),
+        "runner_up_accounts": int(runner_up["accounts"]),
+        "police_over_runner_up": float(police_row["accounts"] / runner_up["accounts"]),
+    }
+    levels = sectors.loc[sectors["breakdown"] == "admin_level"]
+    for row in levels.itertuples():
+        key = str(row.row_id).removeprefix("level-").replace("-", "_")
+        out[f"share_pct_{key}"] = _num(row.share_pct)
+    regions = ranked.merge(
+        provinces[["adcode", "region_nbs4"]], left_on="province_code", right_on="adcode"
+    )
+    counts = regions["region_nbs4"].astype(str).value_counts()
+    out["top_provinces"] = len(regions)
+    for region in ("east", "central", "west", "northeast"):
+        out[f"top_provinces_{region}"] = int(counts.get(region, 0))
+    out["top_provinces_uncertain"] = int((regions["certainty"] != "documented").sum())
+    return out
+
+
+def wechat_sectors_table() -> pd.DataFrame:
+    """Table: government WeChat accounts at end 2013 by sector and the leading provinces."""
+    sectors, ranked, provinces = _wechat()
+    rows = sectors.loc[sectors["breakdown"] == "sector"]
+    table = pd.DataFrame(
+        {
+            "Sector": rows["category"],
+            "Accounts": rows["accounts"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+            "Share (%)": rows["share_pct"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+            "Source": rows["source"],
+        }
+    )
+    names = ranked.merge(
+        provinces[["adcode", "name_pinyin"]], left_on="province_code", right_on="adcode"
+    ).sort_values("rank")
+    table.attrs["note"] = (
+        "Government WeChat accounts at 31 December 2013, as reported by the Communication "
+        "University of China (shares as printed; blank where not reported). Leading provinces "
+        "in rank order: "
+        + ", ".join(names["name_pinyin"])
+        + ". "
+        + " ".join(names.loc[names["certainty"] != "documented", "note"].dropna())
+    )
+    return table

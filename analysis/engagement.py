@@ -88,8 +88,6 @@ def count_data(
         frame = frame[frame["platform"].astype(str) == spec.platform]
     frame = frame[frame[f"{outcome}_n"] > 0].reset_index(drop=True)
     what = f"{spec.label} model"
-    if spec.platform is not None:
-        what += f" ({spec.platform} posts)"
     design = build_design(
         frame,
         spec.factors if factors is None else factors,
@@ -203,7 +201,9 @@ def predictions(data: CountData, model: inference.Fit) -> pd.DataFrame:
     weight = data.n
     for region in data.design.levels["region"]:
         for kind in data.design.levels["account_type"]:
-            counterfactual = data.frame.assign(region=region, account_type=kind)
+            counterfactual = data.design.counterfactual(
+                data.frame, region=region, account_type=kind
+            )
             value, low, high = inference.average_prediction(
                 model, data.design.matrix(counterfactual), weight
             )

@@ -23,6 +23,7 @@ SYNTHETIC_FOOTER = (
     "accounts."
 )
 REGION_ORDER = ("east", "central", "west", "northeast")
+LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
 TYPE_LABELS = {"bureau": "Bureau account", "officer": "Officer's real-name account"}
 
 
@@ -61,17 +62,23 @@ def synthetic_footer(fig: Any) -> None:
     fig.text(0.01, 0.005, SYNTHETIC_FOOTER, ha="left", va="bottom", fontsize=7, color="0.35")
 
 
-def forest_plot(table: pd.DataFrame, title: str, xlabel: str = "Incidence-rate ratio") -> Any:
+def forest_plot(
+    table: pd.DataFrame, title: str, xlabel: str = "Incidence-rate ratio", few_accounts: int = 0
+) -> Any:
     """Forest plot of ratios with 95% intervals on a log axis, one row per term.
 
     ``table`` needs columns label, ratio, ci_low, ci_high and optionally accounts; terms resting
-    on fewer than 20 accounts are drawn hollow, as their interval is unreliable.
+    on fewer than ``few_accounts`` accounts are drawn hollow, as their interval is unreliable.
     """
     import matplotlib.pyplot as plt
 
     theme()
     rows = table.reset_index(drop=True)
-    few = rows["accounts"].to_numpy() < 20 if "accounts" in rows else np.zeros(len(rows), bool)
+    few = (
+        rows["accounts"].to_numpy() < few_accounts
+        if "accounts" in rows
+        else np.zeros(len(rows), bool)
+    )
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
     color = palette(1)[0]
@@ -95,8 +102,13 @@ def forest_plot(table: pd.DataFrame, title: str, xlabel: str = "Incidence-rate r
     ax.set_yticks(y, labels)
     ax.axvline(1.0, color="0.3", linewidth=1, linestyle="--")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlabel(f"{xlabel} (95% interval, log scale; 1 = no difference)")
+    low = min(rows["ci_low"].min(), 1.0) / 1.15
+    high = max(rows["ci_high"].max(), 1.0) * 1.15
+    ax.set_xlim(low, high)
+    ticks = [t for t in LOG_TICKS if low <= t <= high]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel(f"{xlabel}, 95% interval (log scale; 1 = no difference)")
     ax.set_title(title, loc="left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     synthetic_footer(fig)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             f.claim.paraphrase,
             f.claim.evidence_kind.value
             + (f"\n{f.claim.evidence.describe()}" if f.claim.evidence else ""),
-            f.summary,
+            f"{f.claim.test}\n-> {f.summary}" if f.claim.evidence else f.summary,
             f.verdict_text,
         )
         for f in evaluated
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     console.console.print(
         console.table(
             "Claims of the source documents",
-            ["id", "claim", "evidence", "result", "verdict"],
+            ["id", "claim", "evidence", "test -> result", "verdict"],
             rows,
         )
     )

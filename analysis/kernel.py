@@ -302,6 +302,8 @@ def run_chapter(
     allow_errors = bool(execute.get("error", False))
     cells = {c.number for c in doc.executable_cells(project_execute)}
     run = ChapterRun(name)
+    if not doc.has_code():
+        return run  # Quarto executes nothing here either
     started = time.perf_counter()
     by_count: dict[int, qmd.Cell] = {}
     with Kernel(path.parent.resolve(), env) as kernel:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import cache
+from analysis.modelframe import FEW_ACCOUNTS
 
 OUTCOME_ORDER = ("comments", "likes", "reposts", "page_views")
 OUTCOME_HEADINGS = {
@@ -20,7 +21,6 @@ OUTCOME_HEADINGS = {
     "reposts": "Reposts (Weibo)",
     "page_views": "Page views (WeChat)",
 }
-FEW_ACCOUNTS = 20
 FEW_NOTE = (
     f"Terms resting on fewer than {FEW_ACCOUNTS} accounts (the Ministry's handful) have "
     "unreliable intervals: clustered standard errors need many accounts."
@@ -30,6 +30,11 @@ FEW_NOTE = (
 def p_text(p: float) -> str:
     """A p-value as readers expect it: '<0.001' or three decimals."""
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_clause(p: float) -> str:
+    """'p < 0.001' or 'p = 0.012', for prose."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def interval_text(ratio: float, low: float, high: float) -> str:
@@ -46,7 +51,10 @@ def _round(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 # --- engagement -----------------------------------------------------------------------------
 
 
-def _fits() -> dict[str, dict[str, Any]]:
+Fits = dict[str, dict[str, Any]]
+
+
+def _fits() -> Fits:
     return cache.get("engagement.fits")
 
 
@@ -105,9 +113,9 @@ def engagement_regions() -> dict[str, Any]:
     }
 
 
-def engagement_irr_table() -> pd.DataFrame:
+def engagement_irr_table(fits: Fits | None = None) -> pd.DataFrame:
     """Tidy IRR table of the main model (comments per post), NB2 beside Poisson."""
-    result = _fits()["comments"]
+    result = (fits or _fits())["comments"]
     table = result["irr"]
     out = pd.DataFrame(
         {
@@ -135,9 +143,9 @@ def engagement_irr_table() -> pd.DataFrame:
     return out
 
 
-def engagement_all_outcomes_table() -> pd.DataFrame:
+def engagement_all_outcomes_table(fits: Fits | None = None) -> pd.DataFrame:
     """IRR (95% interval) of every term for every engagement outcome, side by side."""
-    fits = _fits()
+    fits = fits or _fits()
     frames = []
     for outcome in OUTCOME_ORDER:
         table = fits[outcome]["irr"]
@@ -158,6 +166,8 @@ def engagement_all_outcomes_table() -> pd.DataFrame:
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame, on=["term", "Term"], how="outer", sort=False)
+    order = list(dict.fromkeys(t for frame in frames for t in frame["term"]))
+    merged = merged.set_index("term").loc[order].reset_index()
     out = merged.drop(columns="term").fillna("-")
     out.attrs["note"] = (
         "Incidence-rate ratios (95% interval) from NB2 regressions clustered by account. Reposts "
@@ -167,11 +177,12 @@ def engagement_all_outcomes_table() -> pd.DataFrame:
     return out
 
 
-def engagement_fit_table() -> pd.DataFrame:
+def engagement_fit_table(fits: Fits | None = None) -> pd.DataFrame:
     """Fit statistics, over-dispersion evidence and the regional test for every outcome."""
+    fits = fits or _fits()
     rows = []
     for outcome in OUTCOME_ORDER:
-        result = _fits()[outcome]
+        result = fits[outcome]
         s, t = result["statistics"], result["regional_test"]
         rows.append(
             {
@@ -198,9 +209,9 @@ def engagement_fit_table() -> pd.DataFrame:
     return out
 
 
-def engagement_predictions_table() -> pd.DataFrame:
+def engagement_predictions_table(fits: Fits | None = None) -> pd.DataFrame:
     """Expected comments per post by region and account type, 95% intervals."""
-    pred = _fits()["comments"]["predictions"]
+    pred = (fits or _fits())["comments"]["predictions"]
     out = _round(
         pd.DataFrame(
             {
@@ -227,7 +238,9 @@ def engagement_forest_figure() -> Any:
 
     return figures.forest_plot(
         _fits()["comments"]["irr"],
-        "Comments per post: incidence-rate ratios (NB2, clustered by account)",
+        "Comments per post: incidence-rate ratios",
+        xlabel="Incidence-rate ratio (NB2, clustered by account)",
+        few_accounts=FEW_ACCOUNTS,
     )
 
 
@@ -281,9 +294,9 @@ def responsiveness_regions() -> dict[str, Any]:
     return out
 
 
-def responsiveness_table() -> pd.DataFrame:
+def responsiveness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     """Odds ratios of answering a comment, with 95% intervals."""
-    result = _answers()
+    result = result or _answers()
     table = result["odds_ratios"]
     out = _round(
         pd.DataFrame(
@@ -301,15 +314,15 @@ def responsiveness_table() -> pd.DataFrame:
     out.attrs["note"] = (
         f"Binomial logit of answered comments; {s['n_comments']:,} comments on "
         f"{s['n_accounts']:,} accounts; standard errors clustered by account. Regional test: "
-        f"Wald chi2 = {t['wald_chi2']:.1f}, df = {t['wald_df']}, p = {p_text(t['wald_p'])}. "
+        f"Wald chi2 = {t['wald_chi2']:.1f}, df = {t['wald_df']}, {p_clause(t['wald_p'])}. "
         f"{FEW_NOTE}"
     )
     return out
 
 
-def answer_rates_table() -> pd.DataFrame:
+def answer_rates_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     """Each region's answer rate with its 95% interval, beside the observed share."""
-    rates = _answers()["answer_rates"]
+    rates = (result or _answers())["answer_rates"]
     out = pd.DataFrame(
         {
             "Region": rates["region"],
@@ -360,9 +373,9 @@ def audience_values() -> dict[str, Any]:
     return out
 
 
-def audience_table() -> pd.DataFrame:
+def audience_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     """Ratios of audience size by region, level and account type."""
-    ratios = cache.get("audience.fit")["ratios"]
+    ratios = (result or cache.get("audience.fit"))["ratios"]
     out = _round(
         pd.DataFrame(
             {
@@ -400,9 +413,9 @@ def robustness_values() -> dict[str, Any]:
     return out
 
 
-def robustness_table() -> pd.DataFrame:
+def robustness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     """Region ratios and the regional test under every robustness specification."""
-    result = cache.get("robustness.fit")
+    result = result or cache.get("robustness.fit")
     table = result["table"]
     out = pd.DataFrame(
         {

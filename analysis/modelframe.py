@@ -38,8 +38,8 @@ LABELS: dict[str, str] = {
     "level": "Level",
     "account_type": "Account type",
     "category": "Category",
-    "log_followers": "Followers (x2)",
-    "log_gdp_per_capita": "GDP per capita (x2)",
+    "log_followers": "Followers, per doubling (Weibo)",
+    "log_gdp_per_capita": "GDP per capita, per doubling",
 }
 ACCOUNT_FACTORS = ("region", "platform", "level", "account_type")
 ACCOUNT_COLUMNS = ("account_id", *ACCOUNT_FACTORS, "province_code", "followers")
@@ -50,6 +50,8 @@ ANSWERED = "comments_answered"
 # Followers are centred here: the platform contrast compares WeChat with a Weibo account of this
 # many followers (a mid-sized prefecture bureau: Quanzhou had 83,000 and Xiamen 56,000 in 2011).
 FOLLOWERS_CENTRE = 50_000
+# Clustered intervals need many clusters: a term carried by fewer accounts is flagged unreliable.
+FEW_ACCOUNTS = 20
 # Histograms use bincount below this maximum count value and np.unique above it.
 _BINCOUNT_LIMIT = 50_000_000
 
@@ -254,6 +256,18 @@ def prepare(
     return Cells(frame=frame, histograms=histograms, accounts=acc, n_posts=int(n_posts.sum()))
 
 
+def post_frame(posts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
+    """Every post with its account's covariates and ``account`` code: the unaggregated data,
+    used to check the cell fits against fits on every post."""
+    covariates = cells.accounts.drop(columns=["followers"]).assign(
+        account=range(len(cells.accounts))
+    )
+    out = posts.assign(account_id=posts["account_id"].astype(str)).merge(
+        covariates, on="account_id", how="left", validate="many_to_one"
+    )
+    return out
+
+
 def bundled() -> Cells:
     """The committed synthetic sample (and province table) as model cells."""
     from analysis import datasets
@@ -279,13 +293,30 @@ class Design:
         out[:, 0] = 1.0
         j = 1
         for factor in self.factors:
-            values = frame[factor].astype(str).to_numpy()
+            column = frame[factor]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                codes = column.cat.codes.to_numpy()
+                position = {str(c): i for i, c in enumerate(column.cat.categories)}
+                for level in self.levels[factor][1:]:
+                    out[:, j] = codes == position.get(level, -2)
+                    j += 1
+                continue
+            values = column.astype(str).to_numpy()
             for level in self.levels[factor][1:]:
                 out[:, j] = values == level
                 j += 1
         for numeric in self.numerics:
             out[:, j] = frame[numeric].to_numpy(dtype=float)
             j += 1
+        return out
+
+    def counterfactual(self, frame: pd.DataFrame, **levels: str) -> pd.DataFrame:
+        """``frame`` with factors set to one level for every row (categorical, same levels)."""
+        out = frame.copy(deep=False)
+        for factor, level in levels.items():
+            categories = list(self.levels[factor])
+            codes = np.full(len(frame), categories.index(level), dtype=np.int8)
+            out[factor] = pd.Categorical.from_codes(codes, categories=categories)
         return out
 
     def term(self, name: str) -> list[int]:
@@ -420,9 +451,14 @@ def _check_rank(matrix: np.ndarray, columns: tuple[str, ...], what: str) -> None
     diag = np.abs(np.diag(r))
     rank = int((diag > diag[0] * 1e-10).sum()) if len(diag) else 0
     if rank < len(columns):
-        aliased = [columns[i] for i in sorted(pivot[rank:])]
+        independent = sorted(pivot[:rank])
+        parts = []
+        for i in sorted(pivot[rank:]):
+            coef = np.linalg.lstsq(scaled[:, independent], scaled[:, i], rcond=None)[0]
+            partners = [columns[independent[k]] for k in np.flatnonzero(np.abs(coef) > 1e-8)]
+            parts.append(f"'{columns[i]}' = a combination of {', '.join(map(repr, partners))}")
         raise ModelInputError(
-            f"{what}: column(s) {', '.join(map(repr, aliased))} are linear combinations of the "
-            "other columns (for example a level that only ever occurs together with another "
-            "level), so their effects cannot be told apart; merge or drop them"
+            f"{what}: collinear columns: {'; '.join(parts)} (for example a level that only ever "
+            "occurs together with another level), so their effects cannot be told apart; merge "
+            "or drop one of them"
         )

@@ -25,7 +25,7 @@ _CELL_OPEN = re.compile(r"^(?P<indent>[\t >]*)(?P<fence>`{3,})\s*\{(?P<info>[=A-
 _FENCE = re.compile(r"^(?P<indent>[\t >]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$")
 _OPTION = re.compile(r"^#\s*\| ?")
 # Quarto's rule (src/resources/jupyter/notebook.py): a backtick not preceded by a backtick.
-_INLINE = r"(?:^|[^`])`\{{{language}\}}[ \t]([^`]+)`"
+INLINE = re.compile(r"(?:^|[^`])`\{python\}[ \t]([^`]+)`", re.MULTILINE)
 
 
 class QmdError(AnalysisError):
@@ -146,7 +146,6 @@ def parse(path: Path, text: str | None = None) -> Document:
     front, start = _front_matter(path, lines)
     doc = Document(path, text, front)
     language = "python"
-    inline = re.compile(_INLINE.format(language=re.escape(language)), re.MULTILINE)
     markdown: list[str] = []
     markdown_start = start + 1
     number = 0
@@ -161,7 +160,7 @@ def parse(path: Path, text: str | None = None) -> Document:
             info = opened.group("info").strip()
             cell_language = re.split(r"[\s,]", info, maxsplit=1)[0].lower()
             if cell_language == language:
-                _flush(doc, markdown, markdown_start, inline)
+                _flush(doc, markdown, markdown_start)
                 number += 1
                 doc.parts.append(_cell(path, lines, i, end, opened.group("indent"), number))
                 markdown, markdown_start = [], end + 2
@@ -179,7 +178,7 @@ def parse(path: Path, text: str | None = None) -> Document:
             continue
         markdown.append(line)
         i += 1
-    _flush(doc, markdown, markdown_start, inline)
+    _flush(doc, markdown, markdown_start)
     return doc
 
 
@@ -241,13 +240,13 @@ def _cell(path: Path, lines: list[str], start: int, end: int, indent: str, numbe
     )
 
 
-def _flush(doc: Document, markdown: list[str], start: int, inline: re.Pattern[str]) -> None:
+def _flush(doc: Document, markdown: list[str], start: int) -> None:
     """Add a markdown chunk, with its inline expressions and their line numbers."""
     text = "\n".join(markdown)
     if not text.strip():
         return
     found = []
-    for match in inline.finditer(text):
+    for match in INLINE.finditer(text):
         line = start + text.count("\n", 0, match.start(1))
         found.append(Inline(line, match.group(1).strip()))
     doc.parts.append(Markdown(start, text, tuple(found)))

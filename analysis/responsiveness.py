@@ -73,7 +73,7 @@ def answer_rates(data: BinomialData, model: inference.Fit) -> pd.DataFrame:
     rows = []
     region = data.frame["region"].astype(str).to_numpy()
     for level in data.design.levels["region"]:
-        x = data.design.matrix(data.frame.assign(region=level))
+        x = data.design.matrix(data.design.counterfactual(data.frame, region=level))
         value, low, high = inference.average_prediction(model, x, data.comments, link="logit")
         mine = region == level
         rows.append(

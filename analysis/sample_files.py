@@ -214,22 +214,30 @@ def _fields_posts() -> list[dict[str, Any]]:
     ]
 
 
-def _sources(params: dict[str, Any], bib: frozenset[str]) -> list[dict[str, Any]]:
-    """Every references.bib key a parameter's basis cites, in first-mention order."""
-    keys: list[str] = []
+# Parameter sections of simulation.toml that shape each resource (for its sources list).
+_SECTIONS = {
+    "accounts": ("window", "sample", "opening", "followers"),
+    "posts": ("window", "reference", "posting", "content", "engagement", "answer"),
+}
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "sources" and isinstance(value, list):
-                    keys.extend(k for k in value if k not in keys)
-                else:
-                    walk(value)
 
-    walk(params)
+def _sources(params: dict[str, Any], sections: tuple[str, ...], bib: frozenset[str]) -> list:
+    """The references.bib keys the parameters of ``sections`` cite, with the citing tables."""
+    cited: dict[str, list[str]] = {}
+
+    def walk(node: Any, where: str) -> None:
+        if not isinstance(node, dict):
+            return
+        for key in node.get("sources", []) if isinstance(node.get("sources"), list) else []:
+            cited.setdefault(key, []).append(where)
+        for key, value in node.items():
+            walk(value, f"{where}.{key}")
+
+    for section in sections:
+        walk(params.get(section), section)
     return [
-        {"title": "Cited as basis of a parameter in data/simulation.toml", "bibkey": key}
-        for key in keys
+        {"title": "Basis of simulation.toml " + ", ".join(f"[{w}]" for w in where), "bibkey": key}
+        for key, where in cited.items()
         if key in bib
     ]
 
@@ -239,9 +247,13 @@ def entries(
     params: dict[str, Any],
     seed: int,
     parameters_sha256: str,
-    scale: float = 1.0,
+    variant: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The two synthetic resource entries of the descriptor, with hashes of ``payloads``."""
+    """The two synthetic resource entries of the descriptor, with hashes of ``payloads``.
+
+    ``variant`` records how an alternative sample departs from the committed one (scale,
+    target sizes); it is empty for the committed sample.
+    """
     start, end = params["window"]["start"], params["window"]["end"]
     generator = {
         "module": "analysis.simulate",
@@ -249,10 +261,9 @@ def entries(
         "parameters": "simulation.toml",
         "parameters_sha256": parameters_sha256,
         "seed": seed,
+        **(variant or {}),
     }
-    if scale != 1.0:
-        generator["scale"] = scale
-    sources = _sources(params, datapackage.bib_keys())
+    bib = datapackage.bib_keys()
     common = {
         "profile": "tabular-data-resource",
         "format": "csv",
@@ -260,7 +271,6 @@ def entries(
         "encoding": "utf-8",
         "synthetic": True,
         "generator": generator,
-        "sources": sources,
         "licenses": [
             {
                 "name": "CC-BY-4.0",
@@ -274,6 +284,7 @@ def entries(
         "path": FILES["accounts"],
         **common,
         "title": "SYNTHETIC police Weibo and WeChat accounts (simulated sample, not real accounts)",
+        "sources": _sources(params, _SECTIONS["accounts"], bib),
         "description": (
             f"{SYNTHETIC_WARNING} Police accounts on Weibo and WeChat at ministry, provincial, "
             "prefecture and county level, bureau and officer real-name accounts, drawn as a "
@@ -298,6 +309,7 @@ def entries(
         "path": FILES["posts"],
         **common,
         "title": f"SYNTHETIC posts of the synthetic accounts, {start} to {end} (simulated)",
+        "sources": _sources(params, _SECTIONS["posts"], bib),
         "description": (
             f"{SYNTHETIC_WARNING} One row per post from {start} to {end}: time, content "
             "category and engagement counts (Weibo: reposts, likes, comments; WeChat: page "
@@ -333,10 +345,11 @@ class Built:
     accounts: int
     posts: int
     seed: int
+    scale: float
+    parameters_path: Path
 
 
 def build(
-    params: dict[str, Any] | None = None,
     seed: int | None = None,
     scale: float = 1.0,
     *,
@@ -345,15 +358,16 @@ def build(
     parameters_path: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Built:
-    """Generate a sample and render it to bytes and descriptor entries (nothing is written)."""
+    """Generate a sample from a parameter file and render it to bytes and descriptor entries.
+
+    Nothing is written. The parameters come from the file only, so the recorded
+    ``parameters_sha256`` always describes what generated the bytes.
+    """
     parameters_path = parameters_path or paths.simulation_parameters
-    params = params if params is not None else simulate.load_parameters(parameters_path)
-    seed = int(params["seed"]["value"] if seed is None else seed)
-    account_frame, post_frame = simulate.generate(
-        params, seed, scale, accounts=accounts, posts=posts
-    )
+    params = simulate.load_parameters(parameters_path)
+    drawn = simulate.simulate(params, seed, scale, accounts=accounts, posts=posts)
     payloads = {}
-    for name, frame in (("accounts", account_frame), ("posts", post_frame)):
+    for name, frame in (("accounts", drawn.accounts), ("posts", drawn.posts)):
         step = None
         if progress is not None:
 
@@ -361,26 +375,36 @@ def build(
                 progress(name, rows, total)
 
         payloads[name] = render(frame, step)
+    variant: dict[str, Any] = {}
+    if drawn.scale != 1.0:
+        variant["scale"] = round(drawn.scale, 6) if accounts is not None else drawn.scale
+    if accounts is not None:
+        variant["accounts_target"] = accounts
+    if posts is not None:
+        variant["posts_target"] = posts
     sha = simulate.parameters_sha256(parameters_path)
     return Built(
         payloads,
-        entries(payloads, params, seed, sha, scale if accounts is None else 1.0),
-        len(account_frame),
-        len(post_frame),
-        seed,
+        entries(payloads, params, drawn.seed, sha, variant),
+        len(drawn.accounts),
+        len(drawn.posts),
+        drawn.seed,
+        drawn.scale,
+        parameters_path,
     )
 
 
 def write(built: Built, data_dir: Path | None = None) -> None:
     """Write the CSVs atomically and record their entries in ``data_dir``'s descriptor.
 
-    For a folder other than data/, the project's descriptor (and the documented files it
-    lists) is copied there first, so the folder is a complete data package.
+    For a folder other than data/, the project's descriptor, the documented files it lists and
+    the parameter file used are copied there first, so the folder is a complete data package.
     """
     data_dir = data_dir or paths.data
     descriptor_path = data_dir / "datapackage.json"
     if data_dir.resolve() != paths.data.resolve():
         _copy_package(data_dir)
+        atomic.write_bytes(data_dir / "simulation.toml", built.parameters_path.read_bytes())
     for name in RESOURCES:
         atomic.write_bytes(data_dir / FILES[name], built.payloads[name])
     datapackage.update_resources(built.entries, descriptor_path)

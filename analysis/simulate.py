@@ -8,8 +8,16 @@ later replace the files one for one. The process is exactly log-linear (NB2 coun
 (binomial answers), so fitted incidence-rate and odds ratios can be checked against
 ``true_effects(params)``.
 
-Determinism: the same parameters and seed give identical frames on any machine (numpy PCG64
-streams spawned from one SeedSequence, one stream per stage, stable sorts only).
+Use: ``accounts, posts = generate()`` (the committed sample); ``generate(seed=7, scale=10)``
+for a larger one; ``generate(override(load_parameters(), {"engagement.region.value.west": 0.5}))``
+for a sample with a different known effect; ``simulate(...)`` also returns the latent account
+multipliers. The frames carry the codebook's columns and values as ``analysis.datasets.load``
+returns them for the committed files, with leaner dtypes: enumerations and ``posts.account_id``
+are categoricals, counts int32 (nullable Int32 where a platform lacks the count).
+
+Determinism: the same parameters, seed and numpy version (pinned in uv.lock) give identical
+frames (PCG64 streams spawned from one SeedSequence, one stream per stage, order-independent
+sorts only); ``analysis.sample_files`` turns them into byte-stable CSVs.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import paths
+from analysis import datasets, paths
 from analysis.errors import DataValidationError, ModelInputError
 
 GENERATOR_VERSION = "1.0.0"
@@ -167,8 +175,9 @@ def generate(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Draw (accounts, posts) from the process; ``seed`` defaults to the parameter file's.
 
-    ``scale`` multiplies every stratum's sample size (posts follow); ``accounts`` sets the
-    approximate number of accounts instead, ``posts`` the expected number of posts.
+    ``scale`` multiplies every stratum's sample size (posts follow; a stratum larger than its
+    frame repeats frame units, with weights below one); ``accounts`` sets the approximate
+    number of accounts instead, ``posts`` the expected number of posts.
     """
     sample = simulate(params, seed, scale, accounts=accounts, posts=posts, provinces=provinces)
     return sample.accounts, sample.posts
@@ -187,8 +196,6 @@ def simulate(
     params = params if params is not None else load_parameters()
     seed = int(params["seed"]["value"] if seed is None else seed)
     if provinces is None:
-        from analysis import datasets
-
         provinces = datasets.load("provinces")
     if scale <= 0:
         raise ModelInputError(f"scale must be positive, found {scale}")
@@ -320,12 +327,16 @@ def _draw_accounts(
             low[mask], high[mask] = np.datetime64(a, "D"), np.datetime64(b, "D")
     span = (high - low).astype(np.int64) + 1
     accounts["opened"] = low + np.floor(rng.random(n) * span).astype(np.int64)
-    # followers (Weibo only): lognormal around level x region x type medians
+    # followers (Weibo only): lognormal around level x region x type x account-age medians
     fol = params["followers"]
+    _, end = window(params)
+    opened_day = accounts["opened"].to_numpy().astype("datetime64[D]")
+    years_open = ((end - opened_day).astype(np.int64) + 1) / 365.25
     log_median = (
         np.log(accounts["level"].map(fol["median"]).to_numpy(dtype=float))
         + np.log(accounts["region"].map(fol["region_multiplier"]).to_numpy(dtype=float))
         + np.where(accounts["account_type"] == "officer", np.log(fol["officer_multiplier"]), 0.0)
+        + fol["age_elasticity"] * np.log(years_open / fol["age_reference_years"])
     )
     draws = np.rint(np.exp(log_median + fol["sigma"] * rng.standard_normal(n)))
     weibo = accounts["platform"].to_numpy() == "weibo"
@@ -526,6 +537,6 @@ def _draw_posts(
     )
 
 
-def _post_ids(n: int, width: int) -> pd.arrays.ArrowStringArray | Any:
+def _post_ids(n: int, width: int) -> pd.api.extensions.ExtensionArray:
     """Synthetic post ids SYN-P0000001.. as a pandas string array."""
     return pd.array([f"SYN-P{i:0{width}d}" for i in range(1, n + 1)], dtype="str")

@@ -16,8 +16,7 @@ from pathlib import Path
 from analysis import console, paths, sample_files, simulate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
-PROGRESS_ABOVE_POSTS = 1_000_000  # show a progress bar for samples that take seconds
-BASE_POSTS = 85_000  # order of magnitude of the committed sample, to decide on the bar
+PROGRESS_ABOVE_SCALE = 10.0  # samples over ten times the committed size take seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,11 +64,9 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"--{name} must be positive, found {value}")
 
     began = time.perf_counter()
-    params = simulate.load_parameters(args.parameters)
     scale = 1.0 if args.scale is None else args.scale
-    expected = BASE_POSTS * (scale if args.accounts is None else args.accounts / 870)
-    expected = args.posts or expected
-    built = _build(args, params, scale, show_bar=expected > PROGRESS_ABOVE_POSTS)
+    relative_size = max(scale, (args.accounts or 0) / 870, (args.posts or 0) / 85_000)
+    built = _build(args, scale, show_bar=relative_size > PROGRESS_ABOVE_SCALE)
     elapsed = time.perf_counter() - began
 
     if args.check:
@@ -113,16 +110,17 @@ def run(args: argparse.Namespace) -> int:
     console.console.print(
         console.table("Synthetic sample written", ["resource", "file", "size", "sha256"], rows)
     )
+    elapsed = time.perf_counter() - began
     console.summary(
         "simulate",
         True,
         f"wrote {built.accounts:,} SYNTHETIC accounts and {built.posts:,} posts "
-        f"(seed {built.seed}, scale {scale:g}) to {target} in {time.perf_counter() - began:.1f} s",
+        f"(seed {built.seed}, scale {built.scale:g}) to {target} in {elapsed:.1f} s",
     )
     return EXIT_OK
 
 
-def _build(args: argparse.Namespace, params: dict, scale: float, show_bar: bool):
+def _build(args: argparse.Namespace, scale: float, show_bar: bool) -> sample_files.Built:
     """Generate and render, with a progress bar for large samples."""
     kwargs = dict(
         seed=args.seed,
@@ -132,7 +130,7 @@ def _build(args: argparse.Namespace, params: dict, scale: float, show_bar: bool)
         parameters_path=args.parameters,
     )
     if not show_bar:
-        return sample_files.build(params, **kwargs)
+        return sample_files.build(**kwargs)
     with console.progress() as bar:
         drawing = bar.add_task("drawing accounts and posts", total=None)
         tasks: dict[str, int] = {}
@@ -144,4 +142,4 @@ def _build(args: argparse.Namespace, params: dict, scale: float, show_bar: bool)
                 tasks[name] = bar.add_task(f"formatting {name}", total=total)
             bar.advance(tasks[name], rows)
 
-        return sample_files.build(params, progress=step, **kwargs)
+        return sample_files.build(progress=step, **kwargs)

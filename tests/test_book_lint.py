@@ -315,3 +315,49 @@ def test_hostile_text_is_escaped_in_tables() -> None:
     html = tables.to_html(frame, note=hostile)
     assert "<script>" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
+
+
+def test_book_locations_become_links_and_nothing_else_does() -> None:
+    frame = pd.DataFrame(
+        {
+            "shown in": [
+                "chapters/03-coverage.qmd#sec-coverage",
+                'chapters/x.qmd#sec-a"><script>alert(1)</script>',
+                "index.qmd",
+            ]
+        }
+    )
+    html = tables.to_html(frame)
+    assert '<a href="/chapters/03-coverage.qmd#sec-coverage">03-coverage § coverage</a>' in html
+    assert '<a href="/index.qmd">index</a>' in html
+    assert "<script>" not in html
+    assert html.count("<a ") == 2
+
+
+def test_malformed_cell_options_are_reported(draft: Path) -> None:
+    found = planted(
+        draft, '\n```{python}\n#| label: [unclosed\nbook.table("data.resources")\n```\n'
+    )
+    assert any(p.check == "cell" and "not valid YAML" in p.message for p in found)
+
+
+def test_callout_with_its_own_heading_covers_the_section(draft: Path, synthetic_table) -> None:
+    callout = "::: {.callout-warning}\n## Synthetic sample\n\nSimulated, not observed.\n:::\n\n"
+    section = (
+        "\n## Synthetic results {#sec-syn}\n\n"
+        + callout
+        + SYNTHETIC_CELL.format(caption="Rates.", provenance=book.made_by(synthetic_table))
+    )
+    assert planted(draft, section) == []
+
+
+def test_findings_location_without_a_section_is_caught(draft: Path) -> None:
+    docs = [book_lint.parse(path, draft) for path in book_lint.book_files(draft)]
+    assert book_lint.check_findings_locations(docs) == []
+    chapter = draft / "chapters" / "08-characteristics.qmd"
+    text = chapter.read_text(encoding="utf-8").replace("{#sec-characteristics-offline}", "")
+    chapter.write_text(text, encoding="utf-8")
+    docs = [book_lint.parse(path, draft) for path in book_lint.book_files(draft)]
+    found = book_lint.check_findings_locations(docs)
+    assert found
+    assert all("sec-characteristics-offline" in p.message for p in found)

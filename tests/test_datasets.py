@@ -524,3 +524,19 @@ def test_code_licence_and_citation_file() -> None:
     citation = yaml.safe_load(paths.root.joinpath("CITATION.cff").read_text(encoding="utf-8"))
     assert citation["cff-version"] == "1.2.0"
     assert citation["title"] and citation["authors"] and citation["license"] == "MIT"
+
+
+def test_descriptor_mistakes_become_problems_not_tracebacks(package_copy: Path) -> None:
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    for entry in descriptor["resources"]:
+        if entry["name"] == "police_weibo_coverage":
+            entry["schema"]["foreignKeys"][0]["reference"]["resource"] = "regions"
+        if entry["name"] == "milestones":
+            del entry["hash"]
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    (problem,) = _problems(package_copy, "police_weibo_coverage")
+    assert problem.problem == "foreign key names an unknown resource"
+    assert "'regions'" in problem.found
+    (problem,) = _problems(package_copy, "milestones")
+    assert problem.problem == "no hash recorded in datapackage.json"

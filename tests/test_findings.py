@@ -17,8 +17,10 @@ from analysis.findings import (
     Evidence,
     EvidenceError,
     EvidenceKind,
+    IfDocumented,
     Near,
     Precedes,
+    SourcesAgree,
     Verdict,
     combine,
     each,
@@ -125,6 +127,52 @@ def test_near_at_its_boundaries(observed: int, expected: Verdict) -> None:
 def test_near_uses_a_stated_tolerance() -> None:
     assert Near("n", 18.0, tolerance=0.05).decide({"n": 19.0})[0] is M
     assert Near("n", 18.0, tolerance=0.10).decide({"n": 19.0})[0] is S
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (11.0, 12.0, S),  # the claim (10) is 10% below the range's nearest point (11)
+        (11.0, 30.0, S),  # the far end of the range does not matter
+        (11.5, 12.0, M),  # 15% away
+        (12.0, 13.0, M),  # exactly twice the tolerance
+        (12.5, 13.0, N),
+        (9.0, 9.5, S),  # a range below the claim works the same way
+        (9.5, 10.5, S),  # a range containing the claim: no deviation at all
+    ],
+)
+def test_near_over_a_documented_range(low: float, high: float, expected: Verdict) -> None:
+    rule = Near("n", 10.0, low="lo", high="hi")
+    verdict, result, _ = rule.decide({"n": high, "lo": low, "hi": high})
+    assert verdict is expected
+    assert (result["low"], result["high"]) == (low, high)
+    with pytest.raises(EvidenceError, match="low <= value <= high"):
+        rule.decide({"n": 8.0, "lo": 9.0, "hi": 10.0})
+
+
+def test_if_documented_separates_a_listed_gap_from_a_missing_value() -> None:
+    rule = IfDocumented(Near("documented_a", 100.0), "gaps", "a")
+    assert rule.decide({"gaps": ["a"]})[0] is Verdict.NOT_TESTABLE
+    assert rule.decide({"gaps": [], "documented_a": 105.0})[0] is S
+    with pytest.raises(EvidenceError, match="documented_a"):
+        rule.decide({"gaps": []})  # not listed as a gap, yet absent: an error, not a verdict
+
+
+@pytest.mark.parametrize(
+    ("backing", "against", "expected"),
+    [
+        (["other"], [], S),
+        (["seed", "other"], [], S),
+        (["seed"], [], M),  # only the claim's own source: nothing independent either way
+        (["seed"], ["rival"], N),  # the own source does not count for the claim
+        (["other"], ["rival"], M),
+    ],
+)
+def test_sources_agree_leaves_out_the_claims_own_source(backing, against, expected):
+    rule = SourcesAgree(("for",), ("against",), own_source="seed")
+    verdict, result, _ = rule.decide({"for": backing, "against": against})
+    assert verdict is expected
+    assert result["sources_for"] == len(set(backing) - {"seed"})
 
 
 # --- Equals, Precedes, AllOf ----------------------------------------------------------------

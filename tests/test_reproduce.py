@@ -170,7 +170,7 @@ def test_a_changed_data_value_without_its_hash_is_refused(project, package_copy)
     _run(project, update=True)
     csv_path = package_copy / "documented/provinces.csv"
     csv_path.write_text(csv_path.read_text("utf-8").replace(",2125,", ",2126,"), "utf-8")
-    with pytest.raises(DataValidationError, match="provinces.csv"):
+    with pytest.raises(DataValidationError, match=r"provinces\.csv"):
         _run(project)
 
 

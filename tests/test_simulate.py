@@ -266,6 +266,28 @@ def test_counts_are_nb2_with_the_stated_dispersion(committed):
         assert abs(alpha - effects[f"dispersion:{outcome}"]) < Z * se, (outcome, alpha, se)
 
 
+def test_followers_follow_the_documented_anchors(committed, params):
+    """log followers minus the stated log median is N(0, sigma) within sampling error."""
+    _, accounts, _ = committed
+    fol = params["followers"]
+    weibo = accounts[accounts["platform"] == "weibo"]
+    _, end = simulate.window(params)
+    years = ((pd.Timestamp(end) - weibo["opened"]).dt.days + 1) / 365.25
+    log_median = (
+        np.log(weibo["level"].astype(str).map(fol["median"]).astype(float))
+        + np.log(weibo["region"].astype(str).map(fol["region_multiplier"]).astype(float))
+        + np.where(weibo["account_type"] == "officer", np.log(fol["officer_multiplier"]), 0)
+        + fol["age_elasticity"] * np.log(years / fol["age_reference_years"])
+    )
+    residual = np.log(weibo["followers"].to_numpy(dtype=float)) - log_median.to_numpy()
+    assert abs(residual.mean()) < Z * fol["sigma"] / np.sqrt(len(residual))
+    assert abs(residual.std() - fol["sigma"]) < 0.15
+    county = weibo.loc[weibo["level"] == "county", "followers"]
+    assert (
+        county.median() < 83_000 < weibo.loc[weibo["level"] == "provincial", "followers"].median()
+    )
+
+
 def test_engagement_is_heavy_tailed_across_accounts(committed, params):
     drawn, _, posts = committed
     u = drawn.latent["heterogeneity"].to_numpy()
@@ -387,6 +409,7 @@ def test_out_writes_an_alternative_sample_without_touching_data(tmp_path, capsys
     assert paths.datapackage.read_bytes() == descriptor_before
     entry = datapackage.resource(datapackage.read_descriptor(out / "datapackage.json"), "posts")
     assert entry["generator"]["seed"] == 11 and entry["generator"]["scale"] == 0.1
+    assert (out / "simulation.toml").read_bytes() == paths.simulation_parameters.read_bytes()
     shutil.copy(paths.references_bib, tmp_path / "references.bib")
     loaded = datasets.load("posts", base=out)
     assert 0 < len(loaded) < 20_000

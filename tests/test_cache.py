@@ -1,0 +1,175 @@
+"""The artifact cache: a key changes exactly when an input of the artifact changes, a hit never
+recomputes, undeclared inputs are refused, and chapters read results without pandas."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from tiny_project import TinyProject
+
+from analysis import artifacts, book, cache
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch) -> TinyProject:
+    return TinyProject(tmp_path).activate(monkeypatch)
+
+
+def keys() -> dict[str, str]:
+    return {name: cache.key(name) for name in ("tiny.alpha", "tiny.beta", "tiny.both")}
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_a_hit_returns_the_stored_result_without_recomputing(tiny):
+    assert cache.get("tiny.alpha") == {"total": 3}
+    assert cache.get("tiny.alpha") == {"total": 3}
+    assert cache.values("tiny.alpha") == {"total": 3}
+    assert tiny.calls() == ["tiny.alpha"]
+    assert cache.is_cached("tiny.alpha")
+    assert not cache.ensure("tiny.alpha")
+
+
+def test_a_data_edit_changes_only_the_keys_of_artifacts_that_read_it(tiny):
+    before = keys()
+    tiny.write_csv("beta", [("c", 11)])
+    assert changed(before, keys()) == {"tiny.beta", "tiny.both"}
+    before = keys()
+    tiny.write_csv("alpha", [("a", 5)])
+    # tiny.both reads alpha only through its dependency tiny.alpha
+    assert changed(before, keys()) == {"tiny.alpha", "tiny.both"}
+
+
+def test_a_data_edit_recomputes_the_artifact_and_its_dependants_only(tiny):
+    assert cache.get("tiny.both") == {"sum": 13}
+    assert cache.get("tiny.beta") == {"total": 10, "share": 0.25}
+    tiny.write_csv("alpha", [("a", 100)])
+    assert cache.get("tiny.beta")["total"] == 10
+    assert cache.get("tiny.both") == {"sum": 110}
+    assert tiny.calls() == ["tiny.both", "tiny.alpha", "tiny.beta", "tiny.both", "tiny.alpha"]
+
+
+def test_schema_changes_count_but_descriptions_do_not(tiny):
+    before = keys()
+
+    def describe(descriptor):
+        descriptor["resources"][1]["description"] = "reworded"
+        descriptor["title"] = "a new title"
+        return descriptor
+
+    tiny.edit_descriptor(describe)
+    assert changed(before, keys()) == set()
+
+    def retype(descriptor):
+        descriptor["resources"][1]["schema"]["fields"][1]["type"] = "number"
+        return descriptor
+
+    tiny.edit_descriptor(retype)
+    assert changed(before, keys()) == {"tiny.beta", "tiny.both"}
+
+
+def test_a_code_edit_changes_the_keys_of_that_module_s_artifacts(tiny):
+    before = keys()
+    tiny.touch_code()
+    assert changed(before, keys()) == set(before)
+
+
+def test_the_lock_file_is_part_of_every_key(tiny):
+    before = keys()
+    tiny.edit("uv.lock", lambda text: text + "# another version\n")
+    assert changed(before, keys()) == set(before)
+
+
+def test_the_code_closure_follows_analysis_imports_but_not_bookkeeping(tiny):
+    closure = cache.module_closure(tiny.module)
+    assert tiny.module in closure
+    assert "analysis.paths" in closure
+    assert "analysis.cache" not in closure and "analysis.artifacts" not in closure
+    assert "analysis.datapackage" in cache.module_closure("analysis.datasets")
+
+
+def test_the_whole_package_pseudo_resource_covers_every_file(tiny, monkeypatch):
+    artifacts.register(
+        "tiny.package",
+        f"{tiny.module}:beta",
+        "values",
+        (artifacts.WHOLE_PACKAGE,),
+        "describes the package",
+    )
+    before = cache.key("tiny.package")
+    tiny.write_csv("alpha", [("a", 9)])
+    after_data = cache.key("tiny.package")
+    tiny.edit_descriptor(lambda d: {**d, "title": "retitled"})
+    assert len({before, after_data, cache.key("tiny.package")}) == 3
+    assert cache.get("tiny.package")["total"] == 10  # reading beta.csv is allowed
+
+
+def test_reading_an_undeclared_data_file_is_refused(tiny):
+    with pytest.raises(cache.UndeclaredInput, match=r"tiny.sneaky.*data/beta.csv"):
+        cache.get("tiny.sneaky")
+    assert not cache.is_cached("tiny.sneaky")
+
+
+def test_reading_an_undeclared_artifact_is_refused(tiny):
+    with pytest.raises(cache.UndeclaredInput, match=r"'tiny.greedy'.*reads artifact 'tiny.beta'"):
+        cache.get("tiny.greedy")
+
+
+def test_display_files_by_kind(tiny):
+    html = cache.table_html("tiny.table")
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    with pytest.raises(KeyError, match="kind is table, not values"):
+        cache.values("tiny.table")
+    with pytest.raises(KeyError, match="kind is values, not figure"):
+        cache.figure_png("tiny.alpha")
+
+
+def test_only_the_newest_entry_of_an_artifact_is_kept(tiny):
+    cache.get("tiny.alpha")
+    tiny.write_csv("alpha", [("a", 4)])
+    cache.get("tiny.alpha")
+    assert [p.name for p in (tiny.cache / "tiny.alpha").iterdir()] == [cache.key("tiny.alpha")]
+
+
+def test_book_formats_values_for_prose_and_explains_mistakes(tiny):
+    assert book.value("tiny.beta", "total") == "10"
+    assert repr(book.value("tiny.beta", "share", "{:.0%}")) == "25%"
+    with pytest.raises(KeyError, match="has no value 'missing'; it has \\['share', 'total'\\]"):
+        book.raw("tiny.beta", "missing")
+    with pytest.raises(ValueError, match="does not fit the format"):
+        book.value("tiny.beta", "total", "{:%Y}")
+    assert book.made_by("tiny.beta") == (
+        f"Made by `{tiny.module}:beta` from beta, data package v1.0.0."
+    )
+
+
+def test_a_chapter_reads_cached_results_without_importing_pandas(tiny):
+    cache.get("tiny.beta")
+    cache.get("tiny.table")
+    code = tiny.kernel_setup() + textwrap.dedent(
+        """
+        import json, sys
+        from analysis import book
+        out = {"value": str(book.value("tiny.beta", "total"))}
+        out["table"] = book.table("tiny.table").data
+        heavy = ("pandas", "matplotlib", "statsmodels", "seaborn", "numpy")
+        out["imported"] = sorted(m for m in heavy if m in sys.modules)
+        print(json.dumps(out))
+        """
+    )
+    env = dict(os.environ, ANALYSIS_CACHE_DIR=str(tiny.cache))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    out = json.loads(done.stdout)
+    assert out["value"] == "10"
+    assert "&lt;script&gt;" in out["table"]
+    assert out["imported"] == []
+    assert tiny.calls() == ["tiny.beta", "tiny.table"]  # the subprocess computed nothing

@@ -1,0 +1,299 @@
+"""Diffusion: logistic recovery, growth arithmetic, the window behind the op-ed check, pairings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import diffusion
+from analysis.errors import ModelInputError
+
+TRUE = {"K": 300_000.0, "r": 1.8, "t0": 2012.3}
+
+
+def _counts(rows: list[dict]) -> pd.DataFrame:
+    """A minimal account_counts frame in the codebook's columns."""
+    base = {
+        "series": "cnsa_four_platforms",
+        "platform": "four_platforms",
+        "sector": "government_all",
+        "account_kind": "all",
+        "subgroup": None,
+        "province_code": None,
+        "bound": "exact",
+        "derived": False,
+        "certainty": "documented",
+        "source": "key",
+    }
+    frame = pd.DataFrame([base | row for row in rows])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def test_logistic_fit_recovers_exact_parameters():
+    t = np.arange(2009.0, 2016.0, 0.5)
+    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE))
+    assert pytest.approx(TRUE["K"], rel=1e-6) == fit.K
+    assert fit.r == pytest.approx(TRUE["r"], rel=1e-6)
+    assert fit.t0 == pytest.approx(TRUE["t0"], abs=1e-6)
+    assert fit.df_resid == len(t) - 3
+
+
+def test_logistic_intervals_cover_the_truth_with_noise():
+    """40 noisy replications: each parameter's 95% interval must hold the truth in most of them
+    (expected 38 of 40; 32 or fewer has probability below 0.5% if the intervals are right)."""
+    rng = np.random.default_rng(7)
+    t = np.linspace(2009.0, 2016.0, 25)
+    hits = dict.fromkeys(TRUE, 0)
+    widths = []
+    for _ in range(40):
+        y = diffusion.logistic(t, **TRUE) * np.exp(0.1 * rng.standard_normal(t.size))
+        fit = diffusion.fit_logistic(t, y)
+        for name, truth in TRUE.items():
+            low, high = fit.intervals[name]
+            hits[name] += low < truth < high
+        widths.append(fit.intervals["K"][1] - fit.intervals["K"][0])
+    assert min(hits.values()) >= 33, hits
+    assert np.median(widths) < 0.2 * TRUE["K"]  # informative with 25 points
+
+
+@pytest.mark.slow
+def test_logistic_interval_coverage_is_near_nominal():
+    rng = np.random.default_rng(11)
+    t = np.linspace(2009.0, 2016.0, 12)
+    hits = dict.fromkeys(TRUE, 0)
+    runs = 300
+    for _ in range(runs):
+        y = diffusion.logistic(t, **TRUE) * np.exp(0.15 * rng.standard_normal(t.size))
+        fit = diffusion.fit_logistic(t, y)
+        for name, truth in TRUE.items():
+            low, high = fit.intervals[name]
+            hits[name] += low < truth < high
+    for name, count in hits.items():
+        assert 0.91 <= count / runs <= 0.985, (name, count / runs)
+
+
+def test_logistic_refuses_fewer_points_than_parameters():
+    with pytest.raises(ModelInputError, match="at least 3 points"):
+        diffusion.fit_logistic(np.array([2011.0, 2012.0]), np.array([10.0, 20.0]))
+    with pytest.raises(ModelInputError, match="at least 3 points"):  # repeated dates
+        diffusion.fit_logistic(np.array([2011.0, 2011.0, 2012.0]), np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ModelInputError, match="positive counts"):
+        diffusion.fit_logistic(np.array([2010.0, 2011.0, 2012.0]), np.array([0.0, 2.0, 3.0]))
+
+
+def test_three_points_fit_exactly_and_report_no_interval():
+    t = np.array([2010.0, 2011.0, 2012.5])
+    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE))
+    assert fit.df_resid == 0
+    assert all(v is None for v in fit.intervals.values())
+    assert "no interval" in fit.caveat
+
+
+def test_compound_growth_is_hand_checkable():
+    growth = diffusion.compound_growth(
+        pd.Timestamp("2011-01-01"), 1000, pd.Timestamp("2013-01-01"), 1210, requested=5
+    )
+    assert growth.years == pytest.approx(731 / 365.25)
+    assert growth.rate == pytest.approx(1.21 ** (365.25 / 731) - 1)
+    assert growth.rate == pytest.approx(0.10, abs=1e-4)
+    assert not growth.covers_request
+    with pytest.raises(ModelInputError, match="end date after the start"):
+        diffusion.compound_growth(pd.Timestamp("2013-01-01"), 1, pd.Timestamp("2012-01-01"), 2, 5)
+
+
+def test_growth_steps_between_consecutive_counts():
+    points = _counts(
+        [
+            {"date": "2010-12-31", "count": 100},
+            {"date": "2011-12-31", "count": 300},
+            {"date": "2012-12-31", "count": 450},
+        ]
+    )
+    steps = diffusion.growth_steps(points)
+    assert steps["growth"].tolist() == pytest.approx([2.0, 0.5])
+    assert steps["years"].tolist() == pytest.approx([365 / 365.25, 366 / 365.25])
+    with pytest.raises(ModelInputError, match="at least 2"):
+        diffusion.growth_steps(points.iloc[:1])
+
+
+def test_longest_window_names_the_window_actually_used():
+    counts = _counts(
+        [
+            {"date": "2010-12-31", "count": 100},
+            {"date": "2013-12-31", "count": 800},
+            {"series": "sina_government", "platform": "sina", "date": "2011-06-30", "count": 50},
+            {"series": "sina_government", "platform": "sina", "date": "2013-06-30", "count": 90},
+            # longer, but does not reach 2013: not a candidate
+            {
+                "series": "tencent_government",
+                "platform": "tencent",
+                "date": "2008-01-01",
+                "count": 5,
+            },
+            {
+                "series": "tencent_government",
+                "platform": "tencent",
+                "date": "2012-01-01",
+                "count": 50,
+            },
+            # the claim itself and uncertain rows never qualify
+            {"series": "op_ed_2014", "platform": "sina", "date": "2007-12-31", "count": 1},
+            {"series": "op_ed_2014", "platform": "sina", "date": "2013-12-31", "count": 9},
+        ]
+    )
+    series, growth, window = diffusion.longest_window(counts, end_year=2013, requested=5)
+    assert series == "cnsa_four_platforms"
+    assert growth.start == pd.Timestamp("2010-12-31")
+    assert growth.end == pd.Timestamp("2013-12-31")
+    assert growth.rate == pytest.approx(8 ** (1 / growth.years) - 1)
+    assert not growth.covers_request
+    assert len(window) == 2
+
+    longer = pd.concat([counts, _counts([{"date": "2008-12-31", "count": 10}])])
+    _, growth, _ = diffusion.longest_window(longer, end_year=2013, requested=5)
+    assert growth.covers_request
+
+    with pytest.raises(ModelInputError, match="ending in 2015"):
+        diffusion.longest_window(counts, end_year=2015)
+
+
+def test_claim_comparison_takes_latest_comparable_count_before_the_claim():
+    counts = _counts(
+        [
+            {
+                "series": "op_ed_2014",
+                "platform": "sina",
+                "date": "2013-12-31",
+                "count": 100_000,
+                "bound": "about",
+            },
+            {"series": "op_ed_2014", "platform": "tencent", "date": "2013-12-31", "count": 160_000},
+            {
+                "series": "op_ed_2014",
+                "platform": "all_platforms",
+                "date": "2013-12-31",
+                "count": 300_000,
+            },
+            {
+                "series": "sina_government",
+                "platform": "sina",
+                "date": "2013-06-30",
+                "count": 79_000,
+            },
+            {
+                "series": "sina_government",
+                "platform": "sina",
+                "date": "2013-10-31",
+                "count": 100_151,
+            },
+            {
+                "series": "sina_government",
+                "platform": "sina",
+                "date": "2014-10-31",
+                "count": 120_000,
+            },  # after the claim: never used
+            {"date": "2013-12-31", "count": 258_737},
+        ]
+    )
+    table = diffusion.claim_comparison(counts).set_index("platform")
+    assert table.loc["sina", "documented_count"] == 100_151
+    assert table.loc["sina", "difference"] == -151
+    assert table.loc["all_platforms", "documented_platform"] == "four_platforms"
+    assert table.loc["all_platforms", "ratio"] == pytest.approx(300_000 / 258_737)
+    assert pd.isna(table.loc["tencent", "documented_count"])
+
+
+def test_police_share_needs_same_date_platform_and_place():
+    counts = _counts(
+        [
+            {
+                "series": "sina_government",
+                "platform": "sina",
+                "date": "2012-08-03",
+                "count": 25_866,
+            },
+            {
+                "series": "police_national",
+                "platform": "sina",
+                "sector": "police",
+                "date": "2012-08-03",
+                "count": 8_583,
+            },
+            {
+                "series": "police_national",
+                "platform": "sina",
+                "sector": "police",
+                "date": "2012-09-03",
+                "count": 9_000,
+            },  # no government count that day
+            {
+                "series": "provincial",
+                "platform": "sina",
+                "sector": "police",
+                "date": "2012-08-03",
+                "count": 100,
+                "province_code": "320000",
+            },
+        ]
+    )
+    shares = diffusion.police_shares(counts)
+    assert len(shares) == 1
+    assert shares["share"].iloc[0] == pytest.approx(8_583 / 25_866)
+
+
+def test_decimal_year():
+    years = diffusion.decimal_year(pd.Series(pd.to_datetime(["2013-01-01", "2013-07-02"])))
+    assert years[0] == pytest.approx(2013.0)
+    assert years[1] == pytest.approx(2013 + 182 / 365.25)
+
+
+def test_values_on_the_documented_data_expose_the_window():
+    values = diffusion.diffusion_values()
+    json.dumps(values, allow_nan=False)
+    start = pd.Timestamp(values["cagr_window_start"])
+    end = pd.Timestamp(values["cagr_window_end"])
+    assert end.year == diffusion.CLAIM_END_YEAR
+    assert values["cagr_years"] == pytest.approx((end - start).days / 365.25)
+    expected = (values["cagr_end_count"] / values["cagr_start_count"]) ** (
+        1 / values["cagr_years"]
+    ) - 1
+    assert values["cagr"] == pytest.approx(expected)
+    assert values["five_years_documented"] == (
+        "yes" if values["cagr_years"] >= 5 - 1 / 12 else "no"
+    )
+    assert values["years_short_of_claim"] == pytest.approx(max(0, 5 - values["cagr_years"]))
+    for name in diffusion.LOGISTIC_PARAMETERS:
+        if values[f"{name}_low"] is not None:
+            assert values[f"{name}_low"] < values[name] < values[f"{name}_high"]
+    assert values["fit_points"] >= 3
+    assert 0 < values["police_share_national_min"] <= values["police_share_national_max"] < 1
+
+
+def test_tables_and_figure_build_from_the_data():
+    assert len(diffusion.counts_table()) > 0
+    growth = diffusion.growth_table()
+    assert {"From", "To", "Growth (%)", "Annualised (%)"} <= set(growth.columns)
+    claim = diffusion.claim_table()
+    assert len(claim) == (diffusion.totals(diffusion._counts())["series"] == "op_ed_2014").sum()
+    fig = diffusion.counts_figure()
+    assert fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_title(loc="left")
+
+
+def test_wechat_values_are_consistent_with_the_sector_table():
+    values = diffusion.wechat_values()
+    json.dumps(values, allow_nan=False)
+    sectors, _, _ = diffusion._wechat()
+    counted = sectors.loc[sectors["breakdown"] == "sector"].dropna(subset=["accounts"])
+    ranked = counted.sort_values("accounts", ascending=False)["accounts"].tolist()
+    assert ranked[values["police_rank"] - 1] == values["police_accounts"]
+    assert values["police_over_runner_up"] == pytest.approx(
+        values["police_accounts"] / values["runner_up_accounts"]
+    )
+    regions = [values[f"top_provinces_{r}"] for r in ("east", "central", "west", "northeast")]
+    assert sum(regions) == values["top_provinces"]
+    assert "Sector" in diffusion.wechat_sectors_table().columns
