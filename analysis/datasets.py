@@ -87,7 +87,10 @@ def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -
         )
     raw = file.read_bytes()
     digest = datapackage.sha256_bytes(raw)
-    bib_file = base.parent / "references.bib"
+    # A package folder may carry its own references.bib (simulate --out); else the repo's.
+    bib_file = base / "references.bib"
+    if not bib_file.exists():
+        bib_file = base.parent / "references.bib"
     key = _memo_key(file, digest, descriptor, bib_file, base)
     if key in _memo:
         frame = _memo[key]

@@ -411,7 +411,7 @@ def write(built: Built, data_dir: Path | None = None) -> None:
 
 
 def _copy_package(target: Path) -> None:
-    """Copy the descriptor and every non-synthetic resource file into ``target``."""
+    """Copy the descriptor, references.bib, CHANGELOG and the non-synthetic files to ``target``."""
     descriptor = datapackage.read_descriptor()
     target.mkdir(parents=True, exist_ok=True)
     for entry in descriptor.get("resources", []):
@@ -422,6 +422,8 @@ def _copy_package(target: Path) -> None:
             destination = datapackage.resource_path(entry, target)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
+    shutil.copyfile(paths.references_bib, target / "references.bib")
+    shutil.copyfile(paths.changelog, target / "CHANGELOG.md")
     atomic.write_json(target / "datapackage.json", descriptor)
 
 
