@@ -24,7 +24,12 @@ FACTORS = ("region", "level", "account_type")
 
 
 def _ratios(
-    design: Design, params: np.ndarray, se: np.ndarray, outcome: str, label: str, carriers
+    design: Design,
+    params: np.ndarray,
+    se: np.ndarray,
+    outcome: str,
+    label: str,
+    carriers: np.ndarray,
 ) -> pd.DataFrame:
     from scipy import stats
 

@@ -250,10 +250,10 @@ def run(args: argparse.Namespace) -> int:
         [r["sample"], r["step"], f"{r['posts']:,}", f"{r['seconds']:.2f}", f"{r['peak_mb']:,.0f}"]
         for r in bundled
     ]
-    models_s = sum(r["seconds"] for r in bundled[1:])
+    models_s = sum(r["seconds"] for r in bundled[2:])  # after the import and the file loading
     total_s = sum(r["seconds"] for r in bundled)
     rows.append(["bundled", "all models (cells + every model)", "", f"{models_s:.2f}", ""])
-    rows.append(["bundled", "everything incl. loading the files", "", f"{total_s:.2f}", ""])
+    rows.append(["bundled", "everything incl. import and loading", "", f"{total_s:.2f}", ""])
     for size, r in large.items():
         rows += _large_rows(f"{size / 1e6:g}M", r)
     console.console.print(
@@ -271,8 +271,11 @@ def run(args: argparse.Namespace) -> int:
         f"would move coefficients by up to {exact['max_abs_diff_summed_nb']:.3f} on the log "
         "scale: it is a different model, so the exact sufficient-statistic fit is used."
     )
-    ok = models_s < BUNDLED_TARGET_S
-    parts = [f"bundled models {models_s:.1f} s (target <{BUNDLED_TARGET_S:g} s)"]
+    ok = total_s < BUNDLED_TARGET_S
+    parts = [
+        f"bundled models {models_s:.1f} s, {total_s:.1f} s with import and loading "
+        f"(target <{BUNDLED_TARGET_S:g} s)"
+    ]
     for size, r in large.items():
         seconds = r["cells_s"] + r["full_s"]
         peak = max(r["cells_peak_mb"], r["full_peak_mb"])

@@ -6,7 +6,9 @@ changes) with 95% intervals from standard errors clustered by account, because p
 account share its audience and style. The Poisson fit is reported beside the NB2 fit as the
 over-dispersion evidence. The regional test is the cluster-robust Wald test that all three
 region IRRs equal one (the likelihood-ratio test is also given; it treats posts as independent
-and so overstates the evidence when accounts differ).
+and so overstates the evidence when accounts differ). The fits are unweighted: the sample is
+stratified by region, level, platform and account type, all of which are covariates, so the
+selection does not bias the effects (the sampling weights matter for descriptive totals).
 
 Scale: the fit is the exact post-level maximum-likelihood fit, computed from account x
 category cells (analysis.modelframe, analysis.inference). Summing posts into cells with a
@@ -79,7 +81,10 @@ class CountData:
 
 
 def count_data(
-    cells: Cells, outcome: str, factors: tuple[str, ...] | None = None, numerics=None
+    cells: Cells,
+    outcome: str,
+    factors: tuple[str, ...] | None = None,
+    numerics: tuple[str, ...] | None = None,
 ) -> CountData:
     """Select an outcome's cells and build its checked design (optionally other covariates)."""
     spec = OUTCOMES[outcome]

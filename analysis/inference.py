@@ -170,7 +170,14 @@ def fit_count(
     return Fit(columns, beta, cov, loglik, n_obs, len(np.unique(groups)), alpha, iterations)
 
 
-def pearson_dispersion(fit: Fit, x: np.ndarray, total, n, sumsq, offset=None) -> float:
+def pearson_dispersion(
+    fit: Fit,
+    x: np.ndarray,
+    total: np.ndarray,
+    n: np.ndarray,
+    sumsq: np.ndarray,
+    offset: np.ndarray | None = None,
+) -> float:
     """Post-level Pearson chi-square / residual df of a Poisson fit: 1 if not over-dispersed."""
     mu = np.exp(x @ fit.params + (0 if offset is None else offset))
     chi2 = ((sumsq - 2 * mu * total + n * mu**2) / mu).sum()

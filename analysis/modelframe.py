@@ -251,8 +251,7 @@ def prepare(
     frame["category"] = pd.Categorical.from_codes(keep % n_cat, categories=categories)
     for name, values in columns.items():
         frame[name] = values[keep]
-    per_account = frame.groupby("account")[["n_posts", "comments_sum"]].sum()
-    acc["n_posts"] = per_account["n_posts"].reindex(range(len(acc)), fill_value=0).to_numpy()
+    acc["n_posts"] = n_posts.reshape(len(acc), n_cat).sum(axis=1)
     return Cells(frame=frame, histograms=histograms, accounts=acc, n_posts=int(n_posts.sum()))
 
 

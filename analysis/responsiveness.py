@@ -36,7 +36,9 @@ class BinomialData:
     groups: np.ndarray
 
 
-def binomial_data(cells: Cells, factors: tuple[str, ...] = FACTORS, numerics=()) -> BinomialData:
+def binomial_data(
+    cells: Cells, factors: tuple[str, ...] = FACTORS, numerics: tuple[str, ...] = ()
+) -> BinomialData:
     """Select cells with comments and build the checked design of the answer model."""
     frame = cells.frame[cells.frame["comments_sum"] > 0].reset_index(drop=True)
     comments = frame["comments_sum"].to_numpy(dtype=float)

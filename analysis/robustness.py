@@ -35,7 +35,7 @@ def _province_groups(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _region_rows(
-    outcome: str, spec: str, model: inference.Fit, positions: list[int], columns
+    outcome: str, spec: str, model: inference.Fit, positions: list[int], columns: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     test = inference.wald_test(model, positions)
     rows = []

@@ -1,0 +1,79 @@
+"""The codebook tables the book prints are generated from the descriptor, field for field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis import codebook, datapackage, datasets, paths
+
+
+@pytest.fixture
+def package(package_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the codebook at a writable copy of data/."""
+    monkeypatch.setattr(paths, "data", package_copy)
+    monkeypatch.setattr(paths, "datapackage", package_copy / "datapackage.json")
+    return package_copy
+
+
+def test_codebook_lists_every_field_of_every_resource_in_order() -> None:
+    descriptor = datapackage.read_descriptor()
+    expected = [
+        (entry["name"], field["name"])
+        for entry in descriptor["resources"]
+        for field in entry["schema"]["fields"]
+    ]
+    frame = codebook.codebook()
+    assert list(zip(frame["resource"], frame["field"], strict=True)) == expected
+    assert descriptor["version"] in frame.attrs["note"]
+
+
+def test_codebook_states_keys_enums_and_synthetic_kind() -> None:
+    frame = codebook.codebook().set_index(["resource", "field"])
+    assert frame.loc[("provinces", "adcode"), "constraints"].startswith("primary key")
+    assert (
+        "one of: east, central, west, northeast"
+        in frame.loc[("provinces", "region_nbs4"), "constraints"]
+    )
+    synthetic = {e["name"] for e in datapackage.read_descriptor()["resources"] if e["synthetic"]}
+    kinds = frame.reset_index().groupby("resource")["kind"].first()
+    assert {name for name, kind in kinds.items() if kind == "synthetic"} == synthetic
+
+
+def test_field_added_to_the_descriptor_appears_in_the_codebook(package: Path) -> None:
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"][0]["schema"]["fields"].append(
+        {"name": "extra_field", "type": "integer", "description": "A planted field."}
+    )
+    (package / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    frame = codebook.codebook()
+    row = frame[frame["field"] == "extra_field"].iloc[0]
+    assert (row["resource"], row["type"], row["description"]) == (
+        descriptor["resources"][0]["name"],
+        "integer",
+        "A planted field.",
+    )
+
+
+def test_resources_table_reports_recorded_hashes_and_true_row_counts() -> None:
+    descriptor = datapackage.read_descriptor()
+    frame = codebook.resources().set_index("resource")
+    for entry in descriptor["resources"]:
+        assert frame.loc[entry["name"], "sha256 (first 16)"] == entry["hash"][7:23]
+    assert frame.loc["provinces", "rows"] == len(datasets.load("provinces"))
+
+
+def test_missing_file_has_no_row_count(package: Path) -> None:
+    descriptor = datapackage.read_descriptor()
+    datapackage.resource_path(descriptor["resources"][0]).unlink()
+    frame = codebook.resources()
+    assert frame["rows"].isna().iloc[0]
+
+
+def test_package_counts_add_up() -> None:
+    values = codebook.package()
+    assert values["documented"] + values["synthetic"] == values["resources"]
+    assert values["synthetic"] == len(values["synthetic_names"])
+    assert values["fields"] == len(codebook.codebook())
