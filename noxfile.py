@@ -100,19 +100,33 @@ def render(session: nox.Session) -> None:
     # Quarto looks up the python3 kernelspec on the Jupyter path: this environment's comes first.
     session.env["JUPYTER_PATH"] = str(Path(session.virtualenv.location) / "share" / "jupyter")
     session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
-    session.run("python", "-m", "analysis", "check-book")
+    # Cached results are keyed on the files they are computed from; whether the package as a
+    # whole is valid (foreign keys, source keys) is checked here, before anything is rendered.
+    session.run("python", "-m", "analysis", "validate")
+    jobs = str(min(4, os.cpu_count() or 1))  # chapters checked at once, each in its own kernel
+    session.run("python", "-m", "analysis", "check-book", "--jobs", jobs)
     session.run("python", "-m", "analysis", "freeze", "--invalidate")
     quarto = shutil.which("quarto", path=os.environ.get("PATH"))
     if quarto is None:
-        try:
-            session.run_install(
-                "uv", "pip", "install", "--python", python, "quarto-cli", external=True, silent=True
-            )
-        except nox.command.CommandFailed:
-            session.error(QUARTO_HELP)
+        # A failed install is expected offline (quarto-cli downloads its binary at install
+        # time): keep its long build log out of the way and end with what to do instead.
+        output = session.run_install(
+            "uv",
+            "pip",
+            "install",
+            "--python",
+            python,
+            "quarto-cli",
+            external=True,
+            silent=True,
+            success_codes=range(256),
+        )
         quarto = shutil.which("quarto", path=str(Path(python).parent))
         if quarto is None:
-            session.error(QUARTO_HELP)
+            lines = [line.strip() for line in str(output or "").splitlines() if line.strip()]
+            said = [line for line in lines if line.startswith(("×", "error"))] or lines[-1:]
+            tail = f"\n(`uv pip install quarto-cli`: {said[0]})" if said else ""
+            session.error(QUARTO_HELP + tail)
     session.run(quarto, "--version", external=True)
     session.run(quarto, "render", *session.posargs, external=True)
     session.run("python", "-m", "analysis", "freeze", "--record")

@@ -14,7 +14,9 @@ book order, after Quarto's setup cell), then ``freeze --record``. Scenarios, in 
 - warm_data: one data file changed and its hash re-recorded (only the artifacts that read it
   are recomputed; the table says how many).
 
-The floor is one interpreter importing what the artifacts need and computing each of them once.
+The floor is one interpreter importing what the artifacts need and computing each of them once;
+the baseline is a chapter that only imports analysis.book, i.e. what any chapter costs under
+Quarto (kernel start, Quarto's setup cell, which imports pandas and matplotlib, shutdown).
 Targets: cold <= floor + 1.5 s per executed chapter; warm_prose <= 5 s. Each run's tables are
 appended to benchmarks/bench-history.md so runs can be compared. The last line printed is
 ``bench: chapters=<n> cold=<s> warm_prose=<s> warm_code=<s> warm_data=<s> floor=<s>``.
@@ -38,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import artifacts, atomic, console, datapackage, freeze, paths, qmd
+from analysis import artifacts, atomic, console, datapackage, freeze, kernel, paths, qmd
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 HISTORY = "bench-history.md"
@@ -60,6 +62,7 @@ NOT_COPIED = (
     ".ruff_cache",
 )
 FLOOR_CODE = "import sys\nfrom analysis import cache\nfor n in sys.argv[1:]:\n    cache.ensure(n)\n"
+BASELINE_CHAPTER = "# Baseline\n\n```{python}\nfrom analysis import book\n```\n"
 WARM_UP = "import pandas, matplotlib.pyplot, statsmodels.api, seaborn, ipykernel.kernelapp"
 
 
@@ -123,11 +126,13 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
         bench = _Runner(project, workdir, chapters)
         with console.progress() as bar:
             bench.bar = bar
-            bench.total = 3 + len(code_chapters)
+            bench.total = 4 + len(code_chapters)
             bench.task = bar.add_task("warming up", total=bench.total)
             bench.command(["-c", WARM_UP], cache=workdir / "cache-warm-up")
             bench.advance("floor: computing every artifact in one process")
             floor = bench.command(["-c", FLOOR_CODE, *needed], cache=workdir / "cache-floor")
+            bench.advance("baseline: a chapter that only imports analysis.book")
+            baseline = bench.baseline(workdir / "baseline.qmd")
             bench.advance()
             scenarios = [bench.render("cold", "none: empty cache, nothing frozen")]
             scenarios.append(
@@ -154,7 +159,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
                 )
             )
         names = [freeze.chapter_name(c) for c in chapters]
-    return _report(args, names, scenarios, floor, len(needed))
+    return _report(args, names, scenarios, floor, baseline, len(needed))
 
 
 class _Runner:
@@ -198,6 +203,14 @@ class _Runner:
             raise BenchError(f"`python {shown}` failed:\n{output}")
         return seconds
 
+    def baseline(self, file: Path) -> float:
+        """Seconds of a chapter that only imports analysis.book: what any chapter costs."""
+        atomic.write_text(file, BASELINE_CHAPTER)
+        done = kernel.run_chapter(file, env=self.env(self.cache))
+        if not done.ok:
+            raise BenchError("\n".join(str(f) for f in done.failures))
+        return done.seconds
+
     def render(self, name: str, edit: str, change: Callable[[], None] | None = None) -> Scenario:
         """Apply an edit, then invalidate + render (freeze: auto) + record; timed."""
         scenario = Scenario(name, edit)
@@ -224,7 +237,7 @@ class _Runner:
         freeze.emulate_render(self.chapters, env=self.env(self.cache), on_chapter=step)
         scenario.seconds = scenario.invalidate_seconds + time.perf_counter() - started
         self.command(["-m", "analysis", "freeze", "--record"], self.cache)
-        scenario.recomputed = sorted(_entries(self.cache) - before)
+        scenario.recomputed = sorted(name for name, _ in _entries(self.cache) - before)
         self.advance()
         return scenario
 
@@ -256,11 +269,11 @@ def _will_execute(chapter: Path) -> bool:
     return doc.has_code() and freeze.frozen_hash(chapter) != freeze.quarto_hash(doc.text)
 
 
-def _entries(cache: Path) -> set[str]:
-    """Complete cache entries, as artifact names (one entry per artifact is kept)."""
+def _entries(cache: Path) -> set[tuple[str, str]]:
+    """Complete cache entries as (artifact, key)."""
     if not cache.exists():
         return set()
-    return {p.parent.parent.name for p in cache.glob("*/*/object.pkl")}
+    return {(p.parent.parent.name, p.parent.name) for p in cache.glob("*/*/object.pkl")}
 
 
 def _append(path: Path, text: str) -> None:
@@ -321,6 +334,7 @@ def _report(
     chapters: list[str],
     scenarios: list[Scenario],
     floor: float,
+    baseline: float,
     needed: int,
 ) -> int:
     by_name = {s.name: s for s in scenarios}
@@ -359,6 +373,17 @@ def _report(
         )
     floor_edit = "one process: imports + every artifact once"
     scenario_rows.append(["floor", floor_edit, "-", f"{needed}/{needed}", _seconds(floor), "-"])
+    per_chapter = (cold.seconds - floor) / max(1, len(executed))
+    scenario_rows.append(
+        [
+            "baseline",
+            "a chapter that only imports analysis.book (kernel start, Quarto setup cell)",
+            "1",
+            "0",
+            _seconds(baseline),
+            f"cold adds {per_chapter:.2f} s per chapter to the floor",
+        ]
+    )
     scenario_columns = [
         "scenario",
         "edit",

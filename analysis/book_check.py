@@ -13,6 +13,7 @@ import argparse
 import importlib
 import importlib.util
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from analysis import console, freeze, kernel, qmd
@@ -33,6 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-prefetch",
         action="store_true",
         help="let each chapter's kernel compute what it misses (as a cold Quarto render would)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters executed at once, each in its own kernel (default 1, as Quarto does)",
     )
     parser.add_argument(
         "--timeout",
@@ -76,11 +83,19 @@ def run(args: argparse.Namespace) -> int:
                 failures.append(f"artifact {name}: {message}")
         task = bar.add_task("executing chapters", total=len(docs))
         project_execute = qmd.project_execute_options()
-        for chapter, doc in docs.items():
+
+        def execute(chapter: Path) -> tuple[tuple[str, ...], list[str]]:
             name = freeze.chapter_name(chapter)
             bar.update(task, description=f"executing {name}")
-            rows.append(_execute(chapter, doc, name, project_execute, args.timeout, failures))
+            done = _execute(chapter, docs[chapter], name, project_execute, args.timeout)
             bar.advance(task)
+            return done
+
+        # Kernels are separate processes: with --jobs 2 two chapters run at once.
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for row, problems in pool.map(execute, docs):
+                rows.append(row)
+                failures += problems
     order = {freeze.chapter_name(c): i for i, c in enumerate(chapters)}
     rows.sort(key=lambda row: order.get(row[0], len(order)))
     console.console.print(
@@ -110,25 +125,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    chapter: Path,
-    doc: qmd.Document,
-    name: str,
-    project_execute: dict,
-    timeout: float,
-    failures: list[str],
-) -> tuple[str, ...]:
+    chapter: Path, doc: qmd.Document, name: str, project_execute: dict, timeout: float
+) -> tuple[tuple[str, ...], list[str]]:
+    """One chapter in its own kernel: its table row and its failures."""
     if not doc.has_code():
-        return (name, "0", "0", "-", "ok", "no code")
+        return (name, "0", "0", "-", "ok", "no code"), []
     try:
         result = kernel.run_chapter(chapter, project_execute=project_execute, timeout=timeout)
     except AnalysisError as exc:
-        failures.append(f"{name}: {exc}")
-        return (name, "-", "-", "-", "FAILED", str(exc).splitlines()[0])
+        return (name, "-", "-", "-", "FAILED", str(exc).splitlines()[0]), [f"{name}: {exc}"]
     first = ""
     if result.failures:
-        failures += [str(f) for f in result.failures]
         first = f"{result.failures[0].where}: {result.failures[0].error}"
-    return (
+    row = (
         name,
         str(result.cells),
         str(result.inlines),
@@ -136,6 +145,7 @@ def _execute(
         "ok" if result.ok else "FAILED",
         first,
     )
+    return row, [str(f) for f in result.failures]
 
 
 def _lint() -> tuple[list[str], str]:

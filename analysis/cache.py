@@ -8,10 +8,9 @@ An artifact's key hashes exactly what its result is computed from:
   computation: the entry fields above and this file's own source stand for them);
 - for each declared resource, its descriptor entry's ``path`` and ``schema`` (types and enum
   order shape the loaded frame) and the sha256 of its file, measured rather than trusted from
-  the descriptor, plus the files its foreign keys make the loader read; a declared name that is
-  not a resource but a file under ``data/`` (``"simulation.toml"``) is hashed as a file, and
-  ``"datapackage.json"`` stands for the whole package (the descriptor and every resource file),
-  for artifacts that describe the package;
+  the descriptor; a declared name that is not a resource but a file under ``data/``
+  (``"simulation.toml"``) is hashed as a file, and ``"datapackage.json"`` stands for the whole
+  package (the descriptor and every resource file), for artifacts that describe the package;
 - the keys of the artifacts it depends on;
 - the code that turns a result into the file chapters read (``analysis.tables`` for tables,
   ``analysis.figures`` for figures), this module's source, uv.lock and the Python version.
@@ -20,8 +19,10 @@ Any change to those recomputes the artifact; nothing else does, so a data edit r
 the artifacts that read the edited file. Two guards keep the declarations honest while an
 artifact computes: reading another artifact not listed in ``depends`` raises, and opening a file
 under ``data/`` that its resources do not cover raises, because either would leave the key blind
-to an input. (Validity checks that involve other files, such as source keys against
-references.bib, are ``python -m analysis validate``'s job, not part of any key.)
+to an input. Validity checks that involve other files (foreign keys into another resource,
+source keys against references.bib) are not part of any key: the loader reads those files to
+check, not to compute, and ``python -m analysis validate`` (run by the render session before
+anything else) reports a package they make invalid.
 
 Each entry is a folder ``<cache>/<artifact>/<key>/`` holding ``object.pkl`` (written last: its
 presence marks a complete entry) and, by kind, ``values.json``, ``table.html`` or
@@ -166,7 +167,7 @@ def _hash_or_missing(path: Path) -> str:
 
 
 def _resource_inputs(name: str, desc: dict[str, Any], base: Path) -> dict[str, Any]:
-    """What one declared resource contributes to a key: schema, file hash, FK target files."""
+    """What one declared resource contributes to a key: its path, schema and file hash."""
     if name == artifacts.WHOLE_PACKAGE:
         return {
             "descriptor": _hash_or_missing(base / "datapackage.json"),
@@ -179,15 +180,11 @@ def _resource_inputs(name: str, desc: dict[str, Any], base: Path) -> dict[str, A
     entry = _entry(desc, name)
     if entry is None:
         return {"file": _hash_or_missing(base / name)}
-    inputs: dict[str, Any] = {
+    return {
         "path": entry.get("path"),
         "schema": entry.get("schema"),
         "file": _hash_or_missing(datapackage.resource_path(entry, base)),
     }
-    targets = sorted(_foreign_targets(name, desc) - {name})
-    if targets:
-        inputs["foreign"] = {t: _resource_inputs(t, desc, base) for t in targets}
-    return inputs
 
 
 def _foreign_targets(name: str, desc: dict[str, Any]) -> set[str]:

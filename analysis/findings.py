@@ -607,15 +607,13 @@ REGIONS = ("east", "central", "west", "northeast")
 _CONTEXT = "chapters/01-context.qmd"
 CH_JINAN = f"{_CONTEXT}#sec-context-jinan"
 CH_FIRST = f"{_CONTEXT}#sec-context-first"
-CH_LAUNCH = f"{_CONTEXT}#sec-context-launch"
-CH_MANDATE = f"{_CONTEXT}#sec-context-mandate"
 CH_AIMS = f"{_CONTEXT}#sec-context-aims"
+CH_DATED = f"{_CONTEXT}#sec-context-verdicts"
 CH_DIFFUSION = "chapters/02-diffusion.qmd#sec-diffusion-claims"
-CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion-growth"
-CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage-prefecture"
-CH_CONTENT = "chapters/05-content.qmd#sec-content-mix"
-CH_ENGAGEMENT = "chapters/06-engagement.qmd#sec-engagement-differences"
-CH_MEASURES = "chapters/06-engagement.qmd#sec-engagement-measures"
+CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion-verdicts"
+CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage-verdict"
+CH_CONTENT = "chapters/05-content.qmd#sec-content-verdict"
+CH_ENGAGEMENT = "chapters/06-engagement.qmd#sec-engagement-verdict"
 CH_RESPONSIVENESS = "chapters/07-responsiveness.qmd#sec-responsiveness-verdict"
 _CHARACTERISTICS = "chapters/08-characteristics.qmd"
 CH_DIRECTION = f"{_CHARACTERISTICS}#sec-characteristics-direction"
@@ -686,7 +684,7 @@ CLAIMS: tuple[Claim, ...] = (
                 ("wechat page views", Compare("wechat_mean_page_views", 0.0, "above")),
             )),
         ),
-        CH_MEASURES,
+        CH_ENGAGEMENT,
         reading="mean comments per Weibo post and page views per WeChat post above zero",
     ),
     Claim(
@@ -809,7 +807,7 @@ CLAIMS: tuple[Claim, ...] = (
         "microblogging on 27 September 2011.",
         D,
         Evidence("timeline.values", Equals("mandate_date", "2011-09-27")),
-        CH_LAUNCH,
+        CH_DATED,
     ),
     Claim(
         "S001-D2", "001", "figure",
@@ -819,7 +817,7 @@ CLAIMS: tuple[Claim, ...] = (
             "timeline.values",
             Near("gap_months", 18.0, low="gap_months_low", high="gap_months"),
         ),
-        CH_LAUNCH,
+        CH_DATED,
         reading="months from the first documented local police microblog to the launch "
         "within 10% of 18; the first accounts are dated to the month, so the span is a range",
         caveat="no source dates the start of the trial itself",
@@ -837,7 +835,7 @@ CLAIMS: tuple[Claim, ...] = (
                 own_source="mattis2011public",
             ),
         ),
-        CH_FIRST,
+        CH_DATED,
         reading="sources other than the seed that credit Foshan (alone or jointly) against "
         "those that credit Zhaoqing alone",
     ),
@@ -853,7 +851,7 @@ CLAIMS: tuple[Claim, ...] = (
         "the practice nationally.",
         D,
         Evidence("timeline.values", Precedes("first_local_date", "mandate_date")),
-        CH_MANDATE,
+        CH_DATED,
         reading="local police microblogs documented before the Ministry's national launch",
         caveat="the order of events fits the reading; it does not show that the Ministry "
         "learned from the pilots",
@@ -1003,7 +1001,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "S004-D1", "004", "figure",
         "Ji'nan's bureau opened its online public security service in July 2008.",
-        Q, None, CH_JINAN,
+        Q, None, CH_DATED,
         needs="an independent dated source: the milestone rests on this interview alone",
     ),
     Claim(
@@ -1112,20 +1110,20 @@ def evaluate_all(
     return [evaluate(c, read) for c in (registry() if claims is None else claims)]
 
 
-def counts(findings: list[Finding]) -> dict[str, int]:
-    """How many claims got each verdict and rest on each kind of evidence."""
+def tally(findings: list[Finding]) -> dict[str, int]:
+    """How many claims got each verdict and rest on each kind of evidence (n_<name> keys)."""
     verdicts = Counter(f.verdict for f in findings)
     kinds = Counter(f.claim.evidence_kind for f in findings)
-    out = {"claims": len(findings)}
-    out |= {f"verdict {v}": verdicts.get(v, 0) for v in Verdict}
-    out |= {f"evidence {k}": kinds.get(k, 0) for k in EvidenceKind}
+    out = {"n_claims": len(findings)}
+    out |= {f"n_{_SHORT[v]}": verdicts.get(v, 0) for v in Verdict}
+    out |= {f"n_{_SHORT[k]}": kinds.get(k, 0) for k in EvidenceKind}
     return out
 
 
 def one_line(findings: list[Finding]) -> str:
     """The registry in one sentence, for command summaries."""
-    n = counts(findings)
-    parts = [f"{n[f'verdict {v}']} {v}" for v in Verdict if n[f"verdict {v}"]]
+    n = tally(findings)
+    parts = [f"{n[f'n_{_SHORT[v]}']} {v}" for v in Verdict if n[f"n_{_SHORT[v]}"]]
     synthetic = sum(
         1
         for f in findings
@@ -1133,7 +1131,19 @@ def one_line(findings: list[Finding]) -> str:
         and f.verdict not in (Verdict.PENDING, Verdict.NOT_TESTABLE)
     )
     tail = f" ({synthetic} on the synthetic sample only)" if synthetic else ""
-    return f"{n['claims']} claims: " + ", ".join(parts) + tail
+    return f"{n['n_claims']} claims: " + ", ".join(parts) + tail
+
+
+_SHORT = {
+    Verdict.SUPPORTED: "supported",
+    Verdict.NOT_SUPPORTED: "not_supported",
+    Verdict.MIXED: "mixed",
+    Verdict.NOT_TESTABLE: "not_testable",
+    Verdict.PENDING: "pending",
+    EvidenceKind.DOCUMENTED: "documented",
+    EvidenceKind.SYNTHETIC: "synthetic",
+    EvidenceKind.QUALITATIVE: "qualitative",
+}
 
 
 # --- artifacts (registered in analysis/artifacts.py) ----------------------------------------
@@ -1181,24 +1191,7 @@ def rules_table() -> pd.DataFrame:
 def summary_values() -> dict[str, Any]:
     """Counts by verdict and evidence kind, and each claim's verdict, for inline quotes."""
     findings = evaluate_all()
-    verdicts = Counter(f.verdict for f in findings)
-    kinds = Counter(f.claim.evidence_kind for f in findings)
-    out: dict[str, Any] = {"n_claims": len(findings)}
-    out |= {f"n_{_SHORT[v]}": verdicts.get(v, 0) for v in Verdict}
-    out |= {f"n_{_SHORT[k]}": kinds.get(k, 0) for k in EvidenceKind}
-    out["one_line"] = one_line(findings)
+    out: dict[str, Any] = {**tally(findings), "one_line": one_line(findings)}
     for f in findings:  # result texts stay out: rounded text could flip within tolerance
         out[f"{f.claim.id}.verdict"] = f.verdict_text
     return out
-
-
-_SHORT = {
-    Verdict.SUPPORTED: "supported",
-    Verdict.NOT_SUPPORTED: "not_supported",
-    Verdict.MIXED: "mixed",
-    Verdict.NOT_TESTABLE: "not_testable",
-    Verdict.PENDING: "pending",
-    EvidenceKind.DOCUMENTED: "documented",
-    EvidenceKind.SYNTHETIC: "synthetic",
-    EvidenceKind.QUALITATIVE: "qualitative",
-}

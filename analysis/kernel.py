@@ -74,6 +74,7 @@ class Failure:
     line: int  # .qmd line of the failing statement (the cell's first code line if unknown)
     error: str  # "KeyError: 'unknown artifact'"
     traceback: list[str] = field(default_factory=list)  # last lines, colour codes removed
+    fatal: bool = False  # the kernel timed out or died: nothing after it can run
 
     def __str__(self) -> str:
         head = f"{self.chapter}:{self.line}: {self.where}: {self.error}"
@@ -139,6 +140,7 @@ class Kernel:
         self._manager: Any = None
         self._client: Any = None
         self._log: Any = None
+        self._busy = False  # a request is unanswered (timed out): shut down by killing
 
     def __enter__(self) -> Kernel:
         self.start()
@@ -192,7 +194,8 @@ class Kernel:
         manager, self._manager = self._manager, None
         if manager is not None:
             if manager.is_alive():
-                manager.shutdown_kernel(now=False)
+                # A kernel still busy with a timed-out cell would not answer the request.
+                manager.shutdown_kernel(now=self._busy)
             else:
                 manager.cleanup_resources()
         log, self._log = self._log, None
@@ -212,6 +215,7 @@ class Kernel:
         client = self._client
         if client is None:
             raise KernelError("the kernel is not running")
+        self._busy = True
         msg_id = client.execute(
             code,
             store_history=store_history,
@@ -240,6 +244,7 @@ class Kernel:
             reply = self._next(client.get_shell_msg, deadline, timeout)
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 break
+        self._busy = False
         content = reply["content"]
         error = None
         if content.get("status") == "error":
@@ -323,7 +328,8 @@ def run_chapter(
                 if part.number not in cells:
                     continue
                 failure = _run_cell(kernel, part, name, run, by_count, timeout)
-                if failure and not (allow_errors or part.options.get("error") is True):
+                allowed = allow_errors or part.options.get("error") is True
+                if failure and (failure.fatal or not allowed):
                     run.failures.append(failure)
                     break
             elif part.inlines:
@@ -347,7 +353,7 @@ def _run_cell(
     try:
         reply = kernel.execute(cell.code, timeout=timeout)
     except (TimeoutError, KernelError) as exc:
-        return Failure(chapter, step, cell.code_line, f"{type(exc).__name__}: {exc}")
+        return Failure(chapter, step, cell.code_line, f"{type(exc).__name__}: {exc}", fatal=True)
     run.cells += 1
     if reply.execution_count is not None:
         by_count[reply.execution_count] = cell
@@ -370,7 +376,8 @@ def _run_inlines(
         reply = kernel.execute("", user_expressions=expressions, timeout=timeout)
     except (TimeoutError, KernelError) as exc:
         inline = chunk.inlines[0]
-        return Failure(chapter, inline.describe(), inline.line, f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        return Failure(chapter, inline.describe(), inline.line, error, fatal=True)
     if reply.error:
         return _failure(chapter, "inline expressions", chunk.line, reply.error, None, by_count)
     for i, inline in enumerate(chunk.inlines):

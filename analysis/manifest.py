@@ -12,7 +12,8 @@ floating-point summation order, so it must match to a relative 1e-9. A number pr
 iterative optimiser (statsmodels model fits, scipy.optimize curve fits) also depends on where
 the optimiser stops and on BLAS threading, so it must match to a relative 1e-6, far below any
 digit the book prints. An artifact counts as a model estimate when its module, or a module it
-imports, imports an optimiser, or when it depends on an artifact that does.
+imports, imports an optimiser, or when it depends on an artifact that does. Integers (counts)
+must match exactly in either case, and so must text, dates and verdicts.
 """
 
 from __future__ import annotations

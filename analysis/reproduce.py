@@ -103,6 +103,8 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
 
 def _differs(old: Any, new: Any, tolerance: manifest.Tolerance) -> bool:
     """True when two stored values differ beyond the tolerance (numbers) or at all (others)."""
+    if isinstance(old, int) and isinstance(new, int):  # counts: exact, whatever the artifact
+        return old != new
     if _is_number(old) and _is_number(new):
         return not tolerance.close(float(old), float(new))
     if isinstance(old, list) and isinstance(new, list):
@@ -139,7 +141,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], int
                 reason = "missing from re-run" if b == _MISSING else "new: not in manifest"
                 changes.append(Change(f"{name}:{key}", claims, a, b, "-", "-", reason))
             elif _differs(a, b, tolerance):
-                changes.append(Change(f"{name}:{key}", claims, a, b, "-", "-", _beyond(tolerance)))
+                why = _why(a, b, tolerance)
+                changes.append(Change(f"{name}:{key}", claims, a, b, "-", "-", why))
             elif a != b:
                 drift += 1
     old_claims, new_claims = old.get("claims", {}), new.get("claims", {})
@@ -173,7 +176,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], int
         more = f" (+{len(moved) - 1} more)" if len(moved) > 1 else ""
         item = f"{claim_id} ({first}){more}" if first else claim_id
         reasons = (["verdict changed"] if verdict_changed else []) + (
-            [_beyond(tolerance)] if moved else []
+            [_why(before["result"].get(first), after["result"].get(first), tolerance)]
+            if first
+            else []
         )
         changes.append(
             Change(
@@ -189,8 +194,19 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], int
     return changes, drift
 
 
-def _beyond(tolerance: manifest.Tolerance) -> str:
-    return f"beyond {tolerance.name} tolerance (relative {tolerance.relative:g})"
+def _first(items: list[str], shown: int = 8) -> str:
+    """A list for a one-line summary: the first few items and how many more."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def _why(old: Any, new: Any, tolerance: manifest.Tolerance) -> str:
+    """Why two stored values count as different."""
+    if isinstance(old, int) and isinstance(new, int) and not isinstance(old, bool):
+        return "count changed (counts must match exactly)"
+    if _is_number(old) and _is_number(new):
+        return f"beyond {tolerance.name} tolerance (relative {tolerance.relative:g})"
+    return "changed (text, dates and lists must match; numbers in lists within tolerance)"
 
 
 def _claims_by_input(built: dict[str, Any]) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -300,8 +316,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if changes:
-        named = ", ".join(claims_hit) if claims_hit else "none"
-        numbers = ", ".join(c.item for c in changes if not c.claims)
+        named = _first(claims_hit, shown=20) if claims_hit else "none"
+        numbers = _first([c.item for c in changes if not c.claims])
         console.summary(
             "reproduce",
             False,

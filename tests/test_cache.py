@@ -173,3 +173,18 @@ def test_a_chapter_reads_cached_results_without_importing_pandas(tiny):
     assert "&lt;script&gt;" in out["table"]
     assert out["imported"] == []
     assert tiny.calls() == ["tiny.beta", "tiny.table"]  # the subprocess computed nothing
+
+
+def test_foreign_key_targets_may_be_read_but_are_not_part_of_the_key(tiny):
+    def link(descriptor):
+        fk = {"fields": "label", "reference": {"resource": "beta", "fields": "label"}}
+        descriptor["resources"][0]["schema"]["foreignKeys"] = [fk]
+        return descriptor
+
+    tiny.edit_descriptor(link)
+    # the loader reads a foreign key's target to check it, so the guard lets it through ...
+    assert cache.get("tiny.sneaky") == {"total": 10}
+    # ... but values computed from alpha do not depend on beta's contents (validate checks them)
+    before = cache.key("tiny.sneaky")
+    tiny.write_csv("beta", [("c", 12)])
+    assert cache.key("tiny.sneaky") == before

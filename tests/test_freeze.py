@@ -193,10 +193,13 @@ def test_a_data_edit_reaches_the_rendered_numbers_and_prose_edits_run_no_analysi
     book = TinyProject(tmp_path, CHAPTERS[:3]).activate(monkeypatch)
     setup = book.kernel_setup()
 
-    def render() -> list[str]:
-        """freeze --invalidate (with prefetch), quarto render, freeze --record."""
+    invalidated: list[list[str]] = []
+
+    def render() -> tuple[list[str], list[str]]:
+        """freeze --invalidate (with prefetch), quarto render, freeze --record: the chapters
+        executed and the artifacts computed."""
         found = freeze.statuses()
-        freeze.invalidate(found)
+        invalidated.append(freeze.invalidate(found))
         computed, failed = freeze.prefetch(freeze.needed_artifacts(s.use for s in found if s.use))
         assert not failed
         steps = freeze.emulate_render(book.chapters, setup=setup, quarto_setup=False)
@@ -215,6 +218,7 @@ def test_a_data_edit_reaches_the_rendered_numbers_and_prose_edits_run_no_analysi
     before = prints(book)
     book.edit("chapters/alpha.qmd", lambda t: t.replace("# Alpha", "# Alpha, reworded"))
     executed, computed = render()
+    assert invalidated[-1] == []
     assert executed == ["chapters/alpha.qmd"] and computed == []
     assert prints(book) == before
     assert book.calls() == ["tiny.alpha", "tiny.beta"]
@@ -226,6 +230,7 @@ def test_a_data_edit_reaches_the_rendered_numbers_and_prose_edits_run_no_analysi
     assert "The beta total is 10" in rendered_text(book, "chapters/beta.qmd")
     # ... the render session re-executes exactly the chapter that reads it
     executed, computed = render()
+    assert invalidated[-1] == ["chapters/beta.qmd"]
     assert executed == ["chapters/beta.qmd"] and computed == ["tiny.beta"]
     assert "The beta total is 99" in rendered_text(book, "chapters/beta.qmd")
     assert book.calls() == ["tiny.alpha", "tiny.beta", "tiny.beta"]

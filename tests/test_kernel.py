@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -187,3 +188,43 @@ def test_a_failing_inline_expression_is_located(tmp_path):
     assert failure.line == 5
     assert failure.error == "NameError: name 'undefined_name' is not defined"
     assert run.inline_values() == [("inline expression `1` (line 3)", "1")]
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (Linux /proc; elsewhere a signal probe)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.parent.parent.exists():
+        return stat.exists() and stat.read_text().split(") ")[-1][:1] != "Z"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_cell_that_hangs_times_out_and_its_kernel_is_stopped(tmp_path):
+    path = tmp_path / "slow.qmd"
+    path.write_text(
+        "```{python}\nimport os\nprint(os.getpid())\n```\n\n"
+        "```{python}\n#| label: slow\nimport time\ntime.sleep(60)\n```\n",
+        encoding="utf-8",
+    )
+    run = kernel.run_chapter(path, quarto_setup=False, timeout=2)
+    (failure,) = run.failures
+    assert failure.where == "cell 'slow' (line 6)"
+    assert failure.error == "TimeoutError: no answer within 2 s"
+    pid = int(run.outputs[0].text)
+    assert not _running(pid)
+
+
+def test_a_kernel_that_dies_is_reported_not_waited_for(tmp_path):
+    path = tmp_path / "dies.qmd"
+    path.write_text(
+        "```{python}\n#| label: exit\nimport os\nos._exit(3)\n```\n",
+        encoding="utf-8",
+    )
+    run = kernel.run_chapter(path, quarto_setup=False, timeout=60)
+    (failure,) = run.failures
+    assert failure.where == "cell 'exit' (line 1)"
+    assert failure.error.startswith("KernelError: the kernel died")
+    assert run.seconds < 30

@@ -127,6 +127,7 @@ def test_an_altered_committed_number_fails_naming_the_claim(project, capsys):
     assert _run(project) == 1
     out = capsys.readouterr().out
     assert "fake.population:east" in out
+    assert "count changed" in out  # an integer count is compared exactly
     assert "claims affected: TEST-1" in out
     assert project.with_name("manifest.new.json").exists()  # kept for inspection
 
@@ -195,6 +196,7 @@ def test_differences_within_tolerance_pass_and_beyond_fail(project, capsys):
     committed["values"]["fake.population"]["values"]["east"] = east * (1 + 2e-9)
     _write(project, committed)
     assert _run(project) == 1
+    assert "arithmetic" in capsys.readouterr().out  # the tolerance class that applied
 
 
 def test_new_and_missing_numbers_fail(project, capsys):
@@ -230,6 +232,12 @@ def test_tolerance_boundaries() -> None:
     assert manifest.MODEL.close(0.0, 1e-10)  # near zero the absolute bound applies
     assert manifest.ARITHMETIC.close(math.nan, math.nan)
     assert not manifest.ARITHMETIC.close(math.nan, 1.0)
+    # counts are exact whatever the artifact's tolerance; text must match exactly
+    assert reproduce._differs(1_000_000_000, 1_000_000_001, manifest.MODEL)
+    assert not reproduce._differs(1e9, 1e9 + 1, manifest.MODEL)
+    assert reproduce._differs("2011-09-27", "2011-09-28", manifest.MODEL)
+    assert not reproduce._differs([1.0, "a"], [1.0 + 1e-12, "a"], manifest.ARITHMETIC)
+    assert reproduce._differs([1.0], [1.0, 2.0], manifest.ARITHMETIC)
 
 
 def test_model_estimates_get_the_model_tolerance(tmp_path, monkeypatch) -> None:
