@@ -67,7 +67,18 @@ def figure(name: str):
 def made_by(name: str) -> Text:
     """Provenance line for captions: the function, the data it read and the data version."""
     art = artifacts.get(name)
-    resources = ", ".join(art.resources) or "no data files"
+    resources = ", ".join(_data_read(name)) or "no data files"
     label = " (synthetic sample)" if art.synthetic else ""
     version = cache.descriptor().get("version", "unknown")
     return Text(f"Made by `{art.function}` from {resources}{label}, data package v{version}.")
+
+
+def _data_read(name: str) -> list[str]:
+    """Resources an artifact reads itself or through the artifacts it depends on, in order."""
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        art = artifacts.get(todo.pop(0))
+        seen += [r for r in art.resources if r not in seen]
+        todo += list(art.depends)
+    return seen
