@@ -258,6 +258,15 @@ def lr_test(full: float, restricted: float, df: int, boundary: bool = False) -> 
     return {"chi2": statistic, "df": df, "p": p}
 
 
+def joint_tests(wald: dict[str, float], lr: dict[str, float]) -> dict[str, float]:
+    """A Wald and a likelihood-ratio test of the same hypothesis, under one naming scheme."""
+    return {
+        f"{name}_{part}": test[part]
+        for name, test in (("wald", wald), ("lr", lr))
+        for part in ("chi2", "df", "p")
+    }
+
+
 def ratio_table(fit: Fit, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Tidy table of exp(coefficient) with 95% Wald interval and p-value (intercept excluded)."""
     rows = []

@@ -119,14 +119,7 @@ def regional_test(data: BinomialData, model: inference.Fit) -> dict[str, float]:
         what=f"{WHAT} without region",
     )
     lr = inference.lr_test(model.loglik, restricted.loglik, wald["df"])
-    return {
-        "wald_chi2": wald["chi2"],
-        "wald_df": wald["df"],
-        "wald_p": wald["p"],
-        "lr_chi2": lr["chi2"],
-        "lr_df": lr["df"],
-        "lr_p": lr["p"],
-    }
+    return inference.joint_tests(wald, lr)
 
 
 def fit_responsiveness(cells: Cells | None = None) -> dict[str, Any]:
