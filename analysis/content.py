@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis.coverage import wilson_interval
 from analysis.errors import ModelInputError
+from analysis.inputs import require_columns
 
 CATEGORY_LABELS = {
     "publicity": "Publicity of police affairs",
@@ -53,12 +54,7 @@ def posts_with_accounts(posts: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataF
         (posts, "posts", ("account_id", "category")),
         (accounts, "accounts", ("account_id", "level", "platform", "region", "sampling_weight")),
     ):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ModelInputError(
-                f"content: {what} is missing column(s) {', '.join(missing)}; expected "
-                f"{', '.join(needed)}, found {', '.join(map(str, frame.columns))}"
-            )
+        require_columns(frame, needed, f"content: {what}")
     columns = ["account_id", "level", "platform", "region", "sampling_weight"]
     joined = posts[["account_id", "category"]].merge(
         accounts[columns], on="account_id", how="left", validate="many_to_one"

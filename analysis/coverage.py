@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelInputError
+from analysis.inputs import require_columns
 
 Z_95 = 1.959963984540054
 REGION_ORDER = ("east", "central", "west", "northeast")
@@ -71,12 +72,7 @@ def province_coverage(
         (coverage, "police_weibo_coverage", COVERAGE_COLUMNS),
         (provinces, "provinces", (*PROVINCE_COLUMNS, scheme)),
     ):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ModelInputError(
-                f"coverage: {what} is missing column(s) {', '.join(missing)}; expected "
-                f"{', '.join(needed)}"
-            )
+        require_columns(frame, needed, f"coverage: {what}")
     joined = coverage.merge(
         provinces[[*PROVINCE_COLUMNS, scheme]],
         left_on="province_code",

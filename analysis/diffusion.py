@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelInputError
+from analysis.inputs import require_columns
 
 LOGISTIC_PARAMETERS = ("K", "r", "t0")
 DAYS_PER_YEAR = 365.25
@@ -243,18 +244,9 @@ COMPARABLE_PLATFORMS = {
 COMPARISON_LOOKBACK = pd.Timedelta(days=183)  # a documented count at most six months older
 
 
-def _require(counts: pd.DataFrame) -> None:
-    missing = [c for c in COUNT_COLUMNS if c not in counts.columns]
-    if missing:
-        raise ModelInputError(
-            f"diffusion: account_counts is missing column(s) {', '.join(missing)}; expected "
-            f"{', '.join(COUNT_COLUMNS)}"
-        )
-
-
 def totals(counts: pd.DataFrame) -> pd.DataFrame:
     """National series totals: rows without a subgroup or a province, sorted by series and date."""
-    _require(counts)
+    require_columns(counts, COUNT_COLUMNS, "diffusion: account_counts")
     whole = counts["subgroup"].isna() & counts["province_code"].isna()
     return counts.loc[whole].sort_values(["series", "account_kind", "date"]).reset_index(drop=True)
 
@@ -384,7 +376,7 @@ def claim_comparison(counts: pd.DataFrame) -> pd.DataFrame:
 def police_shares(counts: pd.DataFrame) -> pd.DataFrame:
     """Police accounts as a share of government accounts where both are counted for the same
     date, platform, account kind and province (national or one province)."""
-    _require(counts)
+    require_columns(counts, COUNT_COLUMNS, "diffusion: account_counts")
     base = counts.loc[counts["subgroup"].isna()].copy()
     base["where"] = base["province_code"].fillna("national")
     keys = ["date", "platform", "account_kind", "where"]

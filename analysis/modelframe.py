@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelInputError
+from analysis.inputs import require_columns
 
 # Reference level of each factor: effects are ratios relative to these (as in simulation.toml).
 REFERENCE: dict[str, str] = {
@@ -54,17 +55,6 @@ FOLLOWERS_CENTRE = 50_000
 FEW_ACCOUNTS = 20
 # Histograms use bincount below this maximum count value and np.unique above it.
 _BINCOUNT_LIMIT = 50_000_000
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    """Raise ModelInputError naming every column the model needs that ``frame`` lacks."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        found = ", ".join(map(str, frame.columns)) or "no columns"
-        raise ModelInputError(
-            f"{what}: missing column(s) {', '.join(map(repr, missing))}: expected columns "
-            f"{', '.join(columns)}; found {found}"
-        )
 
 
 def require_rows(count: int, what: str) -> None:

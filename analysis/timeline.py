@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import ModelInputError
+from analysis.inputs import require_columns
 
 MILESTONE_COLUMNS = (
     "milestone_id",
@@ -47,15 +48,6 @@ PLATFORM_LABELS = {
 }
 
 
-def _require(milestones: pd.DataFrame) -> None:
-    missing = [c for c in MILESTONE_COLUMNS if c not in milestones.columns]
-    if missing:
-        raise ModelInputError(
-            f"timeline: milestones is missing column(s) {', '.join(missing)}; expected "
-            f"{', '.join(MILESTONE_COLUMNS)}"
-        )
-
-
 def date_text(date: pd.Timestamp, precision: str) -> str:
     """A date written only as precisely as its source gives it (2008, Jul 2008, 25 Feb 2010)."""
     date = pd.Timestamp(date)
@@ -78,13 +70,13 @@ def _period_end(date: pd.Timestamp, precision: str) -> pd.Timestamp:
 
 def ordered(milestones: pd.DataFrame) -> pd.DataFrame:
     """Milestones sorted by date (then identifier), the order the book tells them in."""
-    _require(milestones)
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
     return milestones.sort_values(["date", "milestone_id"]).reset_index(drop=True)
 
 
 def mandate(milestones: pd.DataFrame) -> pd.Series:
     """The national launch of police microblogging (the top-down mandate)."""
-    _require(milestones)
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
     hits = milestones.loc[
         (milestones["admin_level"] == "national")
         & (milestones["actor_type"] == "police")
@@ -101,7 +93,7 @@ def mandate(milestones: pd.DataFrame) -> pd.Series:
 def first_local_accounts(milestones: pd.DataFrame) -> pd.DataFrame:
     """The earliest local police microblogs that the sources date without doubt about the year
     (rows marked uncertain are left out; disputed rows, competing claims, are kept)."""
-    _require(milestones)
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
     local = milestones.loc[
         milestones["admin_level"].isin(LOCAL_LEVELS)
         & (milestones["actor_type"] == "police")
@@ -170,7 +162,7 @@ def mandate_gap(milestones: pd.DataFrame) -> dict[str, Any]:
 
 def dispute(milestones: pd.DataFrame, group: str = FIRST_MICROBLOG_GROUP) -> pd.DataFrame:
     """What each source says in a conflict group: one row per source, the places it credits."""
-    _require(milestones)
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
     rows = milestones.loc[milestones["conflict_group"] == group]
     if rows.empty:
         raise ModelInputError(f"timeline: no milestones in conflict group {group!r}")
