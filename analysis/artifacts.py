@@ -65,6 +65,20 @@ def register(
     REGISTRY[name] = Artifact(name, function, kind, resources, description, depends, synthetic)
 
 
+def closure(name: str) -> list[Artifact]:
+    """The artifact and every artifact it depends on, transitively, each once, nearest first."""
+    order: list[Artifact] = []
+    todo = [name]
+    while todo:
+        current = todo.pop(0)
+        if any(a.name == current for a in order):
+            continue
+        art = get(current)
+        order.append(art)
+        todo += art.depends
+    return order
+
+
 def get(name: str) -> Artifact:
     try:
         return REGISTRY[name]

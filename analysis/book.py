@@ -76,9 +76,6 @@ def made_by(name: str) -> Text:
 def _data_read(name: str) -> list[str]:
     """Resources an artifact reads itself or through the artifacts it depends on, in order."""
     seen: list[str] = []
-    todo = [name]
-    while todo:
-        art = artifacts.get(todo.pop(0))
+    for art in artifacts.closure(name):
         seen += [r for r in art.resources if r not in seen]
-        todo += list(art.depends)
     return seen

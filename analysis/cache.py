@@ -346,14 +346,7 @@ def allowed_data_files(name: str) -> set[Path] | None:
     on (which may be computed inside it)."""
     desc = descriptor()
     allowed = {(paths.data / "datapackage.json").resolve()}
-    todo, seen = [name], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        art = artifacts.get(current)
-        todo += art.depends
+    for art in artifacts.closure(name):
         if artifacts.WHOLE_PACKAGE in art.resources:
             return None
         for resource in art.resources:
