@@ -86,7 +86,7 @@ def bench(session: nox.Session) -> None:
 def bench_models(session: nox.Session) -> None:
     """Time and peak memory of the models on the bundled sample and at 1M and 10M posts."""
     install(session)
-    session.run("python", "-m", "analysis.bench_models", *session.posargs)
+    session.run("python", "-m", "analysis.build.bench_models", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import artifacts, book, book_lint, paths, tables
+from analysis import book, paths
+from analysis.book import tables
+from analysis.build import artifacts, book_lint
 
 
 def checks(problems: list[book_lint.Problem]) -> list[tuple[str, str]]:

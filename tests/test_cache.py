@@ -12,7 +12,8 @@ import textwrap
 import pytest
 from tiny_project import TinyProject
 
-from analysis import artifacts, book, cache
+from analysis import book
+from analysis.build import artifacts, cache
 
 
 @pytest.fixture
@@ -91,8 +92,8 @@ def test_the_code_closure_follows_analysis_imports_but_not_bookkeeping(tiny):
     closure = cache.module_closure(tiny.module)
     assert tiny.module in closure
     assert "analysis.paths" in closure
-    assert "analysis.cache" not in closure and "analysis.artifacts" not in closure
-    assert "analysis.datapackage" in cache.module_closure("analysis.datasets")
+    assert "analysis.build.cache" not in closure and "analysis.build.artifacts" not in closure
+    assert "analysis.data.datapackage" in cache.module_closure("analysis.data.datasets")
 
 
 def test_the_whole_package_pseudo_resource_covers_every_file(tiny, monkeypatch):

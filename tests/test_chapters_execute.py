@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import freeze, kernel, paths, qmd
+from analysis import paths
+from analysis.build import freeze, kernel, qmd
 
 
 def _chapters() -> list[Path]:

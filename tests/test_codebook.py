@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import codebook, datapackage, datasets, paths
+from analysis import paths
+from analysis.data import codebook, datapackage, datasets
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import content, coverage, paths
+from analysis import paths
 from analysis.errors import ModelInputError
+from analysis.topics import content, coverage
 
 CATEGORIES = list(content.CATEGORY_LABELS)
 

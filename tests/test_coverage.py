@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import coverage
 from analysis.errors import ModelInputError
+from analysis.topics import coverage
 
 
 def test_wilson_interval_matches_known_values():

@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import datapackage, datasets, paths
+from analysis import paths
+from analysis.data import datapackage, datasets
 from analysis.errors import DataValidationError
 
 DESCRIPTOR = datapackage.read_descriptor()

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import diffusion
 from analysis.errors import ModelInputError
+from analysis.topics import diffusion
 
 TRUE = {"K": 300_000.0, "r": 1.8, "t0": 2012.3}
 

@@ -8,7 +8,10 @@ from collections import Counter
 
 import pytest
 
-from analysis import artifacts, datapackage, findings, findings_cli, paths
+from analysis import findings, paths
+from analysis.build import artifacts
+from analysis.cli import findings_cli
+from analysis.data import datapackage
 from analysis.findings import (
     AllOf,
     Claim,

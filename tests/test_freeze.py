@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tiny_project import TinyProject
 
-from analysis import freeze, qmd
+from analysis.build import freeze, qmd
 
 
 def usage_of(code: str, inline: str = "") -> freeze.Usage:
@@ -56,7 +56,7 @@ def test_the_artifacts_a_chapter_reads_are_found_in_its_code(code, inline, expec
         ("from analysis import book\nbook.value(f'x.{1}', 'k')", "names an artifact at run time"),
         ('from analysis import cache\ncache.values("a")', "imports analysis.cache"),
         ("import analysis.findings", "imports analysis.findings"),
-        ("from analysis.datasets import load", "imports analysis.datasets"),
+        ("from analysis.data.datasets import load", "imports analysis.data.datasets"),
         ("import pandas as pd\npd.read_csv('../data/x.csv')", "reads files itself (read_csv"),
         ("from analysis import book\nshow = book.table", "uses book.table other than by calling"),
         ("from analysis import book\nhelper(book)", "passes the book module around"),
@@ -96,7 +96,7 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 def test_fingerprints_move_with_exactly_the_inputs_of_each_chapter(book):
     found = {s.name: s for s in freeze.statuses()}
     assert found["chapters/alpha.qmd"].use.artifacts == ("tiny.alpha",)
-    assert found["chapters/opaque.qmd"].use.unknown == "imports analysis.cache (line 1)"
+    assert found["chapters/opaque.qmd"].use.unknown == "imports analysis.build.cache (line 1)"
     assert found["index.qmd"].state == "no code"
     before = prints(book)
     book.edit("chapters/alpha.qmd", lambda t: t + "\nA new paragraph of prose.\n")

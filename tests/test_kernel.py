@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import kernel, paths, qmd
+from analysis import paths
+from analysis.build import kernel, qmd
 
 CHAPTER = textwrap.dedent(
     """\

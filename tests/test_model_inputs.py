@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import datapackage, datasets, engagement, modelframe, responsiveness, simulate
+from analysis.data import datapackage, datasets, simulate
 from analysis.errors import ModelInputError
+from analysis.topics import engagement, modelframe, responsiveness
 
 
 @pytest.fixture(scope="module")

@@ -18,18 +18,17 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from analysis import (
+from analysis.build import cache
+from analysis.data import datasets, simulate
+from analysis.topics import (
     audience,
-    cache,
-    datasets,
     engagement,
     inference,
     modelframe,
     responsiveness,
     robustness,
-    simulate,
 )
-from analysis.modelframe import FEW_ACCOUNTS
+from analysis.topics.modelframe import FEW_ACCOUNTS
 
 RECOVERY_SEED = 424242
 RECOVERY_SCALE = 2.0
@@ -402,7 +401,7 @@ def _assert_plain(value, where: str) -> None:
 
 
 def test_figures_are_titled_labelled_english_and_marked_synthetic():
-    from analysis import figures, model_results
+    from analysis.topics import figures, model_results
 
     for function in (
         model_results.engagement_forest_figure,

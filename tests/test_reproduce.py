@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from analysis import artifacts, cache, datapackage, findings, manifest, paths, reproduce
+from analysis import findings, paths
+from analysis.build import artifacts, cache, manifest, reproduce
+from analysis.data import datapackage
 from analysis.errors import DataValidationError, ReproductionError
 from analysis.findings import Claim, Evidence, EvidenceKind, Near
 
 FAKE_MODULE = '''
 """Evidence for the reproduce tests: 2013 population by region from the provinces table."""
 
-from analysis import datasets
+from analysis.data import datasets
 
 
 def population() -> dict:

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from scipy import optimize, special
 
-from analysis import datapackage, datasets, paths, sample, sample_files, simulate
+from analysis import paths
 from analysis.__main__ import main
+from analysis.data import datapackage, datasets, sample_files, simulate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, ModelInputError
+from analysis.topics import sample
 
 Z = 4.0  # tolerance in standard errors for sampling-error checks (false alarm ~ 1e-4 each)
 
@@ -119,7 +121,7 @@ def test_descriptor_entries_record_provenance(params):
         assert entry["synthetic"] is True
         assert "SIMULATED" in entry["description"] and "SYNTHETIC" in entry["title"]
         assert entry["generator"] == {
-            "module": "analysis.simulate",
+            "module": "analysis.data.simulate",
             "version": simulate.GENERATOR_VERSION,
             "parameters": "simulation.toml",
             "parameters_sha256": sha,

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import timeline
 from analysis.errors import ModelInputError
+from analysis.topics import timeline
 
 
 def _milestones(rows: list[dict]) -> pd.DataFrame:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import datapackage, paths
+from analysis import paths
 from analysis.__main__ import main
+from analysis.data import datapackage
 
 RESOURCES = datapackage.read_descriptor()["resources"]
 

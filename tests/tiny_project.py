@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from analysis import artifacts, atomic, paths
+from analysis import atomic, paths
+from analysis.build import artifacts
 
 MODULE_SOURCE = '''\
 """Artifacts of a tiny test project; every computation is logged to count recomputations."""
 
 import csv
 
-from analysis import artifacts, cache, paths
+from analysis.build import artifacts, cache
+from analysis import paths
 
 LOG = {log!r}
 
@@ -129,7 +131,7 @@ CHAPTERS = {
         # Opaque
 
         ```{python}
-        from analysis import cache
+        from analysis.build import cache
         total = cache.values("tiny.alpha")["total"]
         ```
 

@@ -1,0 +1,81 @@
+"""What chapters import: cached numbers, tables and figures, without importing pandas.
+
+Every call reads an artifact from the content-addressed cache (computing it on a miss), so a
+chapter costs a kernel start plus file reads. ``value`` returns text formatted for prose and
+shows without quotes in Quarto's inline ``{python}`` expressions.
+
+Call these functions with the artifact's name written out as a string literal
+(``book.table("coverage.by_region")``): ``python -m analysis freeze`` reads the names from the
+chapter's code to know which data and code a frozen chapter depends on. A chapter that builds
+names at run time, or imports other analysis modules, is treated as depending on everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis.build import artifacts, cache
+
+# The functions freeze's dependency scan recognises; each takes the artifact name first.
+READERS = ("value", "raw", "table", "figure", "made_by")
+
+
+class Text(str):
+    """A string that displays as itself (no quotes) in inline expressions and cell output."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def raw(name: str, key: str) -> Any:
+    """The stored value itself (a number, string, list or dict)."""
+    data = cache.values(name)
+    try:
+        return data[key]
+    except KeyError:
+        raise KeyError(f"artifact {name!r} has no value {key!r}; it has {sorted(data)}") from None
+
+
+def value(name: str, key: str, fmt: str = "{:,}") -> Text:
+    """A stored number formatted for prose, e.g. ``value("diffusion.growth", "cagr", "{:.0%}")``."""
+    stored = raw(name, key)
+    try:
+        return Text(fmt.format(stored))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"artifact {name!r}, value {key!r} = {stored!r} does not fit the format {fmt!r}: {exc}"
+        ) from None
+
+
+def table(name: str):
+    """An artifact's table as escaped HTML output."""
+    from IPython.display import HTML
+
+    return HTML(cache.table_html(name))
+
+
+def figure(name: str):
+    """An artifact's figure as PNG output (Quarto adds the caption and alt text from the cell)."""
+    from IPython.display import Image
+
+    return Image(filename=str(cache.figure_png(name)))
+
+
+def made_by(name: str) -> Text:
+    """Provenance line for captions: the function, the data it read and the data version."""
+    art = artifacts.get(name)
+    resources = ", ".join(_data_read(name)) or "no data files"
+    label = " (synthetic sample)" if art.synthetic else ""
+    version = cache.descriptor().get("version", "unknown")
+    return Text(f"Made by `{art.function}` from {resources}{label}, data package v{version}.")
+
+
+def _data_read(name: str) -> list[str]:
+    """Resources an artifact reads itself or through the artifacts it depends on, in order."""
+    seen: list[str] = []
+    for art in artifacts.closure(name):
+        seen += [r for r in art.resources if r not in seen]
+    return seen

@@ -1,0 +1,161 @@
+"""``python -m analysis check-book``: execute and lint every chapter without Quarto.
+
+Like ``quarto render``, it executes every chapter listed in _quarto.yml, in book order, each in
+its own fresh kernel (analysis/build/kernel.py), after computing in this one process every artifact
+the chapters read (so the kernels only read the cache, as they will under Quarto). Then it runs
+the static checks of ``analysis.build.book_lint`` (citations, cross-references, alt text, hand-typed
+numbers) when that module exists. Exit 1 if any chapter fails or any check finds a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from analysis import console
+from analysis.build import freeze, kernel, qmd
+from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, AnalysisError
+
+LINT_MODULE = "analysis.build.book_lint"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "chapters",
+        nargs="*",
+        type=Path,
+        help="only these chapter files (default: every file _quarto.yml lists)",
+    )
+    parser.add_argument("--no-lint", action="store_true", help="skip the static checks")
+    parser.add_argument(
+        "--no-prefetch",
+        action="store_true",
+        help="let each chapter's kernel compute what it misses (as a cold Quarto render would)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters executed at once, each in its own kernel (default 1, as Quarto does)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=kernel.CELL_TIMEOUT,
+        help="seconds a cell may run (default %(default)s)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    chapters = [p.resolve() for p in args.chapters] or qmd.book_chapters()
+    rows, failures = [], []
+    started = time.perf_counter()
+    runnable = []
+    for chapter in chapters:
+        name = freeze.chapter_name(chapter)
+        if not chapter.exists():
+            rows.append((name, "-", "-", "-", "FAILED", "listed in _quarto.yml but missing"))
+            failures.append(f"{name}: listed in _quarto.yml but the file does not exist")
+        elif chapter.suffix != ".qmd":
+            rows.append((name, "-", "-", "-", "skipped", "not a .qmd file"))
+        else:
+            runnable.append(chapter)
+    docs, uses = {}, []
+    for chapter in runnable:
+        try:
+            docs[chapter] = qmd.parse(chapter)
+        except qmd.QmdError as exc:
+            name = freeze.chapter_name(chapter)
+            rows.append((name, "-", "-", "-", "FAILED", str(exc)))
+            failures.append(str(exc))
+            continue
+        uses.append(freeze.usage(docs[chapter]))
+
+    with console.progress() as bar:
+        if not args.no_prefetch:
+            names = freeze.needed_artifacts(uses)
+            task = bar.add_task("computing artifacts", total=len(names))
+            _, failed = freeze.prefetch(names, lambda _: bar.advance(task))
+            for name, message in failed.items():
+                failures.append(f"artifact {name}: {message}")
+        task = bar.add_task("executing chapters", total=len(docs))
+        project_execute = qmd.project_execute_options()
+
+        def execute(chapter: Path) -> tuple[tuple[str, ...], list[str]]:
+            name = freeze.chapter_name(chapter)
+            bar.update(task, description=f"executing {name}")
+            done = _execute(chapter, docs[chapter], name, project_execute, args.timeout)
+            bar.advance(task)
+            return done
+
+        # Kernels are separate processes: with --jobs 2 two chapters run at once.
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for row, problems in pool.map(execute, docs):
+                rows.append(row)
+                failures += problems
+    order = {freeze.chapter_name(c): i for i, c in enumerate(chapters)}
+    rows.sort(key=lambda row: order.get(row[0], len(order)))
+    console.console.print(
+        console.table(
+            "Chapters executed in fresh kernels, in book order",
+            ["chapter", "cells", "inline", "seconds", "status", "first problem"],
+            rows,
+        )
+    )
+    executed = sum(1 for row in rows if row[4] == "ok")
+    lint_text = ""
+    if not args.no_lint:
+        problems, lint_text = _lint()
+        failures += problems
+    for failure in failures:
+        console.errors.print(failure, markup=False)
+    seconds = time.perf_counter() - started
+    cells = sum(int(r[1]) for r in rows if str(r[1]).isdigit())
+    inlines = sum(int(r[2]) for r in rows if str(r[2]).isdigit())
+    console.summary(
+        "check-book",
+        not failures,
+        f"{executed}/{len(docs)} chapters executed ({cells} cells, {inlines} inline "
+        f"expressions) in {seconds:.1f} s" + lint_text,
+    )
+    return EXIT_CHECK_FAILED if failures else EXIT_OK
+
+
+def _execute(
+    chapter: Path, doc: qmd.Document, name: str, project_execute: dict, timeout: float
+) -> tuple[tuple[str, ...], list[str]]:
+    """One chapter in its own kernel: its table row and its failures."""
+    if not doc.has_code():
+        return (name, "0", "0", "-", "ok", "no code"), []
+    try:
+        result = kernel.run_chapter(chapter, project_execute=project_execute, timeout=timeout)
+    except AnalysisError as exc:
+        return (name, "-", "-", "-", "FAILED", str(exc).splitlines()[0]), [f"{name}: {exc}"]
+    first = ""
+    if result.failures:
+        first = f"{result.failures[0].where}: {result.failures[0].error}"
+    row = (
+        name,
+        str(result.cells),
+        str(result.inlines),
+        f"{result.seconds:.1f}",
+        "ok" if result.ok else "FAILED",
+        first,
+    )
+    return row, [str(f) for f in result.failures]
+
+
+def _lint() -> tuple[list[str], str]:
+    """Run analysis.build.book_lint's checks if the module exists: (problems, summary text)."""
+    if importlib.util.find_spec(LINT_MODULE) is None:
+        return [], f"; lint skipped ({LINT_MODULE} not present)"
+    lint = importlib.import_module(LINT_MODULE)
+    check = getattr(lint, "lint_book", None)
+    if check is None:
+        return [f"{LINT_MODULE} has no lint_book() function"], "; lint not run"
+    problems = [str(p) for p in check()]
+    return problems, f"; lint: {len(problems)} problem" + ("s" if len(problems) != 1 else "")

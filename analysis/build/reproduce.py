@@ -1,0 +1,332 @@
+"""``python -m analysis reproduce``: re-run every analysis from raw data and compare with results/.
+
+The artifact cache is ignored: every artifact is computed afresh in a temporary cache folder,
+so the check exercises the code and the data, not stored results. The new manifest is written
+beside the committed one (``results/manifest.new.json``) and compared with it under the
+tolerances documented in ``analysis.build.manifest``. Any number that moved beyond its tolerance,
+any number that appeared or disappeared, and any changed verdict is listed with the claims it
+touches; the command then exits 1. ``--update`` accepts the re-run as the committed manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis import atomic, console, paths
+from analysis.build import manifest
+from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, ReproductionError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="accept the re-run: write it as the committed manifest",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=paths.manifest,
+        help="the committed manifest to compare with (default: results/manifest.json)",
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reported number or verdict that differs between the committed manifest and a re-run."""
+
+    item: str  # "S003-D1 (estimate)" or "diffusion.growth:cagr"
+    claims: tuple[str, ...]  # the claims this item belongs to or feeds
+    old: Any
+    new: Any
+    verdict_old: str
+    verdict_new: str
+    reason: str
+
+
+@contextmanager
+def fresh_cache() -> Iterator[Path]:
+    """Point the artifact cache at an empty temporary folder for the duration of a re-run."""
+    original = paths.cache
+    with tempfile.TemporaryDirectory(prefix="reproduce-cache-") as folder:
+        paths.cache = Path(folder)
+        try:
+            yield paths.cache
+        finally:
+            paths.cache = original
+
+
+def rebuild() -> dict[str, Any]:
+    """Recompute the manifest from the raw data in a fresh cache, with a progress bar."""
+    with fresh_cache(), console.progress() as bar:
+        task = bar.add_task("re-running analyses", total=len(manifest.values_artifacts()))
+        started: list[str] = []
+
+        def step(name: str) -> None:
+            if started:
+                bar.advance(task)
+            started.append(name)
+            bar.update(task, description=f"re-running {name}")
+
+        built = manifest.build(step)
+        bar.update(task, completed=len(started))
+    return built
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The committed manifest, None if absent; unreadable JSON is a reproduction error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReproductionError(
+            f"{path}: committed manifest is not valid JSON ({exc.msg} at line {exc.lineno}); "
+            "restore it from version control or rebuild it with --update"
+        ) from None
+    if not isinstance(loaded, dict) or loaded.get("schema") != manifest.SCHEMA:
+        raise ReproductionError(
+            f"{path}: expected a manifest with schema {manifest.SCHEMA}, "
+            f"found {loaded.get('schema') if isinstance(loaded, dict) else type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _differs(old: Any, new: Any, tolerance: manifest.Tolerance) -> bool:
+    """True when two stored values differ beyond the tolerance (numbers) or at all (others)."""
+    if isinstance(old, int) and isinstance(new, int):  # counts: exact, whatever the artifact
+        return old != new
+    if _is_number(old) and _is_number(new):
+        return not tolerance.close(float(old), float(new))
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) != len(new) or any(
+            _differs(a, b, tolerance) for a, b in zip(old, new, strict=True)
+        )
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() != new.keys() or any(_differs(old[k], new[k], tolerance) for k in old)
+    return old != new
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+_MISSING = "(absent)"
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[Change], int]:
+    """Every change beyond tolerance, and how many numbers differed within tolerance."""
+    changes: list[Change] = []
+    drift = 0
+    feeds = _claims_by_input(old) | _claims_by_input(new)
+    old_values, new_values = old.get("values", {}), new.get("values", {})
+    for name in sorted(old_values.keys() | new_values.keys()):
+        before = old_values.get(name, {}).get("values", {})
+        after = new_values.get(name, {}).get("values", {})
+        entry = new_values.get(name) or old_values[name]
+        tolerance = manifest.TOLERANCES.get(entry.get("tolerance"), manifest.ARITHMETIC)
+        for key in sorted(before.keys() | after.keys()):
+            a, b = before.get(key, _MISSING), after.get(key, _MISSING)
+            claims = feeds.get((name, key), ())
+            if _MISSING in (a, b) and a != b:
+                reason = "missing from re-run" if b == _MISSING else "new: not in manifest"
+                changes.append(Change(f"{name}:{key}", claims, a, b, "-", "-", reason))
+            elif _differs(a, b, tolerance):
+                why = _why(a, b, tolerance)
+                changes.append(Change(f"{name}:{key}", claims, a, b, "-", "-", why))
+            elif a != b:
+                drift += 1
+    old_claims, new_claims = old.get("claims", {}), new.get("claims", {})
+    for claim_id in sorted(old_claims.keys() | new_claims.keys()):
+        before, after = old_claims.get(claim_id), new_claims.get(claim_id)
+        if before is None or after is None:
+            reason = "new claim: not in manifest" if before is None else "claim missing from re-run"
+            verdict_old = before["verdict"] if before else _MISSING
+            verdict_new = after["verdict"] if after else _MISSING
+            changes.append(
+                Change(claim_id, (claim_id,), "-", "-", verdict_old, verdict_new, reason)
+            )
+            continue
+        tolerance = manifest.TOLERANCES.get(after.get("tolerance"), manifest.ARITHMETIC)
+        moved = [
+            k
+            for k in sorted(before["result"].keys() | after["result"].keys())
+            if _differs(
+                before["result"].get(k, _MISSING), after["result"].get(k, _MISSING), tolerance
+            )
+        ]
+        drift += sum(
+            1
+            for k in before["result"].keys() & after["result"].keys()
+            if k not in moved and before["result"][k] != after["result"][k]
+        )
+        verdict_changed = before["verdict"] != after["verdict"]
+        if not moved and not verdict_changed:
+            continue
+        first = moved[0] if moved else None
+        more = f" (+{len(moved) - 1} more)" if len(moved) > 1 else ""
+        item = f"{claim_id} ({first}){more}" if first else claim_id
+        reasons = (["verdict changed"] if verdict_changed else []) + (
+            [_why(before["result"].get(first), after["result"].get(first), tolerance)]
+            if first
+            else []
+        )
+        changes.append(
+            Change(
+                item,
+                (claim_id,),
+                before["result"].get(first, _MISSING) if first else before["summary"],
+                after["result"].get(first, _MISSING) if first else after["summary"],
+                before["verdict"],
+                after["verdict"],
+                "; ".join(reasons),
+            )
+        )
+    return changes, drift
+
+
+def _first(items: list[str], shown: int = 8) -> str:
+    """A list for a one-line summary: the first few items and how many more."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def _why(old: Any, new: Any, tolerance: manifest.Tolerance) -> str:
+    """Why two stored values count as different."""
+    if isinstance(old, int) and isinstance(new, int) and not isinstance(old, bool):
+        return "count changed (counts must match exactly)"
+    if _is_number(old) and _is_number(new):
+        return f"beyond {tolerance.name} tolerance (relative {tolerance.relative:g})"
+    return "changed (text, dates and lists must match; numbers in lists within tolerance)"
+
+
+def _claims_by_input(built: dict[str, Any]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(artifact, key) -> the claims whose evidence reads that value."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for claim_id, entry in built.get("claims", {}).items():
+        for key in entry.get("keys", []):
+            out.setdefault((entry.get("artifact"), key), []).append(claim_id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def stamp_notes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs in the data and code stamps (information, not a failure by itself)."""
+    notes = []
+    old_data, new_data = old.get("data", {}), new.get("data", {})
+    if old_data.get("version") != new_data.get("version"):
+        notes.append(f"data package version {old_data.get('version')} -> {new_data.get('version')}")
+    moved = sorted(
+        k
+        for k in old_data.keys() | new_data.keys()
+        if k != "version" and old_data.get(k) != new_data.get(k)
+    )
+    if moved:
+        notes.append("data files changed: " + ", ".join(moved))
+    old_code, new_code = old.get("code", {}), new.get("code", {})
+    for key in ("analysis_sources", "uv_lock"):
+        if old_code.get(key) != new_code.get(key):
+            notes.append(f"{key.replace('_', ' ')} changed since the committed manifest")
+    return notes
+
+
+def _show(x: Any) -> str:
+    if isinstance(x, float):
+        return repr(x)
+    text = json.dumps(x, ensure_ascii=False) if isinstance(x, list | dict) else str(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def run(args: argparse.Namespace) -> int:
+    """Re-run, write the new manifest, compare, report; exit 1 on any change unless --update."""
+    committed_path: Path = args.manifest
+    new_path = committed_path.with_name(committed_path.stem + ".new.json")
+    started = time.perf_counter()
+    built = rebuild()
+    atomic.write_json(new_path, built)
+    elapsed = time.perf_counter() - started
+    committed = read_manifest(committed_path)
+    n_values = sum(len(v["values"]) for v in built["values"].values())
+    counted = (
+        f"{n_values} numbers from {len(built['values'])} artifacts, {len(built['claims'])} claims"
+    )
+
+    if committed is None:
+        if args.update:
+            atomic.write_json(committed_path, built)
+            new_path.unlink(missing_ok=True)
+            console.summary(
+                "reproduce", True, f"wrote {committed_path} ({counted}; {elapsed:.1f} s)"
+            )
+            return EXIT_OK
+        console.summary(
+            "reproduce",
+            False,
+            f"no committed manifest at {committed_path}; create it with "
+            "`python -m analysis reproduce --update`",
+        )
+        return EXIT_CHECK_FAILED
+
+    changes, drift = compare(committed, built)
+    for note in stamp_notes(committed, built):
+        console.console.print(f"note: {note}")
+    if changes:
+        console.console.print(
+            console.table(
+                f"Changed beyond tolerance: {committed_path.name} -> {new_path.name}",
+                [
+                    "claim / number",
+                    "claims",
+                    "old",
+                    "new",
+                    "verdict before",
+                    "verdict after",
+                    "why",
+                ],
+                [
+                    (
+                        c.item,
+                        ", ".join(c.claims) or "-",
+                        _show(c.old),
+                        _show(c.new),
+                        c.verdict_old,
+                        c.verdict_new,
+                        c.reason,
+                    )
+                    for c in changes
+                ],
+            )
+        )
+    within = f"; {drift} numbers differed within tolerance" if drift else ""
+    claims_hit = sorted({cid for c in changes for cid in c.claims})
+    if args.update:
+        atomic.write_json(committed_path, built)
+        new_path.unlink(missing_ok=True)
+        accepted = f"accepted {len(changes)} changes" if changes else "nothing changed"
+        console.summary(
+            "reproduce", True, f"{accepted}; wrote {committed_path} ({counted}; {elapsed:.1f} s)"
+        )
+        return EXIT_OK
+    if changes:
+        named = _first(claims_hit, shown=20) if claims_hit else "none"
+        numbers = _first([c.item for c in changes if not c.claims])
+        console.summary(
+            "reproduce",
+            False,
+            f"{len(changes)} changes beyond tolerance; claims affected: {named}"
+            + (f"; other numbers: {numbers}" if numbers else "")
+            + f" ({elapsed:.1f} s). Accept deliberate changes with --update.",
+        )
+        return EXIT_CHECK_FAILED
+    new_path.unlink(missing_ok=True)
+    console.summary("reproduce", True, f"all reproduced: {counted}{within} ({elapsed:.1f} s)")
+    return EXIT_OK

@@ -1,0 +1,164 @@
+"""The codebook and provenance tables the book prints, read from ``data/datapackage.json``.
+
+The data chapter and the reproducibility appendix show these instead of hand-written lists, so
+the book's description of the data can never drift from the descriptor the loaders enforce.
+"""
+
+from __future__ import annotations
+
+import csv
+import platform
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+
+from analysis.data import datapackage
+
+# The libraries whose versions decide the numbers the book reports.
+REPORTED_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "ipykernel",
+    "pyyaml",
+)
+
+
+def _constraints(field: dict[str, Any]) -> str:
+    """A field's constraints as short readable text (enum values, bounds, pattern, keys)."""
+    parts = []
+    rules = field.get("constraints", {})
+    if rules.get("required"):
+        parts.append("required")
+    if rules.get("unique"):
+        parts.append("unique")
+    if "enum" in rules:
+        parts.append("one of: " + ", ".join(map(str, rules["enum"])))
+    if "minimum" in rules:
+        parts.append(f"minimum {rules['minimum']}")
+    if "maximum" in rules:
+        parts.append(f"maximum {rules['maximum']}")
+    if "pattern" in rules:
+        parts.append(f"pattern {rules['pattern']}")
+    if field.get("bibkey"):
+        parts.append("keys in references.bib")
+    return "; ".join(parts)
+
+
+def _foreign_keys(entry: dict[str, Any]) -> dict[str, str]:
+    """Field name -> "resource.field" it must match, from the schema's foreignKeys."""
+    out = {}
+    for fk in entry.get("schema", {}).get("foreignKeys", []):
+        fields = fk.get("fields")
+        ref = fk.get("reference", {})
+        ref_fields = ref.get("fields")
+        fields = [fields] if isinstance(fields, str) else fields or []
+        ref_fields = [ref_fields] if isinstance(ref_fields, str) else ref_fields or []
+        for name, target in zip(fields, ref_fields, strict=False):
+            out[name] = f"{ref.get('resource') or 'self'}.{target}"
+    return out
+
+
+def codebook() -> pd.DataFrame:
+    """Every field of every resource: type, meaning, constraints and whether it is synthetic."""
+    descriptor = datapackage.read_descriptor()
+    rows = []
+    for entry in descriptor.get("resources", []):
+        schema = entry.get("schema", {})
+        keys = schema.get("primaryKey", [])
+        keys = [keys] if isinstance(keys, str) else keys
+        foreign = _foreign_keys(entry)
+        for field in schema.get("fields", []):
+            rules = [_constraints(field)]
+            if field["name"] in keys:
+                rules.insert(0, "primary key")
+            if field["name"] in foreign:
+                rules.append(f"matches {foreign[field['name']]}")
+            rows.append(
+                {
+                    "resource": entry["name"],
+                    "kind": "synthetic" if entry.get("synthetic") else "documented",
+                    "field": field["name"],
+                    "type": field.get("type", "string"),
+                    "description": field.get("description", ""),
+                    "constraints": "; ".join(r for r in rules if r),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame.attrs["note"] = (
+        f"Generated from data/datapackage.json (package version {descriptor.get('version', '?')})."
+    )
+    return frame
+
+
+def _data_rows(entry: dict[str, Any]) -> int | None:
+    """Number of data rows in a CSV resource, or None when the file is missing."""
+    path = datapackage.resource_path(entry)
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8", newline="") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def _sources(entry: dict[str, Any]) -> str:
+    return "; ".join(s.get("bibkey") or s.get("title", "") for s in entry.get("sources", []))
+
+
+def resources() -> pd.DataFrame:
+    """One row per data file: what it holds, documented or synthetic, sources, rows and hash."""
+    descriptor = datapackage.read_descriptor()
+    rows = []
+    for entry in descriptor.get("resources", []):
+        recorded = entry.get("hash", "")
+        rows.append(
+            {
+                "resource": entry["name"],
+                "kind": "synthetic" if entry.get("synthetic") else "documented",
+                "title": entry.get("title", ""),
+                "file": f"data/{entry['path']}",
+                "rows": _data_rows(entry),
+                "sources": _sources(entry),
+                "sha256 (first 16)": recorded.removeprefix("sha256:")[:16],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["rows"] = frame["rows"].astype("Int64")
+    frame.attrs["note"] = (
+        "Hashes are those recorded in data/datapackage.json; the loader refuses a file whose "
+        "content no longer matches its recorded hash."
+    )
+    return frame
+
+
+def package() -> dict[str, Any]:
+    """The package's name, version and resource counts, for inline use in prose."""
+    descriptor = datapackage.read_descriptor()
+    entries = descriptor.get("resources", [])
+    synthetic = [e["name"] for e in entries if e.get("synthetic")]
+    return {
+        "name": descriptor.get("name", ""),
+        "version": descriptor.get("version", "unknown"),
+        "resources": len(entries),
+        "documented": len(entries) - len(synthetic),
+        "synthetic": len(synthetic),
+        "synthetic_names": synthetic,
+        "fields": sum(len(e.get("schema", {}).get("fields", [])) for e in entries),
+    }
+
+
+def environment() -> pd.DataFrame:
+    """Python and the versions of the libraries that compute the book's numbers."""
+    rows = [{"component": "Python", "version": platform.python_version()}]
+    for name in REPORTED_PACKAGES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        rows.append({"component": name, "version": version})
+    frame = pd.DataFrame(rows)
+    frame.attrs["note"] = "Versions installed from uv.lock in the environment that ran the book."
+    return frame

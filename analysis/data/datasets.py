@@ -1,0 +1,553 @@
+"""Validated loading of every data resource, documented or synthetic, through one code path.
+
+``load(name)`` checks the file against its descriptor entry and returns a typed DataFrame:
+categoricals for enumerated fields such as region, level and platform, real dates, nullable
+integers. ``check(name)`` returns the problems instead of raising, for
+``python -m analysis validate``; ``check_package()`` checks what belongs to the whole package.
+
+Checks run in this order, and a resource stops at the first stage that finds a problem, so the
+message describes the cause rather than its consequences: the descriptor entry (path, schema),
+presence of the file, empty file, UTF-8, columns, types and constraints (required, minimum,
+maximum, enum, pattern, unique, references.bib keys), primary key, foreign keys, then the
+recorded sha256 hash and size, and last the entry's metadata (sources, licence, ``synthetic``,
+field descriptions). The hash comes late on purpose: an edit that breaks the schema is reported
+as what it breaks (row, field, expected, found), not only as "file changed".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import paths
+from analysis.data import datapackage
+from analysis.errors import DataProblem, DataValidationError
+
+MAX_PROBLEMS_PER_FIELD = 3
+TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
+_DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%dT%H:%M:%S"}
+_DATE_SHAPES = {"date": r"\d{4}-\d{2}-\d{2}", "datetime": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"}
+_DATE_LABELS = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DDThh:mm:ss"}
+_INTEGER = r"[+-]?\d+"
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_SEMVER = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one resource: the typed frame (if parseable) and its problems."""
+
+    name: str
+    file: str
+    frame: pd.DataFrame | None
+    problems: list[DataProblem] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_memo: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def load(name: str, *, base: Path | None = None) -> pd.DataFrame:
+    """Return resource ``name`` as a typed DataFrame after verifying its hash and schema.
+
+    Raises DataValidationError naming the file, row, field, expectation and finding.
+    """
+    checked = check(name, base=base)
+    if not checked.ok:
+        raise DataValidationError(checked.problems)
+    assert checked.frame is not None
+    return checked.frame.copy(deep=False)
+
+
+def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -> Checked:
+    """Check one resource against the descriptor in ``base`` (default: the project's data/)."""
+    base = base or paths.data
+    descriptor_file = base / "datapackage.json"
+    descriptor = datapackage.read_descriptor(descriptor_file)
+    entry = datapackage.resource(descriptor, name)
+    structure = _check_structure(entry, _display(descriptor_file))
+    if structure:
+        return Checked(name, _display(descriptor_file), None, structure)
+    file = datapackage.resource_path(entry, base)
+    label = _display(file)
+    if not file.exists():
+        return Checked(
+            name, label, None, [DataProblem(label, "file missing", "a data file", "no file")]
+        )
+    raw = file.read_bytes()
+    digest = datapackage.sha256_bytes(raw)
+    # A package folder may carry its own references.bib (simulate --out); else the repo's.
+    bib_file = base / "references.bib"
+    if not bib_file.exists():
+        bib_file = base.parent / "references.bib"
+    key = _memo_key(file, digest, descriptor, bib_file, base)
+    if key in _memo:
+        frame = _memo[key]
+        return Checked(name, label, frame, [], len(frame))
+
+    frame, problems = _parse(raw, entry, label, bib_file)
+    if frame is not None and not problems:
+        problems += _check_foreign_keys(frame, entry, label, base, (*_seen, name))
+    if not problems:
+        problems += _check_hash(entry, label, digest, len(raw))
+    if not problems:
+        problems += _check_metadata(entry, _display(descriptor_file), bib_file)
+    if frame is not None and not problems:
+        _memo[key] = frame
+    return Checked(name, label, frame, problems, 0 if frame is None else len(frame))
+
+
+def check_all(base: Path | None = None) -> list[Checked]:
+    """Check every resource in the package, in descriptor order."""
+    base = base or paths.data
+    descriptor = datapackage.read_descriptor(base / "datapackage.json")
+    return [check(entry["name"], base=base) for entry in descriptor.get("resources", [])]
+
+
+def check_package(base: Path | None = None) -> list[DataProblem]:
+    """Package-level checks: semver version with a CHANGELOG entry, unique names and paths."""
+    base = base or paths.data
+    descriptor_file = base / "datapackage.json"
+    label = _display(descriptor_file)
+    descriptor = datapackage.read_descriptor(descriptor_file)
+    problems: list[DataProblem] = []
+    version = str(descriptor.get("version", ""))
+    if not _SEMVER.fullmatch(version):
+        problems.append(
+            DataProblem(label, "package version is not semver", "MAJOR.MINOR.PATCH", repr(version))
+        )
+    changelog = base / "CHANGELOG.md"
+    if not changelog.exists():
+        problems.append(
+            DataProblem(_display(changelog), "file missing", "a CHANGELOG of the data", "no file")
+        )
+    elif version and not re.search(
+        rf"^#+\s*\[?{re.escape(version)}\]?(?:\s|$)",
+        changelog.read_text(encoding="utf-8"),
+        re.MULTILINE,
+    ):
+        problems.append(
+            DataProblem(
+                _display(changelog),
+                "no entry for the package version",
+                f"a heading '## {version}'",
+                "none",
+            )
+        )
+    for what in ("name", "path"):
+        values = [str(r.get(what)) for r in descriptor.get("resources", [])]
+        for value in sorted({v for v in values if values.count(v) > 1}):
+            problems.append(
+                DataProblem(label, f"duplicate resource {what}", f"unique {what}s", value)
+            )
+    return problems
+
+
+def _display(file: Path) -> str:
+    try:
+        return str(file.relative_to(paths.root))
+    except ValueError:
+        return str(file)
+
+
+def _memo_key(
+    file: Path, digest: str, descriptor: dict[str, Any], bib_file: Path, base: Path
+) -> tuple[Any, ...]:
+    """What a memoised result depends on: file content, descriptor, references.bib, FK targets.
+
+    The key holds content, not the folder, so an unchanged file in a copy of the package (tests,
+    a reviewer's checkout) is not parsed twice in one process.
+    """
+    described = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode()).hexdigest()
+    bib = bib_file.read_bytes() if bib_file.exists() else b""
+    resources = [r for r in descriptor.get("resources", []) if isinstance(r.get("path"), str)]
+    by_path = {str(datapackage.resource_path(r, base)): r for r in resources}
+    own = by_path.get(str(file))
+    entry_path = own.get("path") if own else str(file)
+    todo, targets = [own], {}
+    while todo:
+        entry = todo.pop()
+        for fk in (entry or {}).get("schema", {}).get("foreignKeys", []):
+            name = fk.get("reference", {}).get("resource")
+            if name and name not in targets:
+                referenced = next((r for r in resources if r.get("name") == name), None)
+                target = datapackage.resource_path(referenced, base) if referenced else None
+                exists = target is not None and target.exists()
+                targets[name] = datapackage.sha256_file(target) if exists else "missing"
+                todo.append(referenced)
+    return (
+        entry_path,
+        digest,
+        described,
+        hashlib.sha256(bib).hexdigest(),
+        tuple(sorted(targets.items())),
+    )
+
+
+def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
+    """The entry must name a path and a schema whose fields have names and known types."""
+    where = f"{label} (resource '{entry.get('name')}')"
+    if not isinstance(entry.get("path"), str):
+        return [DataProblem(where, "resource has no path", "a relative file path", "none")]
+    fields = entry.get("schema", {}).get("fields")
+    if not isinstance(fields, list) or not fields:
+        return [DataProblem(where, "resource has no schema fields", "schema.fields", "none")]
+    problems = []
+    for spec in fields:
+        if not isinstance(spec, dict) or "name" not in spec:
+            problems.append(DataProblem(where, "field without a name", "a name", repr(spec)))
+        elif spec.get("type", "string") not in TYPES:
+            problems.append(
+                DataProblem(
+                    where,
+                    "unsupported field type",
+                    "one of " + ", ".join(TYPES),
+                    repr(spec.get("type")),
+                    field=spec["name"],
+                )
+            )
+    return problems
+
+
+def _parse(
+    raw: bytes, entry: dict[str, Any], label: str, bib_file: Path
+) -> tuple[pd.DataFrame | None, list[DataProblem]]:
+    if not raw.strip():
+        return None, [DataProblem(label, "empty file", "a header row and data rows", "0 rows")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        found = f"byte 0x{raw[exc.start]:02x} at line {line}"
+        return None, [
+            DataProblem(label, "file is not UTF-8", "UTF-8 text", found, row=line - 1 or None)
+        ]
+    text = text.removeprefix("\ufeff")
+    try:
+        table = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], engine="c"
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        message = str(exc).strip()
+        line = re.search(r"line (\d+)", message)
+        row = int(line.group(1)) - 1 if line else None
+        return None, [
+            DataProblem(label, "malformed CSV", "one value per column", message, row=row or None)
+        ]
+
+    fields = entry["schema"]["fields"]
+    expected = [f["name"] for f in fields]
+    found = list(table.columns)
+    if found != expected:
+        return None, [_column_problem(label, expected, found)]
+    if len(table) == 0:
+        return None, [DataProblem(label, "empty file", "at least one data row", "a header only")]
+    short = table.isna().any(axis=1).to_numpy()
+    if short.any():
+        row = int(np.flatnonzero(short)[0]) + 1
+        return None, [
+            DataProblem(
+                label, "row has too few values", f"{len(expected)} values", "fewer", row=row
+            )
+        ]
+
+    problems: list[DataProblem] = []
+    bib: frozenset[str] | None = None
+    if any(spec.get("bibkey") for spec in fields):
+        if not bib_file.exists():
+            return None, [
+                DataProblem(
+                    _display(bib_file), "file missing", "references.bib beside data/", "no file"
+                )
+            ]
+        bib = datapackage.bib_keys(bib_file)
+    columns: dict[str, Any] = {}
+    for spec in fields:
+        column, field_problems = _convert(table[spec["name"]], spec, label, bib)
+        columns[spec["name"]] = column
+        problems += field_problems
+    if problems:
+        return None, problems
+    frame = pd.DataFrame(columns)
+    problems += _check_primary_key(frame, entry, label)
+    return frame, problems
+
+
+def _column_problem(label: str, expected: list[str], found: list[str]) -> DataProblem:
+    """Name the missing and unexpected columns; a lone missing or extra one is the field."""
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    if not missing and not extra:
+        return DataProblem(label, "columns out of order", ", ".join(expected), ", ".join(found))
+    parts = []
+    if missing:
+        parts.append(f"missing column {', '.join(missing)}")
+    if extra:
+        parts.append(f"unexpected column {', '.join(extra)}")
+    odd = missing + extra
+    return DataProblem(
+        label,
+        "columns differ from the schema",
+        "columns " + ", ".join(expected),
+        "; ".join(parts),
+        field=odd[0] if len(odd) == 1 else None,
+    )
+
+
+def _bad(
+    label: str, mask: np.ndarray, values: pd.Series, field_name: str, problem: str, expected: str
+) -> list[DataProblem]:
+    """One problem per offending row, up to a few per field."""
+    rows = np.flatnonzero(mask)[:MAX_PROBLEMS_PER_FIELD]
+    return [
+        DataProblem(
+            label, problem, expected, repr(values.iloc[i]), row=int(i) + 1, field=field_name
+        )
+        for i in rows
+    ]
+
+
+def _shape(text: pd.Series, pattern: str, missing: np.ndarray) -> np.ndarray:
+    """True where a present value does not have the textual shape of its type."""
+    return ~missing & ~text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+def _convert(
+    text: pd.Series, spec: dict[str, Any], label: str, bib: frozenset[str] | None
+) -> tuple[Any, list[DataProblem]]:
+    """Convert one text column to its schema type and check its constraints."""
+    name, kind = spec["name"], spec.get("type", "string")
+    constraints = spec.get("constraints", {})
+    missing = (text == "").to_numpy()
+    problems: list[DataProblem] = []
+    if constraints.get("required") and missing.any():
+        problems += _bad(label, missing, text, name, "required value missing", "a value")
+
+    if kind == "integer":
+        bad = _shape(text, _INTEGER, missing)
+        problems += _bad(label, bad, text, name, "wrong type", "an integer")
+        column: Any = pd.to_numeric(text.where(~missing & ~bad), errors="coerce").astype("Int64")
+        if not missing.any() and not bad.any():
+            column = column.astype("int64")
+    elif kind == "number":
+        bad = _shape(text, _NUMBER, missing)
+        problems += _bad(label, bad, text, name, "wrong type", "a number")
+        column = pd.to_numeric(text.where(~missing & ~bad), errors="coerce").astype("float64")
+    elif kind == "boolean":
+        lowered = text.str.lower()
+        bad = ~missing & ~lowered.isin(["true", "false"]).to_numpy()
+        problems += _bad(label, bad, text, name, "wrong type", "true or false")
+        column = lowered.eq("true")
+        if missing.any():
+            column = column.astype("boolean").mask(missing)
+    elif kind in _DATE_FORMATS:
+        malformed = _shape(text, _DATE_SHAPES[kind], missing)
+        column = pd.to_datetime(
+            text.where(~missing & ~malformed), format=_DATE_FORMATS[kind], errors="coerce"
+        )
+        impossible = ~missing & ~malformed & column.isna().to_numpy()
+        expected = f"a {_DATE_LABELS[kind]} {kind}"
+        problems += _bad(label, malformed, text, name, f"malformed {kind}", expected)
+        problems += _bad(
+            label, impossible, text, name, f"impossible {kind}", f"a real calendar {kind}"
+        )
+    else:
+        column = text.where(~missing, None) if missing.any() else text.copy()
+
+    if problems:
+        return column, problems
+
+    present = ~missing
+    if "minimum" in constraints:
+        low = present & (column < constraints["minimum"]).fillna(False).to_numpy(dtype=bool)
+        problems += _bad(
+            label, low, text, name, "value out of range", f">= {constraints['minimum']}"
+        )
+    if "maximum" in constraints:
+        high = present & (column > constraints["maximum"]).fillna(False).to_numpy(dtype=bool)
+        problems += _bad(
+            label, high, text, name, "value out of range", f"<= {constraints['maximum']}"
+        )
+    if "enum" in constraints:
+        allowed = constraints["enum"]
+        unknown = present & ~text.isin([str(v) for v in allowed]).to_numpy()
+        problems += _bad(
+            label, unknown, text, name, "unknown category", "one of " + ", ".join(map(str, allowed))
+        )
+        if not unknown.any() and kind == "string":
+            column = pd.Categorical(column, categories=allowed)
+    if "pattern" in constraints:
+        mismatch = _shape(text, constraints["pattern"], missing)
+        problems += _bad(
+            label, mismatch, text, name, "value does not match pattern", constraints["pattern"]
+        )
+    if constraints.get("unique"):
+        dup = present & text.duplicated(keep="first").to_numpy()
+        problems += _bad(label, dup, text, name, "duplicate value", "unique values")
+    if spec.get("bibkey") and bib is not None:
+        unknown_keys = pd.Series(
+            [";".join(k.strip() for k in v.split(";") if k.strip() not in bib) for v in text],
+            index=text.index,
+            dtype=object,
+        )
+        problems += _bad(
+            label,
+            present & (unknown_keys != "").to_numpy(),
+            unknown_keys,
+            name,
+            "source key not in references.bib",
+            "keys defined in references.bib (';'-separated)",
+        )
+    return column, problems
+
+
+def _key_fields(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _check_primary_key(frame: pd.DataFrame, entry: dict[str, Any], label: str) -> list[DataProblem]:
+    key = entry["schema"].get("primaryKey")
+    if not key:
+        return []
+    key = _key_fields(key)
+    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    keys = _joined(frame, key).str.replace("\x1f", "/")
+    return _bad(label, dup, keys, "+".join(key), "duplicate primary key", "unique key values")
+
+
+def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Key values as text (several columns joined by a unit separator), vectorised."""
+    parts = [frame[c].astype("string").fillna("") for c in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\x1f" + part
+    return joined
+
+
+def _check_foreign_keys(
+    frame: pd.DataFrame, entry: dict[str, Any], label: str, base: Path, seen: tuple[str, ...]
+) -> list[DataProblem]:
+    """Every non-empty local key must appear in the referenced resource (self when empty)."""
+    problems: list[DataProblem] = []
+    for fk in entry["schema"].get("foreignKeys", []):
+        local = _key_fields(fk["fields"])
+        remote = _key_fields(fk["reference"]["fields"])
+        target = fk["reference"].get("resource") or entry["name"]
+        if target == entry["name"]:
+            referenced = frame
+        elif target in seen:
+            continue
+        else:
+            try:
+                checked = check(target, base=base, _seen=seen)
+            except DataValidationError as exc:
+                problems.append(
+                    DataProblem(
+                        label,
+                        "foreign key names an unknown resource",
+                        "a resource of the package",
+                        f"{target!r} ({exc.problems[0].expected})",
+                    )
+                )
+                continue
+            if checked.frame is None or not checked.ok:
+                root = checked.problems[0] if checked.problems else None
+                nested = root is not None and root.problem.startswith("foreign key target")
+                found = root.found if nested else str(root or "no data")
+                problems.append(
+                    DataProblem(
+                        label,
+                        f"foreign key target '{target}' is invalid",
+                        "a valid resource",
+                        found,
+                    )
+                )
+                continue
+            referenced = checked.frame
+        present = frame[local].notna().all(axis=1).to_numpy()
+        values = _joined(frame, local)
+        unknown = present & ~values.isin(set(_joined(referenced, remote))).to_numpy()
+        shown = frame[local[0]] if len(local) == 1 else values.str.replace("\x1f", "/")
+        problems += _bad(
+            label,
+            unknown,
+            shown,
+            "+".join(local),
+            f"unknown key (not in {target}.{'+'.join(remote)})",
+            f"one of the {'+'.join(remote)} values in {target}",
+        )
+    return problems
+
+
+def _check_hash(entry: dict[str, Any], label: str, digest: str, size: int) -> list[DataProblem]:
+    """The file must be byte for byte the one whose hash and size the descriptor records."""
+    if not entry.get("hash"):
+        return [DataProblem(label, "no hash recorded in datapackage.json", "sha256:<hex>", "none")]
+    if digest != entry.get("hash"):
+        return [
+            DataProblem(
+                label,
+                "file changed after its hash was recorded in datapackage.json",
+                entry.get("hash", "a recorded hash"),
+                digest,
+            )
+        ]
+    if entry.get("bytes") != size:
+        return [
+            DataProblem(
+                label, "size differs from the one recorded", f"{entry.get('bytes')} bytes", size
+            )
+        ]
+    return []
+
+
+def _check_metadata(entry: dict[str, Any], label: str, bib_file: Path) -> list[DataProblem]:
+    """Sources resolve in references.bib, a licence and the synthetic flag are stated."""
+    where = f"{label} (resource '{entry['name']}')"
+    problems = []
+    if not isinstance(entry.get("synthetic"), bool):
+        problems.append(
+            DataProblem(where, "synthetic flag missing", "synthetic: true or false", "none")
+        )
+    if not entry.get("licenses"):
+        problems.append(DataProblem(where, "no licence stated", "a licenses list", "none"))
+    sources = entry.get("sources") or []
+    if not sources:
+        problems.append(DataProblem(where, "no sources listed", "a sources list", "none"))
+    known = datapackage.bib_keys(bib_file) if bib_file.exists() else frozenset()
+    for source in sources:
+        key = source.get("bibkey") if isinstance(source, dict) else None
+        if key is None and entry.get("synthetic") is False:
+            problems.append(
+                DataProblem(where, "documented source without a bibkey", "a bibkey", repr(source))
+            )
+        elif key is not None and key not in known:
+            problems.append(
+                DataProblem(
+                    where, "source key not in references.bib", "a key in references.bib", key
+                )
+            )
+    for spec in entry["schema"]["fields"]:
+        if not spec.get("description"):
+            problems.append(
+                DataProblem(
+                    where,
+                    "field has no description",
+                    "a description (the codebook)",
+                    "none",
+                    field=spec["name"],
+                )
+            )
+    return problems

@@ -1,0 +1,436 @@
+"""Artifact functions of the model chapters: values, display tables and figures from the fits.
+
+The fits themselves are ``object`` artifacts (engagement.fits, responsiveness.fit, audience.fit,
+robustness.fit) computed once and read here through the cache, so a chapter that quotes a
+number or shows a table never refits a model. Everything returned is plain data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analysis.build import cache
+from analysis.topics.modelframe import FEW_ACCOUNTS
+
+OUTCOME_ORDER = ("comments", "likes", "reposts", "page_views")
+OUTCOME_HEADINGS = {
+    "comments": "Comments",
+    "likes": "Likes",
+    "reposts": "Reposts (Weibo)",
+    "page_views": "Page views (WeChat)",
+}
+FEW_NOTE = (
+    f"Terms resting on fewer than {FEW_ACCOUNTS} accounts (the Ministry's handful) have "
+    "unreliable intervals: clustered standard errors need many accounts."
+)
+
+
+def p_text(p: float) -> str:
+    """A p-value as readers expect it: '<0.001' or three decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_clause(p: float) -> str:
+    """'p < 0.001' or 'p = 0.012', for prose."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def interval_text(ratio: float, low: float, high: float) -> str:
+    return f"{ratio:.2f} ({low:.2f}-{high:.2f})"
+
+
+def _round(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    out = frame.copy()
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(digits)
+    return out
+
+
+# --- engagement -----------------------------------------------------------------------------
+
+
+Fits = dict[str, dict[str, Any]]
+
+
+def _fits() -> Fits:
+    return cache.get("engagement.fits")
+
+
+def engagement_values() -> dict[str, Any]:
+    """The engagement numbers chapters quote: IRRs with intervals, tests, dispersion, N."""
+    out: dict[str, Any] = {}
+    for outcome, result in _fits().items():
+        stats, test = result["statistics"], result["regional_test"]
+        out[f"{outcome}_n_posts"] = int(stats["n_posts"])
+        out[f"{outcome}_n_accounts"] = int(stats["n_accounts"])
+        out[f"{outcome}_alpha"] = stats["alpha"]
+        out[f"{outcome}_poisson_dispersion"] = stats["poisson_pearson_dispersion"]
+        out[f"{outcome}_overdispersion_lr_chi2"] = stats["overdispersion_lr_chi2"]
+        out[f"{outcome}_overdispersion_lr_p"] = stats["overdispersion_lr_p"]
+        out[f"{outcome}_aic_nb"] = stats["aic_nb"]
+        out[f"{outcome}_aic_poisson"] = stats["aic_poisson"]
+        for key, value in test.items():
+            out[f"{outcome}_region_{key}"] = value
+        for row in result["irr"].itertuples():
+            name = row.term.replace("[", "_").replace("]", "")
+            out[f"{outcome}_irr_{name}"] = row.ratio
+            out[f"{outcome}_irr_{name}_low"] = row.ci_low
+            out[f"{outcome}_irr_{name}_high"] = row.ci_high
+            out[f"{outcome}_irr_{name}_p"] = row.p_value
+        for row in result["predictions"].itertuples():
+            name = f"{outcome}_predicted_{row.region}_{row.account_type}"
+            out[name] = row.predicted
+            out[f"{name}_low"] = row.ci_low
+            out[f"{name}_high"] = row.ci_high
+    return out
+
+
+def engagement_summary() -> dict[str, Any]:
+    """Observed mean engagement per post by platform (e.g. weibo_mean_comments)."""
+    out: dict[str, Any] = {}
+    for outcome, result in _fits().items():
+        for platform, mean in result["platform_means"].items():
+            out[f"{platform}_mean_{outcome}"] = mean
+        out[f"{outcome}_n_posts"] = int(result["statistics"]["n_posts"])
+    return out
+
+
+def engagement_regions() -> dict[str, Any]:
+    """Highest over lowest region's expected comments per post, with its 95% interval."""
+    spread = _fits()["comments"]["region_range"]
+    test = _fits()["comments"]["regional_test"]
+    return {
+        "max_min_ratio": spread["ratio"],
+        "max_min_ratio_low": spread["ci_low"],
+        "max_min_ratio_high": spread["ci_high"],
+        "highest_region": spread["highest_region"],
+        "lowest_region": spread["lowest_region"],
+        "wald_chi2": test["wald_chi2"],
+        "wald_df": test["wald_df"],
+        "wald_p": test["wald_p"],
+    }
+
+
+def engagement_irr_table(fits: Fits | None = None) -> pd.DataFrame:
+    """Tidy IRR table of the main model (comments per post), NB2 beside Poisson."""
+    result = (fits or _fits())["comments"]
+    table = result["irr"]
+    out = pd.DataFrame(
+        {
+            "Term": table["label"],
+            "IRR": table["ratio"],
+            "95% CI low": table["ci_low"],
+            "95% CI high": table["ci_high"],
+            "p-value": table["p_value"].map(p_text),
+            "Accounts": table["accounts"],
+            "Poisson IRR": table["poisson_ratio"],
+            "Poisson 95% CI": [
+                f"{lo:.2f}-{hi:.2f}"
+                for lo, hi in zip(table["poisson_ci_low"], table["poisson_ci_high"], strict=True)
+            ],
+        }
+    )
+    stats = result["statistics"]
+    out = _round(out)
+    out.attrs["note"] = (
+        f"Negative binomial (NB2) regression of comments per post; N = {stats['n_posts']:,} "
+        f"posts of {stats['n_accounts']:,} accounts; 95% intervals from standard errors "
+        f"clustered by account; alpha = {stats['alpha']:.2f}. Followers: ratio per doubling of "
+        f"a Weibo account's followers. {FEW_NOTE}"
+    )
+    return out
+
+
+def engagement_all_outcomes_table(fits: Fits | None = None) -> pd.DataFrame:
+    """IRR (95% interval) of every term for every engagement outcome, side by side."""
+    fits = fits or _fits()
+    frames = []
+    for outcome in OUTCOME_ORDER:
+        table = fits[outcome]["irr"]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "term": table["term"],
+                    "Term": table["label"],
+                    OUTCOME_HEADINGS[outcome]: [
+                        interval_text(r, lo, hi)
+                        for r, lo, hi in zip(
+                            table["ratio"], table["ci_low"], table["ci_high"], strict=True
+                        )
+                    ],
+                }
+            )
+        )
+    merged = frames[0]
+    for frame in frames[1:]:
+        merged = merged.merge(frame, on=["term", "Term"], how="outer", sort=False)
+    order = list(dict.fromkeys(t for frame in frames for t in frame["term"]))
+    merged = merged.set_index("term").loc[order].reset_index()
+    out = merged.drop(columns="term").fillna("-")
+    out.attrs["note"] = (
+        "Incidence-rate ratios (95% interval) from NB2 regressions clustered by account. Reposts "
+        "exist only on Weibo and page views only on WeChat, so those models have no platform "
+        f"term, and WeChat publishes no follower counts. {FEW_NOTE}"
+    )
+    return out
+
+
+def engagement_fit_table(fits: Fits | None = None) -> pd.DataFrame:
+    """Fit statistics, over-dispersion evidence and the regional test for every outcome."""
+    fits = fits or _fits()
+    rows = []
+    for outcome in OUTCOME_ORDER:
+        result = fits[outcome]
+        s, t = result["statistics"], result["regional_test"]
+        rows.append(
+            {
+                "Outcome": OUTCOME_HEADINGS[outcome],
+                "Posts": int(s["n_posts"]),
+                "Accounts": int(s["n_accounts"]),
+                "NB2 alpha": s["alpha"],
+                "Poisson Pearson dispersion": s["poisson_pearson_dispersion"],
+                "LR test alpha = 0 (chi2)": s["overdispersion_lr_chi2"],
+                "AIC NB2": s["aic_nb"],
+                "AIC Poisson": s["aic_poisson"],
+                "Region Wald chi2 (df)": f"{t['wald_chi2']:.1f} ({t['wald_df']})",
+                "Region Wald p": p_text(t["wald_p"]),
+                "Region LR chi2 (df)": f"{t['lr_chi2']:.1f} ({t['lr_df']})",
+            }
+        )
+    out = _round(pd.DataFrame(rows), 2)
+    out.attrs["note"] = (
+        "Over-dispersion: a Poisson Pearson dispersion far above 1 and the likelihood-ratio test "
+        "of alpha = 0 (p halved at the boundary) favour the negative binomial. Regional test: "
+        "Wald test, clustered by account, that all region IRRs are 1; the likelihood-ratio "
+        "version treats posts as independent and overstates the evidence."
+    )
+    return out
+
+
+def engagement_predictions_table(fits: Fits | None = None) -> pd.DataFrame:
+    """Expected comments per post by region and account type, 95% intervals."""
+    pred = (fits or _fits())["comments"]["predictions"]
+    out = _round(
+        pd.DataFrame(
+            {
+                "Region": pred["region"],
+                "Account type": pred["account_type"],
+                "Comments per post": pred["predicted"],
+                "95% CI low": pred["ci_low"],
+                "95% CI high": pred["ci_high"],
+            }
+        ),
+        2,
+    )
+    out.attrs["note"] = (
+        "Expected comments per post if every post in the sample came from an account of that "
+        "region and type, other characteristics as observed; NB2 model, intervals clustered by "
+        "account."
+    )
+    return out
+
+
+def engagement_forest_figure() -> Any:
+    """Forest plot of the comments model's incidence-rate ratios."""
+    from analysis.topics import figures
+
+    return figures.forest_plot(
+        _fits()["comments"]["irr"],
+        "Comments per post: incidence-rate ratios",
+        xlabel="Incidence-rate ratio (NB2, clustered by account)",
+        few_accounts=FEW_ACCOUNTS,
+    )
+
+
+def engagement_predictions_figure() -> Any:
+    """Predicted comments per post by region and account type."""
+    from analysis.topics import figures
+
+    return figures.predictions_plot(
+        _fits()["comments"]["predictions"],
+        "Expected comments per post by region and account type",
+        "Expected comments per post (95% interval)",
+    )
+
+
+# --- responsiveness -------------------------------------------------------------------------
+
+
+def _answers() -> dict[str, Any]:
+    return cache.get("responsiveness.fit")
+
+
+def responsiveness_values() -> dict[str, Any]:
+    """Answer rates per region with intervals, odds ratios and the regional test."""
+    result = _answers()
+    out: dict[str, Any] = dict(result["statistics"])
+    for key, value in result["regional_test"].items():
+        out[f"region_{key}"] = value
+    for row in result["answer_rates"].itertuples():
+        out[f"rate_{row.region}"] = row.answer_rate
+        out[f"rate_{row.region}_low"] = row.ci_low
+        out[f"rate_{row.region}_high"] = row.ci_high
+        out[f"observed_rate_{row.region}"] = row.observed_rate
+    for row in result["odds_ratios"].itertuples():
+        name = row.term.replace("[", "_").replace("]", "")
+        out[f"or_{name}"] = row.ratio
+        out[f"or_{name}_low"] = row.ci_low
+        out[f"or_{name}_high"] = row.ci_high
+        out[f"or_{name}_p"] = row.p_value
+    return out
+
+
+def responsiveness_regions() -> dict[str, Any]:
+    """Each region's model-based answer rate with its 95% interval (answer_rate_<region>)."""
+    out: dict[str, Any] = {}
+    for row in _answers()["answer_rates"].itertuples():
+        out[f"answer_rate_{row.region}"] = row.answer_rate
+        out[f"answer_rate_{row.region}_low"] = row.ci_low
+        out[f"answer_rate_{row.region}_high"] = row.ci_high
+    test = _answers()["regional_test"]
+    out.update(wald_chi2=test["wald_chi2"], wald_df=test["wald_df"], wald_p=test["wald_p"])
+    return out
+
+
+def responsiveness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Odds ratios of answering a comment, with 95% intervals."""
+    result = result or _answers()
+    table = result["odds_ratios"]
+    out = _round(
+        pd.DataFrame(
+            {
+                "Term": table["label"],
+                "Odds ratio": table["ratio"],
+                "95% CI low": table["ci_low"],
+                "95% CI high": table["ci_high"],
+                "p-value": table["p_value"].map(p_text),
+                "Accounts": table["accounts"],
+            }
+        )
+    )
+    s, t = result["statistics"], result["regional_test"]
+    out.attrs["note"] = (
+        f"Binomial logit of answered comments; {s['n_comments']:,} comments on "
+        f"{s['n_accounts']:,} accounts; standard errors clustered by account. Regional test: "
+        f"Wald chi2 = {t['wald_chi2']:.1f}, df = {t['wald_df']}, {p_clause(t['wald_p'])}. "
+        f"{FEW_NOTE}"
+    )
+    return out
+
+
+def answer_rates_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Each region's answer rate with its 95% interval, beside the observed share."""
+    rates = (result or _answers())["answer_rates"]
+    out = pd.DataFrame(
+        {
+            "Region": rates["region"],
+            "Answer rate (%)": 100 * rates["answer_rate"],
+            "95% CI low": 100 * rates["ci_low"],
+            "95% CI high": 100 * rates["ci_high"],
+            "Observed (%)": 100 * rates["observed_rate"],
+            "Comments": rates["comments"],
+            "Accounts": rates["accounts"],
+        }
+    )
+    out = _round(out, 2)
+    out.attrs["note"] = (
+        "Model-based rate: the share of all comments that would be answered if every account "
+        "were in that region, other characteristics as observed (logit model, intervals "
+        "clustered by account). Observed: answered / received in the region."
+    )
+    return out
+
+
+def answer_rates_figure() -> Any:
+    """Answer rates by region with 95% intervals."""
+    from analysis.topics import figures
+
+    return figures.answer_rates_plot(
+        _answers()["answer_rates"], "Share of comments answered by region"
+    )
+
+
+# --- audience and robustness ----------------------------------------------------------------
+
+
+def audience_values() -> dict[str, Any]:
+    """Audience ratios by region (followers, page views) with intervals, and the N."""
+    result = cache.get("audience.fit")
+    out: dict[str, Any] = {
+        "followers_n_accounts": result["statistics"]["followers"]["n_accounts"],
+        "page_views_n_accounts": result["statistics"]["page_views"]["n_accounts"],
+    }
+    for row in result["ratios"].itertuples():
+        name = f"{row.outcome}_ratio_{row.term.replace('[', '_').replace(']', '')}"
+        out[name] = row.ratio
+        out[f"{name}_low"] = row.ci_low
+        out[f"{name}_high"] = row.ci_high
+    for row in result["by_region"].itertuples():
+        out[f"median_followers_{row.region}"] = row.median_followers
+        out[f"page_views_per_post_{row.region}"] = row.page_views_per_post
+    return out
+
+
+def audience_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Ratios of audience size by region, level and account type."""
+    ratios = (result or cache.get("audience.fit"))["ratios"]
+    out = _round(
+        pd.DataFrame(
+            {
+                "Measure": ratios["measure"],
+                "Term": ratios["label"],
+                "Ratio": ratios["ratio"],
+                "95% CI low": ratios["ci_low"],
+                "95% CI high": ratios["ci_high"],
+                "p-value": ratios["p_value"].map(p_text),
+                "Accounts": ratios["accounts"],
+            }
+        )
+    )
+    out.attrs["note"] = (
+        "Followers: Weibo accounts, linear model of log followers (ratios of geometric means). "
+        "Page views: WeChat accounts, Poisson pseudo-likelihood of page views with log(posts) "
+        f"offset (ratios of mean views per post). Robust (HC1) intervals. {FEW_NOTE}"
+    )
+    return out
+
+
+def robustness_values() -> dict[str, Any]:
+    """Whether the regional conclusions survive, and the province covariate's effects."""
+    result = cache.get("robustness.fit")
+    out: dict[str, Any] = {
+        "statement": result["statement"],
+        "internet_note": result["internet_note"],
+        "n_provinces": result["n_provinces"],
+    }
+    for outcome, ok in result["survives"].items():
+        out[f"{outcome}_survives"] = "yes" if ok else "no"
+    for outcome, effect in result["gdp_effects"].items():
+        for key, value in effect.items():
+            out[f"{outcome}_gdp_{key}"] = value
+    return out
+
+
+def robustness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Region ratios and the regional test under every robustness specification."""
+    result = result or cache.get("robustness.fit")
+    table = result["table"]
+    out = pd.DataFrame(
+        {
+            "Outcome": table["outcome"].map(
+                {"comments": "Comments (IRR)", "answered": "Answered (OR)"}
+            ),
+            "Specification": table["specification"],
+            "Region (vs east)": table["region"],
+            "Ratio (95% CI)": [
+                interval_text(r, lo, hi)
+                for r, lo, hi in zip(table["ratio"], table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "Regional Wald p": table["wald_p"].map(p_text),
+            "Conclusion holds": table["holds"].map({True: "yes", False: "no"}),
+        }
+    )
+    out.attrs["note"] = f"{result['statement']}"
+    return out

@@ -1,0 +1,123 @@
+"""Describing the synthetic engagement sample: its size, composition and time window.
+
+The data chapter quotes these numbers and prints these tables so that the reader sees what the
+simulated sample contains (and that it is simulated) without reading the CSVs. Every function
+reads the committed files through ``analysis.data.datasets.load``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from analysis.book import tables
+from analysis.data import datapackage, datasets, simulate
+
+_LEVEL_LABELS = {
+    "ministry": "Ministry",
+    "provincial": "Provincial",
+    "prefecture": "Prefecture",
+    "county": "County",
+}
+_TYPE_LABELS = {"bureau": "bureau", "officer": "officer (real-name)"}
+
+
+def summary() -> dict[str, Any]:
+    """Headline counts of the synthetic sample, for inline numbers and the manifest."""
+    accounts = datasets.load("accounts")
+    posts = datasets.load("posts")
+    entry = datapackage.resource(datapackage.read_descriptor(), "posts")
+    generator = entry.get("generator", {})
+    per_account = posts.groupby("account_id", observed=False).size()
+    merged = posts[["account_id", "comments", "comments_answered"]].merge(
+        accounts[["account_id", "region", "platform"]], on="account_id", how="left"
+    )
+    out: dict[str, Any] = {
+        "synthetic": "yes",
+        "accounts": len(accounts),
+        "posts": len(posts),
+        "provinces": int(accounts["province_code"].nunique()),
+        "first_post": posts["posted_at"].min().strftime("%Y-%m-%d"),
+        "last_post": posts["posted_at"].max().strftime("%Y-%m-%d"),
+        "posts_per_account_median": float(per_account.median()),
+        "posts_per_account_max": int(per_account.max()),
+        "comments": int(posts["comments"].sum()),
+        "comments_answered": int(posts["comments_answered"].sum()),
+        "answer_rate": _ratio(posts["comments_answered"].sum(), posts["comments"].sum()),
+        "generator_version": str(generator.get("version", "")),
+        "seed": int(generator.get("seed", -1)),
+    }
+    for column, levels in (
+        ("platform", simulate.PLATFORMS),
+        ("level", simulate.LEVELS),
+        ("account_type", simulate.ACCOUNT_TYPES),
+        ("region", simulate.REGIONS),
+    ):
+        counts = accounts[column].value_counts()
+        for level in levels:
+            out[f"accounts_{level}"] = int(counts.get(level, 0))
+    shares = posts["category"].value_counts(normalize=True)
+    for category in simulate.CATEGORIES:
+        out[f"share_{category}"] = float(shares.get(category, 0.0))
+    by_region = merged.groupby("region", observed=False)[["comments", "comments_answered"]].sum()
+    for region in simulate.REGIONS:
+        row = by_region.loc[region]
+        out[f"answer_rate_{region}"] = _ratio(row["comments_answered"], row["comments"])
+    return out
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator else float("nan")
+
+
+def description() -> pd.DataFrame:
+    """Accounts by level and type, per platform and per region, with their posts."""
+    accounts = datasets.load("accounts")
+    posts = datasets.load("posts")
+    n_posts = posts.groupby("account_id", observed=False).size()
+    accounts = accounts.assign(posts=accounts["account_id"].map(n_posts).fillna(0).astype(int))
+    rows = []
+    groups = accounts.groupby(["level", "account_type"], observed=True, sort=True)
+    for (level, kind), group in groups:
+        rows.append(_row(f"{_LEVEL_LABELS[level]} {_TYPE_LABELS[kind]}", group))
+    rows.append(_row("All accounts", accounts))
+    frame = pd.DataFrame(rows)
+    start, end = posts["posted_at"].min(), posts["posted_at"].max()
+    frame.attrs["note"] = (
+        f"{tables.SYNTHETIC_NOTE} Posts dated {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
+        "prefecture and county accounts are a stratified sample per region (see sampling "
+        "weights), ministry and provincial bureau accounts a census."
+    )
+    return frame
+
+
+def _row(label: str, group: pd.DataFrame) -> dict[str, Any]:
+    row: dict[str, Any] = {"Accounts": label}
+    for platform, name in (("weibo", "Weibo"), ("wechat", "WeChat")):
+        row[name] = int((group["platform"] == platform).sum())
+    for region in simulate.REGIONS:
+        row[region.capitalize()] = int((group["region"] == region).sum())
+    row["Total"] = len(group)
+    row["Posts"] = int(group["posts"].sum())
+    return row
+
+
+def strata() -> pd.DataFrame:
+    """The sampling design as realised: accounts, frame size and weight per stratum."""
+    accounts = datasets.load("accounts")
+    grouped = accounts.groupby("sampling_stratum", sort=False)
+    frame = pd.DataFrame(
+        {
+            "Stratum": list(grouped.groups),
+            "Sampled accounts": grouped.size().to_numpy(),
+            "Accounts in frame (sum of weights)": grouped["sampling_weight"]
+            .sum()
+            .round()
+            .astype(int)
+            .to_numpy(),
+            "Sampling weight": grouped["sampling_weight"].first().round(2).to_numpy(),
+        }
+    )
+    frame.attrs["note"] = tables.SYNTHETIC_NOTE
+    return frame

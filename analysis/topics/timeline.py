@@ -1,0 +1,254 @@
+"""The timeline of police social media: dated milestones, the disputed first account, the gap
+between local innovation and the national mandate.
+
+Reads the documented ``milestones`` resource. Seed 001 (Mattis) describes the Ministry's
+national launch of 27 September 2011 as Beijing "leveraging local-level government innovation"
+after an 18-month sub-national trial; seed 004 describes Ji'nan's earlier online channels.
+This module measures how long local accounts preceded the mandate, and lays out what each
+source says about which city opened the first police microblog (Zhaoqing or Foshan).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from analysis.errors import ModelInputError
+from analysis.topics.inputs import require_columns
+
+MILESTONE_COLUMNS = (
+    "milestone_id",
+    "date",
+    "date_precision",
+    "event",
+    "place",
+    "admin_level",
+    "platform",
+    "actor_type",
+    "certainty",
+    "conflict_group",
+    "source",
+)
+FIRST_MICROBLOG_GROUP = "first-police-microblog"
+MANDATE_PATTERN = r"announces the national launch"  # the Ministry's launch (seed 001)
+TRIAL_PATTERN = r"(\d+)-month (?:sub-national )?trial"
+LOCAL_LEVELS = ("provincial", "prefecture", "county")
+DAYS_PER_MONTH = 365.25 / 12
+PLATFORM_LABELS = {
+    "weibo": "Weibo / microblog",
+    "wechat": "WeChat",
+    "website": "website",
+    "forum": "forum",
+    "qq": "QQ groups",
+    "blog": "blog",
+    "multiple": "several",
+    "other": "other",
+}
+
+
+def date_text(date: pd.Timestamp, precision: str) -> str:
+    """A date written only as precisely as its source gives it (2008, Jul 2008, 25 Feb 2010)."""
+    date = pd.Timestamp(date)
+    if precision == "year":
+        return f"{date.year}"
+    if precision == "month":
+        return f"{date:%b} {date.year}"
+    return f"{date.day} {date:%b} {date.year}"
+
+
+def _period_end(date: pd.Timestamp, precision: str) -> pd.Timestamp:
+    """The last day a date of the given precision can mean (end of its month or year)."""
+    date = pd.Timestamp(date)
+    if precision == "year":
+        return pd.Timestamp(year=date.year, month=12, day=31)
+    if precision == "month":
+        return date + pd.offsets.MonthEnd(0)
+    return date
+
+
+def ordered(milestones: pd.DataFrame) -> pd.DataFrame:
+    """Milestones sorted by date (then identifier), the order the book tells them in."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    return milestones.sort_values(["date", "milestone_id"]).reset_index(drop=True)
+
+
+def mandate(milestones: pd.DataFrame) -> pd.Series:
+    """The national launch of police microblogging (the top-down mandate)."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    hits = milestones.loc[
+        (milestones["admin_level"] == "national")
+        & (milestones["actor_type"] == "police")
+        & milestones["event"].str.contains(MANDATE_PATTERN, case=False, regex=True)
+    ]
+    if len(hits) != 1:
+        raise ModelInputError(
+            f"timeline: expected exactly one national police milestone whose event mentions "
+            f"'{MANDATE_PATTERN}', found {len(hits)}"
+        )
+    return hits.iloc[0]
+
+
+def first_local_accounts(milestones: pd.DataFrame) -> pd.DataFrame:
+    """The earliest local police microblogs that the sources date without doubt about the year
+    (rows marked uncertain are left out; disputed rows, competing claims, are kept)."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    local = milestones.loc[
+        milestones["admin_level"].isin(LOCAL_LEVELS)
+        & (milestones["actor_type"] == "police")
+        & (milestones["platform"] == "weibo")
+        & (milestones["certainty"] != "uncertain")
+    ]
+    if local.empty:
+        raise ModelInputError(
+            "timeline: expected at least one dated local police microblog milestone, found none"
+        )
+    first = local["date"].min()
+    same_month = local.loc[
+        (local["date"].dt.year == first.year) & (local["date"].dt.month == first.month)
+    ]
+    return same_month.sort_values(["date", "milestone_id"]).reset_index(drop=True)
+
+
+def mandate_gap(milestones: pd.DataFrame) -> dict[str, Any]:
+    """How long local police microblogs preceded the national mandate, and the trial it cites."""
+    launch = mandate(milestones)
+    first = first_local_accounts(milestones)
+    earliest = first.iloc[0]
+    days = int((launch["date"] - earliest["date"]).days)
+    latest_start = _period_end(earliest["date"], str(earliest["date_precision"]))
+    days_low = int((launch["date"] - latest_start).days)
+    trial = re.search(TRIAL_PATTERN, str(launch["event"]))
+    local_before = milestones.loc[
+        milestones["admin_level"].isin(LOCAL_LEVELS)
+        & (milestones["actor_type"] == "police")
+        & (milestones["date"] < launch["date"])
+    ]
+    earliest_any = ordered(
+        milestones.loc[
+            milestones["admin_level"].isin(LOCAL_LEVELS) & (milestones["actor_type"] == "police")
+        ]
+    ).iloc[0]
+    out: dict[str, Any] = {
+        "mandate_date": launch["date"].strftime("%Y-%m-%d"),
+        "mandate_text": date_text(launch["date"], str(launch["date_precision"])),
+        "mandate_year": int(launch["date"].year),
+        "first_local_date": earliest["date"].strftime("%Y-%m-%d"),
+        "first_local_text": date_text(earliest["date"], str(earliest["date_precision"])),
+        "first_local_year": int(earliest["date"].year),
+        "first_local_places": sorted(set(first["place"].astype(str))),
+        "first_local_disputed": "yes" if (first["certainty"] == "disputed").any() else "no",
+        "gap_days": days,
+        "gap_months": days / DAYS_PER_MONTH,
+        "gap_years": days / 365.25,
+        "gap_months_low": days_low / DAYS_PER_MONTH,
+        "local_police_milestones_before_mandate": len(local_before),
+        "earliest_local_police_channel": str(earliest_any["event"]),
+        "earliest_local_police_channel_text": date_text(
+            earliest_any["date"], str(earliest_any["date_precision"])
+        ),
+        "earliest_local_police_channel_place": str(earliest_any["place"]),
+        "years_from_earliest_local_channel_to_mandate": (
+            (launch["date"] - earliest_any["date"]).days / 365.25
+        ),
+    }
+    if trial:
+        months = int(trial.group(1))
+        out["trial_months_stated"] = months
+        out["gap_minus_trial_months"] = out["gap_months"] - months
+    return out
+
+
+def dispute(milestones: pd.DataFrame, group: str = FIRST_MICROBLOG_GROUP) -> pd.DataFrame:
+    """What each source says in a conflict group: one row per source, the places it credits."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    rows = milestones.loc[milestones["conflict_group"] == group]
+    if rows.empty:
+        raise ModelInputError(f"timeline: no milestones in conflict group {group!r}")
+    claims: dict[str, list[str]] = {}
+    for row in rows.sort_values(["date", "milestone_id"]).itertuples():
+        for key in str(row.source).split(";"):
+            claims.setdefault(key.strip(), []).append(str(row.place))
+    places = list(dict.fromkeys(rows.sort_values("date")["place"].astype(str)))
+    out = []
+    for source, named in claims.items():
+        record: dict[str, Any] = {"source": source}
+        for place in places:
+            record[place] = "yes" if place in named else ""
+        record["credits"] = " and ".join(named)
+        out.append(record)
+    frame = pd.DataFrame(out)
+    frame["shared"] = frame[places].ne("").sum(axis=1) > 1
+    return frame.sort_values(["shared", "source"]).reset_index(drop=True)
+
+
+def _load() -> pd.DataFrame:
+    from analysis.data import datasets
+
+    return datasets.load("milestones")
+
+
+def timeline_values() -> dict[str, Any]:
+    """Every timeline number the chapter and the findings registry quote."""
+    milestones = _load()
+    out = mandate_gap(milestones)
+    conflict = dispute(milestones)
+    places = [c for c in conflict.columns if c not in ("source", "credits", "shared")]
+    for place in places:
+        alone = conflict.loc[(conflict[place] != "") & ~conflict["shared"]]
+        out[f"sources_crediting_only_{place.lower()}"] = sorted(alone["source"])
+    out["sources_crediting_both"] = sorted(conflict.loc[conflict["shared"], "source"])
+    out["first_microblog_candidates"] = places
+    out["milestones"] = len(milestones)
+    out["milestones_uncertain_or_disputed"] = int(
+        milestones["certainty"].isin(["uncertain", "disputed"]).sum()
+    )
+    out["first_milestone_year"] = int(milestones["date"].min().year)
+    out["last_milestone_year"] = int(milestones["date"].max().year)
+    return out
+
+
+def milestones_table() -> pd.DataFrame:
+    """Table: every milestone in date order, with precision, level, medium and source."""
+    rows = ordered(_load())
+    table = pd.DataFrame(
+        {
+            "Date": [
+                date_text(d, str(p))
+                for d, p in zip(rows["date"], rows["date_precision"], strict=True)
+            ],
+            "Event": rows["event"],
+            "Place": rows["place"],
+            "Level": rows["admin_level"].astype(str),
+            "Medium": rows["platform"].astype(str).map(PLATFORM_LABELS),
+            "Certainty": rows["certainty"].astype(str),
+            "Source": rows["source"].str.replace(";", "; "),
+        }
+    )
+    table.attrs["note"] = (
+        "Dates are given only as precisely as the sources give them. 'Uncertain' marks a year or "
+        "date that a source implies but does not state; 'disputed' marks competing claims."
+    )
+    return table
+
+
+def dispute_table() -> pd.DataFrame:
+    """Table: which city each source names as opening the first police microblog."""
+    milestones = _load()
+    conflict = dispute(milestones)
+    places = [c for c in conflict.columns if c not in ("source", "credits", "shared")]
+    table = pd.DataFrame({"Source": conflict["source"]})
+    for place in places:
+        table[f"Names {place} as first"] = conflict[place].replace("", "-")
+    rows = milestones.loc[milestones["conflict_group"] == FIRST_MICROBLOG_GROUP]
+    dated = "; ".join(
+        f"{place}: {date_text(d, str(p))}"
+        for place, d, p in zip(rows["place"], rows["date"], rows["date_precision"], strict=True)
+    )
+    table.attrs["note"] = (
+        "From the milestones marked disputed (conflict group first-police-microblog); "
+        f"dates in the data: {dated}. "
+        + " ".join(str(n) for n in rows.sort_values("date")["note"].dropna())
+    )
+    return table
