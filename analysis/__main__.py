@@ -12,21 +12,8 @@ import importlib
 import importlib.util
 import sys
 
+from analysis.cli import COMMANDS
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_USAGE, AnalysisError
-
-COMMANDS = {
-    "validate": ("analysis.cli.validate", "check every data resource against datapackage.json"),
-    "simulate": (
-        "analysis.cli.simulate_cli",
-        "regenerate or check the synthetic engagement sample",
-    ),
-    "fit": ("analysis.cli.fit_cli", "fit every model on the bundled data and print the tables"),
-    "findings": ("analysis.cli.findings_cli", "evaluate every claim of the source documents"),
-    "reproduce": ("analysis.build.reproduce", "re-run every analysis and compare with results/"),
-    "freeze": ("analysis.build.freeze", "list chapters whose frozen results are stale"),
-    "bench": ("analysis.build.bench", "time chapter execution as Quarto would run it"),
-    "check-book": ("analysis.build.book_check", "execute and lint every chapter without Quarto"),
-}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import book, paths
 from analysis.book import tables
-from analysis.build import artifacts, book_lint
+from analysis.build import artifacts, book_lint, cache
 
 
 def checks(problems: list[book_lint.Problem]) -> list[tuple[str, str]]:
@@ -314,7 +314,7 @@ def test_numbers_inside_code_cells_are_not_prose(draft: Path) -> None:
 def test_hostile_text_is_escaped_in_tables() -> None:
     hostile = "<script>alert(1)</script>"
     frame = pd.DataFrame({"name": [hostile], hostile: [1]})
-    html = tables.to_html(frame, note=hostile)
+    html = tables.to_html(cache.table_text(frame, note=hostile))
     assert "<script>" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
 
@@ -329,7 +329,7 @@ def test_book_locations_become_links_and_nothing_else_does() -> None:
             ]
         }
     )
-    html = tables.to_html(frame)
+    html = tables.to_html(cache.table_text(frame, note=None))
     assert '<a href="/chapters/03-coverage.qmd#sec-coverage">03-coverage § coverage</a>' in html
     assert '<a href="/index.qmd">index</a>' in html
     assert "<script>" not in html

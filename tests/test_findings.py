@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from analysis import findings, paths
-from analysis.build import artifacts
-from analysis.cli import findings_cli
+from analysis.build import artifacts, verdicts
+from analysis.cli import findings as findings_cli
 from analysis.data import datapackage
 from analysis.findings import (
     AllOf,
@@ -227,11 +227,18 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     artifacts.register("fake.synthetic", "fake:synthetic", "values", ("posts",), "test")
 
 
+def _evidence(values: dict[str, float]) -> findings.StaticEvidence:
+    """Both fake artifacts holding ``values``; fake.synthetic rests on synthetic data."""
+    return findings.StaticEvidence(
+        {"fake.documented": values, "fake.synthetic": values}, frozenset({"fake.synthetic"})
+    )
+
+
 def test_evaluate_qualitative_and_pending_claims_carry_no_numbers(fake_registry) -> None:
-    qualitative = findings.evaluate(_claim(None, EvidenceKind.QUALITATIVE))
+    qualitative = findings.evaluate(_claim(None, EvidenceKind.QUALITATIVE), _evidence({}))
     assert qualitative.verdict is Verdict.NOT_TESTABLE
     assert qualitative.result == {}
-    pending = findings.evaluate(_claim(Evidence("not.there", Near("n", 1.0))))
+    pending = findings.evaluate(_claim(Evidence("not.there", Near("n", 1.0))), _evidence({}))
     assert pending.verdict is Verdict.PENDING
     assert pending.result == {}
     assert "not.there" in pending.summary
@@ -239,21 +246,21 @@ def test_evaluate_qualitative_and_pending_claims_carry_no_numbers(fake_registry)
 
 def test_evaluate_reads_the_artifact_and_names_the_claim_on_bad_evidence(fake_registry) -> None:
     claim = _claim(Evidence("fake.documented", Near("n", 100.0)))
-    found = findings.evaluate(claim, read=lambda name: {"n": 104.0})
+    found = findings.evaluate(claim, _evidence({"n": 104.0}))
     assert found.verdict is S
     assert found.verdict_text == "supported"
     with pytest.raises(EvidenceError, match=r"T-1.*fake\.documented.*no value 'n'"):
-        findings.evaluate(claim, read=lambda name: {"m": 1.0})
+        findings.evaluate(claim, _evidence({"m": 1.0}))
 
 
 def test_synthetic_verdicts_say_so_and_kinds_must_match(fake_registry) -> None:
     claim = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.SYNTHETIC)
-    found = findings.evaluate(claim, read=lambda name: {"n": 100.0})
+    found = findings.evaluate(claim, _evidence({"n": 100.0}))
     assert found.verdict is S
     assert "not a fact about China" in found.verdict_text
     mislabelled = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.DOCUMENTED)
     with pytest.raises(EvidenceError, match="synthetic"):
-        findings.evaluate(mislabelled, read=lambda name: {"n": 100.0})
+        findings.evaluate(mislabelled, _evidence({"n": 100.0}))
 
 
 # --- the registry itself --------------------------------------------------------------------
@@ -303,13 +310,13 @@ def test_evidence_kind_matches_the_evidence() -> None:
 
 def test_findings_artifacts_depend_on_every_registered_evidence_artifact() -> None:
     """An evidence artifact registered below the findings section would escape the cache key."""
-    registered = set(findings.registered_evidence())
+    registered = {a for a in findings.evidence_artifacts() if a in artifacts.REGISTRY}
     for name in ("findings.registry", "findings.summary"):
         assert set(artifacts.get(name).depends) == registered
 
 
 def test_every_claim_evaluates_against_its_artifact() -> None:
-    evaluated = findings.evaluate_all()
+    evaluated = verdicts.evaluate_all()
     assert len(evaluated) == len(findings.registry())
     for found in evaluated:
         if found.verdict in (Verdict.PENDING, Verdict.NOT_TESTABLE):
@@ -348,10 +355,10 @@ def test_every_claim_appears_in_the_book() -> None:
 
 
 def test_registry_table_has_one_row_per_claim_and_states_the_synthetic_caveat() -> None:
-    table = findings.registry_table()
+    table = verdicts.registry_table()
     assert list(table["id"]) == [c.id for c in findings.registry()]
     assert "not facts about Chinese police" in table.attrs["note"]
-    summary = findings.summary_values()
+    summary = verdicts.summary_values()
     assert summary["n_claims"] == len(findings.registry())
     assert sum(summary[f"n_{k}"] for k in ("documented", "synthetic", "qualitative")) == len(table)
 

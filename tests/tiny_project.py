@@ -48,9 +48,9 @@ def beta():
     return {{"total": _total("beta"), "share": 0.25}}
 
 
-def both():
+def both(alpha):
     _log("tiny.both")
-    return {{"sum": cache.get("tiny.alpha")["total"] + _total("beta")}}
+    return {{"sum": alpha["total"] + _total("beta")}}
 
 
 def table():

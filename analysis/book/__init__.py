@@ -8,16 +8,21 @@ Call these functions with the artifact's name written out as a string literal
 (``book.table("coverage.by_region")``): ``python -m analysis freeze`` reads the names from the
 chapter's code to know which data and code a frozen chapter depends on. A chapter that builds
 names at run time, or imports other analysis modules, is treated as depending on everything.
+
+``tables`` renders stored tables for the page. May import: the base modules, ``analysis.data``,
+``analysis.findings`` and ``analysis.build`` (the cache and the registry); never the topics
+directly (their results arrive through the cache) and never ``analysis.cli``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from analysis.book import tables
 from analysis.build import artifacts, cache
+from analysis.build.artifacts import READERS
 
-# The functions freeze's dependency scan recognises; each takes the artifact name first.
-READERS = ("value", "raw", "table", "figure", "made_by")
+__all__ = ["READERS", "Text", "figure", "made_by", "raw", "table", "value"]
 
 
 class Text(str):
@@ -54,7 +59,7 @@ def table(name: str):
     """An artifact's table as escaped HTML output."""
     from IPython.display import HTML
 
-    return HTML(cache.table_html(name))
+    return HTML(tables.to_html(cache.table(name)))
 
 
 def figure(name: str):
@@ -66,16 +71,4 @@ def figure(name: str):
 
 def made_by(name: str) -> Text:
     """Provenance line for captions: the function, the data it read and the data version."""
-    art = artifacts.get(name)
-    resources = ", ".join(_data_read(name)) or "no data files"
-    label = " (synthetic sample)" if art.synthetic else ""
-    version = cache.descriptor().get("version", "unknown")
-    return Text(f"Made by `{art.function}` from {resources}{label}, data package v{version}.")
-
-
-def _data_read(name: str) -> list[str]:
-    """Resources an artifact reads itself or through the artifacts it depends on, in order."""
-    seen: list[str] = []
-    for art in artifacts.closure(name):
-        seen += [r for r in art.resources if r not in seen]
-    return seen
+    return Text(artifacts.provenance(name, cache.descriptor().get("version", "unknown")))

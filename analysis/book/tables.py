@@ -1,40 +1,46 @@
 """HTML tables for the book: every value from data is escaped, so data can never inject markup.
 
-The one piece of markup a cell may gain is a link: a cell whose whole text is a book location
-such as ``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for
-"shown in") becomes a project-relative link, which Quarto resolves to the rendered page. The
-pattern admits only letters, digits, ``._-/#``, so the link cannot carry markup either.
+A table arrives from the cache as display text (``{"columns", "rows", "note"}``, see
+analysis.build.cache). The one piece of markup a cell may gain is a link: a cell whose whole
+text is a book location such as ``chapters/03-coverage.qmd#sec-coverage`` (the form the
+findings registry uses for "shown in") becomes a project-relative link, which Quarto resolves to
+the rendered page. The pattern admits only letters, digits, ``._-/#``, so the link cannot carry
+markup either. Built by hand rather than with pandas so that chapters never import pandas.
 """
 
 from __future__ import annotations
 
 import html
 import re
-
-import pandas as pd
-
-SYNTHETIC_NOTE = (
-    "Synthetic sample: simulated from the documented data-generating process in "
-    "data/simulation.toml; these are not observations of real police accounts."
-)
+from typing import Any
 
 _BOOK_LOCATION = re.compile(
-    r"<td>(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?</td>"
+    r"(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?"
 )
 
 
-def _link(match: re.Match[str]) -> str:
+def _cell(text: str) -> str:
+    match = _BOOK_LOCATION.fullmatch(text)
+    if match is None:
+        return html.escape(text)
     path, anchor = match["path"], match["anchor"]
     page = path.removeprefix("chapters/").removesuffix(".qmd")
     label = f"{page} § {anchor.removeprefix('sec-')}" if anchor else page
     href = f"/{path}" + (f"#{anchor}" if anchor else "")
-    return f'<td><a href="{href}">{label}</a></td>'
+    return f'<a href="{href}">{label}</a>'
 
 
-def to_html(frame: pd.DataFrame, note: str | None = None) -> str:
-    """Render a DataFrame as an HTML table with escaped cells and an optional escaped note."""
-    body = frame.to_html(index=False, escape=True, border=0, classes="table table-sm", na_rep="")
-    body = _BOOK_LOCATION.sub(_link, body)
-    if note:
-        body += f'\n<p class="table-note">{html.escape(note)}</p>'
-    return body
+def to_html(table: dict[str, Any]) -> str:
+    """A stored table as an HTML table with escaped cells and an optional escaped note."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table["columns"])
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{_cell(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in table["rows"]
+    )
+    out = (
+        '<table class="dataframe table table-sm">\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    )
+    if table.get("note"):
+        out += f'\n<p class="table-note">{html.escape(table["note"])}</p>'
+    return out

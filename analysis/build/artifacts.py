@@ -41,6 +41,10 @@ class Artifact:
 
 REGISTRY: dict[str, Artifact] = {}
 
+# The analysis.book functions by which chapters name artifacts; each takes the name first
+# (freeze and the book lint find a chapter's artifacts by these calls).
+READERS = ("value", "raw", "table", "figure", "made_by")
+
 SYNTHETIC_RESOURCES = frozenset({"accounts", "posts"})
 WHOLE_PACKAGE = "datapackage.json"  # as a resource: the descriptor and every resource file
 
@@ -77,6 +81,17 @@ def closure(name: str) -> list[Artifact]:
         order.append(art)
         todo += art.depends
     return order
+
+
+def provenance(name: str, data_version: str) -> str:
+    """The provenance line of captions: the function, the data it read and the data version."""
+    art = get(name)
+    seen: list[str] = []
+    for each in closure(name):
+        seen += [r for r in each.resources if r not in seen]
+    label = " (synthetic sample)" if art.synthetic else ""
+    read = ", ".join(seen) or "no data files"
+    return f"Made by `{art.function}` from {read}{label}, data package v{data_version}."
 
 
 def get(name: str) -> Artifact:
@@ -448,7 +463,7 @@ _EVIDENCE = tuple(a for a in _findings.evidence_artifacts() if a in REGISTRY)
 
 register(
     "findings.registry",
-    "analysis.findings:registry_table",
+    "analysis.build.verdicts:registry_table",
     "table",
     (),
     "Every claim of the seeds: source, paraphrase, evidence, result, verdict and chapter.",
@@ -456,7 +471,7 @@ register(
 )
 register(
     "findings.summary",
-    "analysis.findings:summary_values",
+    "analysis.build.verdicts:summary_values",
     "values",
     (),
     "How many claims got each verdict and evidence kind; each claim's verdict and result.",

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 # --- problems and documents -----------------------------------------------------------------
-from analysis import book, paths
+from analysis import paths
 from analysis.build import artifacts, qmd
 from analysis.data import datapackage
 
@@ -293,7 +293,7 @@ def check_findings_locations(docs: list[Document]) -> list[Problem]:
         if page not in pages or (anchor and (page, anchor) not in targets):
             problems.append(
                 Problem(
-                    "analysis/findings.py",
+                    "analysis/findings/claims.py",
                     1,
                     "crossref",
                     f"claim {claim.id} is shown in {claim.chapter!r}, which is not a section "
@@ -376,7 +376,9 @@ def check_cells(doc: Document) -> list[Problem]:
             for name in shown[kind]:
                 if name not in artifacts.REGISTRY or not caption:
                     continue
-                provenance = str(book.made_by(name))
+                provenance = artifacts.provenance(
+                    name, datapackage.read_descriptor().get("version", "unknown")
+                )
                 if provenance not in caption:
                     problems.append(
                         Problem(

@@ -12,7 +12,7 @@ An artifact's key hashes exactly what its result is computed from:
   (``"simulation.toml"``) is hashed as a file, and ``"datapackage.json"`` stands for the whole
   package (the descriptor and every resource file), for artifacts that describe the package;
 - the keys of the artifacts it depends on;
-- the code that turns a result into the file chapters read (``analysis.book.tables`` for tables,
+- the code that turns a result into the file chapters read (this module for tables,
   ``analysis.topics.figures`` for figures), this module's source, uv.lock and the Python version.
 
 Any change to those recomputes the artifact; nothing else does, so a data edit recomputes only
@@ -25,9 +25,13 @@ check, not to compute, and ``python -m analysis validate`` (run by the render se
 anything else) reports a package they make invalid.
 
 Each entry is a folder ``<cache>/<artifact>/<key>/`` holding ``object.pkl`` (written last: its
-presence marks a complete entry) and, by kind, ``values.json``, ``table.html`` or
+presence marks a complete entry) and, by kind, ``values.json``, ``table.json`` (column names,
+cells as display text and the table's note: data, not markup; ``analysis.book`` renders it) or
 ``figure.png``. Readers of the display files (the chapters) never import pandas or matplotlib.
 Only the newest entry of each artifact is kept.
+
+An artifact with ``depends`` is called with the value of each dependency as a positional
+argument, in the order declared, so analysis functions never read the cache themselves.
 """
 
 from __future__ import annotations
@@ -46,12 +50,13 @@ from typing import Any
 from analysis import atomic, paths
 from analysis.build import artifacts
 from analysis.data import datapackage
+from analysis.data.labels import SYNTHETIC_NOTE
 from analysis.errors import AnalysisError
 
 # Modules whose source is bookkeeping rather than computation (see the module docstring).
 BOOKKEEPING = frozenset({"analysis.build.artifacts", "analysis.build.cache", "analysis.book"})
-# The code that writes each kind's display file.
-RENDERERS = {"table": "analysis.book.tables", "figure": "analysis.topics.figures"}
+# The code that writes each kind's display file (tables are formatted by this module).
+RENDERERS = {"figure": "analysis.topics.figures"}
 
 _FILE_HASHES: dict[tuple[str, int, int, int], str] = {}
 _IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
@@ -283,9 +288,9 @@ def values(name: str) -> dict[str, Any]:
     return json.loads(_display_file(name, "values.json").read_text(encoding="utf-8"))
 
 
-def table_html(name: str) -> str:
-    """A ``table`` artifact as escaped HTML."""
-    return _display_file(name, "table.html").read_text(encoding="utf-8")
+def table(name: str) -> dict[str, Any]:
+    """A ``table`` artifact as ``{"columns", "rows", "note"}``: every cell is display text."""
+    return json.loads(_display_file(name, "table.json").read_text(encoding="utf-8"))
 
 
 def figure_png(name: str) -> Path:
@@ -295,7 +300,7 @@ def figure_png(name: str) -> Path:
 
 def _display_file(name: str, filename: str) -> Path:
     kind = artifacts.get(name).kind
-    wanted = {"values.json": "values", "table.html": "table", "figure.png": "figure"}[filename]
+    wanted = {"values.json": "values", "table.json": "table", "figure.png": "figure"}[filename]
     if kind != wanted:
         raise KeyError(f"artifact {name!r} has no {filename}: its kind is {kind}, not {wanted}")
     path = entry_dir(name) / filename
@@ -310,18 +315,17 @@ def _compute(name: str, folder: Path) -> Any:
     _install_audit()
     _computing.append(name)
     try:
-        result = getattr(importlib.import_module(module_name), function_name)()
+        inputs = [get(dependency) for dependency in art.depends]
+        result = getattr(importlib.import_module(module_name), function_name)(*inputs)
     finally:
         _computing.pop()
     if art.kind == "values":
         atomic.write_text(folder / "values.json", json.dumps(result, indent=1, default=_jsonable))
     elif art.kind == "table":
-        from analysis.book import tables
-
         note = result.attrs.get("note")
         if art.synthetic:
-            note = " ".join(filter(None, [tables.SYNTHETIC_NOTE, note]))
-        atomic.write_text(folder / "table.html", tables.to_html(result, note=note))
+            note = " ".join(filter(None, [SYNTHETIC_NOTE, note]))
+        atomic.write_text(folder / "table.json", json.dumps(table_text(result, note), indent=1))
     elif art.kind == "figure":
         from analysis.topics import figures
 
@@ -332,6 +336,20 @@ def _compute(name: str, folder: Path) -> Any:
         if stale != folder and stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
     return result
+
+
+def table_text(frame: Any, note: str | None) -> dict[str, Any]:
+    """A DataFrame as display text, cell by cell, formatted column by column as pandas prints
+    it (floats to a common number of decimals, missing values blank)."""
+    from pandas.io.formats.format import format_array
+
+    columns = [str(c) for c in frame.columns]
+    cells = [
+        [text.strip() for text in format_array(frame.iloc[:, i].to_numpy(), None, na_rep="")]
+        for i in range(frame.shape[1])
+    ]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
+    return {"columns": columns, "rows": rows, "note": note or None}
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,7 +10,7 @@ command closes the gap around ``quarto render``:
   *everything* (every data file, all analysis code);
 - its *fingerprint* hashes those artifacts' cache keys (which cover data hashes and schemas,
   analysis source, uv.lock; see analysis/build/cache.py), the data package version, the reader code
-  (analysis/book.py), uv.lock and the Python version. A chapter without code has none;
+  (analysis/book/), uv.lock and the Python version. A chapter without code has none;
 - ``--invalidate`` (before ``quarto render``) deletes Quarto's frozen result
   ``_freeze/<chapter path without .qmd>/`` of every chapter whose fingerprint differs from the
   one recorded with its frozen result (or has none recorded), so Quarto re-executes exactly
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis import atomic, book, console, paths
+from analysis import atomic, console, paths
 from analysis.build import artifacts, cache, qmd
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK
 
@@ -60,7 +60,7 @@ FILE_READERS = frozenset(
         "genfromtxt",
     }
 )
-BOOK_NAMES = frozenset({*book.READERS, "Text"})
+BOOK_NAMES = frozenset({*artifacts.READERS, "Text"})
 
 
 # --- what a chapter depends on ------------------------------------------------------------
@@ -145,7 +145,7 @@ def _imports(tree: ast.Module, aliases: set[str], direct: set[str]) -> str | Non
                 for alias in node.names:
                     if alias.name not in BOOK_NAMES:
                         return f"imports analysis.book.{alias.name} (line {node.lineno})"
-                    if alias.name in book.READERS:
+                    if alias.name in artifacts.READERS:
                         direct.add(alias.asname or alias.name)
             elif module.startswith("analysis."):
                 return f"imports {module}.{node.names[0].name} (line {node.lineno})"
@@ -163,7 +163,7 @@ def _reads(tree: ast.Module, aliases: set[str], direct: set[str], names: set[str
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
             and func.value.id in aliases
-            and func.attr in book.READERS
+            and func.attr in artifacts.READERS
         ) or (isinstance(func, ast.Name) and func.id in direct)
         called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if not reader:

@@ -28,8 +28,8 @@ from functools import cache as memoise
 from pathlib import Path
 from typing import Any
 
-from analysis import findings, paths
-from analysis.build import artifacts, cache
+from analysis import paths
+from analysis.build import artifacts, cache, verdicts
 from analysis.data import datapackage
 
 SCHEMA = 1
@@ -136,7 +136,7 @@ def build(on_artifact: Callable[[str], None] | None = None) -> dict[str, Any]:
             "values": cache.values(name),
         }
     claims: dict[str, Any] = {}
-    for found in findings.evaluate_all():
+    for found in verdicts.evaluate_all():
         claim = found.claim
         artifact = claim.evidence.artifact if claim.evidence else None
         claims[claim.id] = {

@@ -13,15 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.data.labels import SYNTHETIC_FOOTER
+
 STYLE = "whitegrid"
 CONTEXT = "notebook"
 PALETTE = "colorblind"
 FONT_SCALE = 0.9
 DPI = 150
-SYNTHETIC_FOOTER = (
-    "Synthetic sample: simulated from data/simulation.toml, not observations of real police "
-    "accounts."
-)
 REGION_ORDER = ("east", "central", "west", "northeast")
 LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
 TYPE_LABELS = {"bureau": "Bureau account", "officer": "Officer's real-name account"}

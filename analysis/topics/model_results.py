@@ -1,8 +1,10 @@
 """Artifact functions of the model chapters: values, display tables and figures from the fits.
 
 The fits themselves are ``object`` artifacts (engagement.fits, responsiveness.fit, audience.fit,
-robustness.fit) computed once and read here through the cache, so a chapter that quotes a
-number or shows a table never refits a model. Everything returned is plain data.
+robustness.fit) computed once; the build passes each function the fit it declares in its
+``depends`` (see analysis.build.artifacts), so a chapter that quotes a number or shows a table
+never refits a model, and this module never reads the cache itself. Everything returned is plain
+data.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.build import cache
 from analysis.topics.modelframe import FEW_ACCOUNTS
 
 OUTCOME_ORDER = ("comments", "likes", "reposts", "page_views")
@@ -54,14 +55,10 @@ def _round(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 Fits = dict[str, dict[str, Any]]
 
 
-def _fits() -> Fits:
-    return cache.get("engagement.fits")
-
-
-def engagement_values() -> dict[str, Any]:
+def engagement_values(fits: Fits) -> dict[str, Any]:
     """The engagement numbers chapters quote: IRRs with intervals, tests, dispersion, N."""
     out: dict[str, Any] = {}
-    for outcome, result in _fits().items():
+    for outcome, result in fits.items():
         stats, test = result["statistics"], result["regional_test"]
         out[f"{outcome}_n_posts"] = int(stats["n_posts"])
         out[f"{outcome}_n_accounts"] = int(stats["n_accounts"])
@@ -87,20 +84,20 @@ def engagement_values() -> dict[str, Any]:
     return out
 
 
-def engagement_summary() -> dict[str, Any]:
+def engagement_summary(fits: Fits) -> dict[str, Any]:
     """Observed mean engagement per post by platform (e.g. weibo_mean_comments)."""
     out: dict[str, Any] = {}
-    for outcome, result in _fits().items():
+    for outcome, result in fits.items():
         for platform, mean in result["platform_means"].items():
             out[f"{platform}_mean_{outcome}"] = mean
         out[f"{outcome}_n_posts"] = int(result["statistics"]["n_posts"])
     return out
 
 
-def engagement_regions() -> dict[str, Any]:
+def engagement_regions(fits: Fits) -> dict[str, Any]:
     """Highest over lowest region's expected comments per post, with its 95% interval."""
-    spread = _fits()["comments"]["region_range"]
-    test = _fits()["comments"]["regional_test"]
+    spread = fits["comments"]["region_range"]
+    test = fits["comments"]["regional_test"]
     return {
         "max_min_ratio": spread["ratio"],
         "max_min_ratio_low": spread["ci_low"],
@@ -113,9 +110,9 @@ def engagement_regions() -> dict[str, Any]:
     }
 
 
-def engagement_irr_table(fits: Fits | None = None) -> pd.DataFrame:
+def engagement_irr_table(fits: Fits) -> pd.DataFrame:
     """Tidy IRR table of the main model (comments per post), NB2 beside Poisson."""
-    result = (fits or _fits())["comments"]
+    result = fits["comments"]
     table = result["irr"]
     out = pd.DataFrame(
         {
@@ -143,9 +140,9 @@ def engagement_irr_table(fits: Fits | None = None) -> pd.DataFrame:
     return out
 
 
-def engagement_all_outcomes_table(fits: Fits | None = None) -> pd.DataFrame:
+def engagement_all_outcomes_table(fits: Fits) -> pd.DataFrame:
     """IRR (95% interval) of every term for every engagement outcome, side by side."""
-    fits = fits or _fits()
+    fits = fits or fits
     frames = []
     for outcome in OUTCOME_ORDER:
         table = fits[outcome]["irr"]
@@ -177,9 +174,9 @@ def engagement_all_outcomes_table(fits: Fits | None = None) -> pd.DataFrame:
     return out
 
 
-def engagement_fit_table(fits: Fits | None = None) -> pd.DataFrame:
+def engagement_fit_table(fits: Fits) -> pd.DataFrame:
     """Fit statistics, over-dispersion evidence and the regional test for every outcome."""
-    fits = fits or _fits()
+    fits = fits or fits
     rows = []
     for outcome in OUTCOME_ORDER:
         result = fits[outcome]
@@ -209,9 +206,9 @@ def engagement_fit_table(fits: Fits | None = None) -> pd.DataFrame:
     return out
 
 
-def engagement_predictions_table(fits: Fits | None = None) -> pd.DataFrame:
+def engagement_predictions_table(fits: Fits) -> pd.DataFrame:
     """Expected comments per post by region and account type, 95% intervals."""
-    pred = (fits or _fits())["comments"]["predictions"]
+    pred = fits["comments"]["predictions"]
     out = _round(
         pd.DataFrame(
             {
@@ -232,24 +229,24 @@ def engagement_predictions_table(fits: Fits | None = None) -> pd.DataFrame:
     return out
 
 
-def engagement_forest_figure() -> Any:
+def engagement_forest_figure(fits: Fits) -> Any:
     """Forest plot of the comments model's incidence-rate ratios."""
     from analysis.topics import figures
 
     return figures.forest_plot(
-        _fits()["comments"]["irr"],
+        fits["comments"]["irr"],
         "Comments per post: incidence-rate ratios",
         xlabel="Incidence-rate ratio (NB2, clustered by account)",
         few_accounts=FEW_ACCOUNTS,
     )
 
 
-def engagement_predictions_figure() -> Any:
+def engagement_predictions_figure(fits: Fits) -> Any:
     """Predicted comments per post by region and account type."""
     from analysis.topics import figures
 
     return figures.predictions_plot(
-        _fits()["comments"]["predictions"],
+        fits["comments"]["predictions"],
         "Expected comments per post by region and account type",
         "Expected comments per post (95% interval)",
     )
@@ -258,13 +255,8 @@ def engagement_predictions_figure() -> Any:
 # --- responsiveness -------------------------------------------------------------------------
 
 
-def _answers() -> dict[str, Any]:
-    return cache.get("responsiveness.fit")
-
-
-def responsiveness_values() -> dict[str, Any]:
+def responsiveness_values(result: dict[str, Any]) -> dict[str, Any]:
     """Answer rates per region with intervals, odds ratios and the regional test."""
-    result = _answers()
     out: dict[str, Any] = dict(result["statistics"])
     for key, value in result["regional_test"].items():
         out[f"region_{key}"] = value
@@ -282,21 +274,20 @@ def responsiveness_values() -> dict[str, Any]:
     return out
 
 
-def responsiveness_regions() -> dict[str, Any]:
+def responsiveness_regions(result: dict[str, Any]) -> dict[str, Any]:
     """Each region's model-based answer rate with its 95% interval (answer_rate_<region>)."""
     out: dict[str, Any] = {}
-    for row in _answers()["answer_rates"].itertuples():
+    for row in result["answer_rates"].itertuples():
         out[f"answer_rate_{row.region}"] = row.answer_rate
         out[f"answer_rate_{row.region}_low"] = row.ci_low
         out[f"answer_rate_{row.region}_high"] = row.ci_high
-    test = _answers()["regional_test"]
+    test = result["regional_test"]
     out.update(wald_chi2=test["wald_chi2"], wald_df=test["wald_df"], wald_p=test["wald_p"])
     return out
 
 
-def responsiveness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+def responsiveness_table(result: dict[str, Any]) -> pd.DataFrame:
     """Odds ratios of answering a comment, with 95% intervals."""
-    result = result or _answers()
     table = result["odds_ratios"]
     out = _round(
         pd.DataFrame(
@@ -320,9 +311,9 @@ def responsiveness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     return out
 
 
-def answer_rates_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+def answer_rates_table(result: dict[str, Any]) -> pd.DataFrame:
     """Each region's answer rate with its 95% interval, beside the observed share."""
-    rates = (result or _answers())["answer_rates"]
+    rates = result["answer_rates"]
     out = pd.DataFrame(
         {
             "Region": rates["region"],
@@ -343,21 +334,18 @@ def answer_rates_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     return out
 
 
-def answer_rates_figure() -> Any:
+def answer_rates_figure(result: dict[str, Any]) -> Any:
     """Answer rates by region with 95% intervals."""
     from analysis.topics import figures
 
-    return figures.answer_rates_plot(
-        _answers()["answer_rates"], "Share of comments answered by region"
-    )
+    return figures.answer_rates_plot(result["answer_rates"], "Share of comments answered by region")
 
 
 # --- audience and robustness ----------------------------------------------------------------
 
 
-def audience_values() -> dict[str, Any]:
+def audience_values(result: dict[str, Any]) -> dict[str, Any]:
     """Audience ratios by region (followers, page views) with intervals, and the N."""
-    result = cache.get("audience.fit")
     out: dict[str, Any] = {
         "followers_n_accounts": result["statistics"]["followers"]["n_accounts"],
         "page_views_n_accounts": result["statistics"]["page_views"]["n_accounts"],
@@ -373,9 +361,9 @@ def audience_values() -> dict[str, Any]:
     return out
 
 
-def audience_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+def audience_table(result: dict[str, Any]) -> pd.DataFrame:
     """Ratios of audience size by region, level and account type."""
-    ratios = (result or cache.get("audience.fit"))["ratios"]
+    ratios = result["ratios"]
     out = _round(
         pd.DataFrame(
             {
@@ -397,9 +385,8 @@ def audience_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
     return out
 
 
-def robustness_values() -> dict[str, Any]:
+def robustness_values(result: dict[str, Any]) -> dict[str, Any]:
     """Whether the regional conclusions survive, and the province covariate's effects."""
-    result = cache.get("robustness.fit")
     out: dict[str, Any] = {
         "statement": result["statement"],
         "internet_note": result["internet_note"],
@@ -413,9 +400,8 @@ def robustness_values() -> dict[str, Any]:
     return out
 
 
-def robustness_table(result: dict[str, Any] | None = None) -> pd.DataFrame:
+def robustness_table(result: dict[str, Any]) -> pd.DataFrame:
     """Region ratios and the regional test under every robustness specification."""
-    result = result or cache.get("robustness.fit")
     table = result["table"]
     out = pd.DataFrame(
         {

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.book import tables
 from analysis.data import datapackage, datasets, simulate
+from analysis.data.labels import SYNTHETIC_NOTE
 
 _LEVEL_LABELS = {
     "ministry": "Ministry",
@@ -85,7 +85,7 @@ def description() -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     start, end = posts["posted_at"].min(), posts["posted_at"].max()
     frame.attrs["note"] = (
-        f"{tables.SYNTHETIC_NOTE} Posts dated {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
+        f"{SYNTHETIC_NOTE} Posts dated {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
         "prefecture and county accounts are a stratified sample per region (see sampling "
         "weights), ministry and provincial bureau accounts a census."
     )
@@ -119,5 +119,5 @@ def strata() -> pd.DataFrame:
             "Sampling weight": grouped["sampling_weight"].first().round(2).to_numpy(),
         }
     )
-    frame.attrs["note"] = tables.SYNTHETIC_NOTE
+    frame.attrs["note"] = SYNTHETIC_NOTE
     return frame

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from analysis import console, findings
+from analysis.build import verdicts
 from analysis.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with console.progress() as bar:
         bar.add_task("evaluating claims", total=None)
-        evaluated = findings.evaluate_all(claims)
+        evaluated = verdicts.evaluate_all(claims)
     rows = [
         (
             f.claim.id,

@@ -1,0 +1,592 @@
+"""The claims of the five source documents: each with its source, evidence, test and section.
+
+Each claim has a stable id (``S<seed>-<letter><n>``), the source it comes from, a paraphrase in
+our own words, the kind of evidence the project can bring (documented data, the synthetic
+sample, or none beyond the qualitative source), the artifact and values that carry the
+evidence with the rule that decides (analysis.findings.rules), and the chapter section that
+shows it. An author adds or edits a claim here; the rules stay apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from analysis.findings.rules import (
+    SYNTHETIC_CAVEAT,
+    AllOf,
+    Compare,
+    Equals,
+    EvidenceKind,
+    IfDocumented,
+    Near,
+    Precedes,
+    Rule,
+    SourcesAgree,
+    Verdict,
+    each,
+)
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    seed: str  # file name in the seed collection
+    bibkey: str  # key in references.bib
+    title: str
+
+
+SOURCES: dict[str, Source] = {
+    "000": Source(
+        "000_f061ba9e37932346.txt",
+        "seed000participation",
+        "Study abstract: citizen participation in police Weibo and WeChat",
+    ),
+    "001": Source(
+        "001_74697f81b3c6d634.txt",
+        "mattis2011public",
+        "Mattis, 'Public Security Officially Joins the Blogosphere', China Brief 2011",
+    ),
+    "002": Source(
+        "002_ec13df98ce14cd10.txt",
+        "seed002micropolicing",
+        "Study abstract: 'micropolicing' and the Nanjing Public Security Bureau",
+    ),
+    "003": Source(
+        "003_1be2842a34887ad7.txt",
+        "ma2014chinadaily",
+        "Ma, 'Govt blogs have work to do', China Daily op-ed 2014",
+    ),
+    "004": Source(
+        "004_c4f695a2d5570ccb.txt",
+        "yin2010jinan",
+        "Ji'nan Times interview with deputy director Xu Chunhua",
+    ),
+}
+
+ClaimKind = Literal[
+    "finding", "characteristic", "obstacle", "recommendation", "practice", "aim", "figure"
+]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    artifact: str
+    rule: Rule
+
+    def describe(self) -> str:
+        """The artifact and the values it reads (interval bounds left out)."""
+        keys = self.rule.headline()
+        shown = ", ".join(keys) if len(keys) <= 3 else f"{keys[0]}, ... ({len(keys)} values)"
+        return f"{self.artifact}: {shown}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    seed: str
+    kind: ClaimKind
+    paraphrase: str
+    evidence_kind: EvidenceKind
+    evidence: Evidence | None = None
+    chapter: str = ""  # "chapters/<file>.qmd#sec-<anchor>" where the book shows the claim
+    needs: str = ""  # for qualitative claims: what data could test it
+    caveat: str = ""  # what the evidence cannot show, appended to the result
+    reading: str = ""  # how the claim's words become a test (thresholds and their reasons)
+
+    @property
+    def test(self) -> str:
+        """How the claim is tested, in words: the reading, else the rule itself."""
+        if self.evidence is None:
+            return "none: qualitative source only"
+        return self.reading or self.evidence.rule.describe()
+
+    @property
+    def source(self) -> Source:
+        return SOURCES[self.seed]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A claim with its evaluated evidence."""
+
+    claim: Claim
+    verdict: Verdict
+    result: dict[str, Any]
+    summary: str
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict as a reader meets it; synthetic verdicts carry their caveat."""
+        if self.claim.evidence_kind is EvidenceKind.SYNTHETIC and self.verdict not in (
+            Verdict.PENDING,
+            Verdict.NOT_TESTABLE,
+        ):
+            return f"{self.verdict} ({SYNTHETIC_CAVEAT})"
+        return str(self.verdict)
+
+
+D, S, Q = EvidenceKind.DOCUMENTED, EvidenceKind.SYNTHETIC, EvidenceKind.QUALITATIVE
+REGIONS = ("east", "central", "west", "northeast")
+
+# Chapter sections (the book's `#sec-` ids) where each claim is shown.
+_CONTEXT = "chapters/01-context.qmd"
+CH_JINAN = f"{_CONTEXT}#sec-context-jinan"
+CH_FIRST = f"{_CONTEXT}#sec-context-first"
+CH_AIMS = f"{_CONTEXT}#sec-context-aims"
+CH_DATED = f"{_CONTEXT}#sec-context-verdicts"
+CH_DIFFUSION = "chapters/02-diffusion.qmd#sec-diffusion-claims"
+CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion-verdicts"
+CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage-verdict"
+CH_CONTENT = "chapters/05-content.qmd#sec-content-verdict"
+CH_ENGAGEMENT = "chapters/06-engagement.qmd#sec-engagement-verdict"
+CH_RESPONSIVENESS = "chapters/07-responsiveness.qmd#sec-responsiveness-verdict"
+_CHARACTERISTICS = "chapters/08-characteristics.qmd"
+CH_DIRECTION = f"{_CHARACTERISTICS}#sec-characteristics-direction"
+CH_COMBINED = f"{_CHARACTERISTICS}#sec-characteristics-platforms"
+CH_OFFLINE = f"{_CHARACTERISTICS}#sec-characteristics-offline"
+_OBSTACLES = "chapters/09-obstacles-recommendations.qmd"
+CH_OBSTACLES = f"{_OBSTACLES}#sec-obstacles"
+CH_AWARENESS = f"{_OBSTACLES}#sec-obstacles-awareness"
+CH_DESIGN = f"{_OBSTACLES}#sec-obstacles-design"
+CH_IDEAS = f"{_OBSTACLES}#sec-obstacles-ideas"
+CH_SHARING = f"{_OBSTACLES}#sec-obstacles-sharing"
+CH_RULES = f"{_OBSTACLES}#sec-obstacles-rules"
+CH_REC_000 = f"{_OBSTACLES}#sec-recommendations-000"
+CH_REC_002 = f"{_OBSTACLES}#sec-recommendations-002"
+CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
+
+_NO_COUNT = "oped_platforms_without_documented_count"  # diffusion.values lists gaps here
+_RECOMMENDATION_NEEDS = (
+    "outcomes of departments that adopted the measure compared with those that did not"
+)
+
+# fmt: off
+CLAIMS: tuple[Claim, ...] = (
+    # --- seed 000: citizen participation in police Weibo and WeChat ---------------------------
+    Claim(
+        "S000-F1", "000", "finding",
+        "Nearly every police department, in every region and at every level from the Ministry "
+        "down to prefecture bureaus, runs Weibo and WeChat accounts.",
+        D,
+        Evidence(
+            "coverage.values",
+            AllOf((
+                ("provinces", Compare("provincial_share", 0.9, "above", inclusive=True)),
+                *each(Compare("prefecture_coverage_{group}", 0.9, "above", inclusive=True,
+                              low="prefecture_low_{group}", high="prefecture_high_{group}"),
+                      REGIONS).parts,
+            )),
+        ),
+        CH_COVERAGE,
+        reading="'nearly every' read as at least 90%: of provinces with a provincial police "
+        "Weibo account, and in each region of prefecture-level divisions with one, over the "
+        "whole Wilson 95% interval",
+        caveat="Weibo only (no coverage data exist for WeChat), from a list compiled in "
+        "2022-2023, so a lower bound on coverage",
+    ),
+    Claim(
+        "S000-F2", "000", "finding",
+        "Police accounts post four kinds of content: news of police work, services, exchanges "
+        "with citizens and everyday safety tips.",
+        S,
+        Evidence(
+            "content.values",
+            each(Compare("share_{group}", 0.0, "above"),
+                 ("publicity", "services", "interaction", "daily_tips")),
+        ),
+        CH_CONTENT,
+        reading="each of the four content types makes up a share of posts above zero",
+    ),
+    Claim(
+        "S000-F3", "000", "finding",
+        "Citizens do take part: they follow police Weibo accounts and read and comment on "
+        "police WeChat posts.",
+        S,
+        Evidence(
+            "engagement.summary",
+            AllOf((
+                ("weibo comments", Compare("weibo_mean_comments", 0.0, "above")),
+                ("wechat page views", Compare("wechat_mean_page_views", 0.0, "above")),
+            )),
+        ),
+        CH_ENGAGEMENT,
+        reading="mean comments per Weibo post and page views per WeChat post above zero",
+    ),
+    Claim(
+        "S000-F4", "000", "finding",
+        "How much citizens take part differs clearly from one region of China to another.",
+        S,
+        Evidence(
+            "engagement.regions",
+            Compare("max_min_ratio", 1.25, "above", low="max_min_ratio_low",
+                    high="max_min_ratio_high"),
+        ),
+        CH_ENGAGEMENT,
+        reading="'clearly' read as the highest region's expected comments per post more than "
+        "25% above the lowest region's over the whole 95% interval; an interval at or below "
+        "1.25 means no clear difference",
+    ),
+    Claim(
+        "S000-F5", "000", "finding",
+        "In every region police departments answer too few of the comments citizens leave.",
+        S,
+        Evidence(
+            "responsiveness.regions",
+            each(Compare("answer_rate_{group}", 0.5, "below", low="answer_rate_{group}_low",
+                         high="answer_rate_{group}_high"), REGIONS),
+        ),
+        CH_RESPONSIVENESS,
+        reading="'too few' read as fewer than half of comments answered over the whole 95% "
+        "interval, in each of the four regions",
+    ),
+    Claim(
+        "S000-C1", "000", "characteristic",
+        "Participation grows both from below (local bureaus experimenting) and from above "
+        "(the Ministry's national programme).",
+        D,
+        Evidence("timeline.values", Precedes("first_local_date", "mandate_date")),
+        CH_DIRECTION,
+        reading="local police microblogs documented before the Ministry's national launch",
+        caveat="the dates show local adoption first and a national mandate after; they cannot "
+        "say how much of the growth each force caused",
+    ),
+    Claim(
+        "S000-C2", "000", "characteristic",
+        "Departments combine several channels (Weibo, WeChat, QQ groups, forums, websites) "
+        "rather than relying on one.",
+        Q, None, CH_COMBINED,
+        needs="a list matching each department to its accounts on every platform",
+    ),
+    Claim(
+        "S000-C3", "000", "characteristic",
+        "Online contact is joined to offline service: matters raised online are settled by "
+        "officers on the ground, and offline work is organised online.",
+        Q, None, CH_OFFLINE,
+        needs="records linking online requests to offline case handling",
+    ),
+    Claim(
+        "S000-O1", "000", "obstacle",
+        "Both police and citizens misunderstand what citizen participation means.",
+        Q, None, CH_AWARENESS, needs="surveys of officers and citizens",
+    ),
+    Claim(
+        "S000-O2", "000", "obstacle",
+        "Top-level design of police social media is incomplete.",
+        Q, None, CH_DESIGN, needs="a review of national and provincial policy documents",
+    ),
+    Claim(
+        "S000-O3", "000", "obstacle",
+        "Management systems inside and outside departments are not yet sound.",
+        Q, None, CH_DESIGN, needs="a review of departments' account-management rules",
+    ),
+    Claim(
+        "S000-R1", "000", "recommendation",
+        "Awareness: departments should put service first, and citizens should see taking part "
+        "as their political right and role.",
+        Q, None, CH_REC_000, needs="surveys of officers and citizens over time",
+    ),
+    Claim(
+        "S000-R2", "000", "recommendation",
+        "Improve top-level design for police social media.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R3", "000", "recommendation",
+        "Build a sound management system for running the accounts.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R4", "000", "recommendation",
+        "Make named officers answerable for their accounts through a responsibility system.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R5", "000", "recommendation",
+        "Give citizens incentives to take part.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R6", "000", "recommendation",
+        "Set up channels through which police departments communicate with one another.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R7", "000", "recommendation",
+        "Publicise the accounts more and train the officers who run them.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R8", "000", "recommendation",
+        "Adopt new ways of working that let police and citizens collaborate.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S000-R9", "000", "recommendation",
+        "Strengthen community policing alongside the online work.",
+        Q, None, CH_REC_000, needs=_RECOMMENDATION_NEEDS,
+    ),
+    # --- seed 001: the Ministry's national launch (Mattis 2011) ------------------------------
+    Claim(
+        "S001-D1", "001", "figure",
+        "The Ministry of Public Security announced the nationwide launch of police "
+        "microblogging on 27 September 2011.",
+        D,
+        Evidence("timeline.values", Equals("mandate_date", "2011-09-27")),
+        CH_DATED,
+    ),
+    Claim(
+        "S001-D2", "001", "figure",
+        "The launch followed roughly eighteen months of trials below the national level.",
+        D,
+        Evidence(
+            "timeline.values",
+            Near("gap_months", 18.0, low="gap_months_low", high="gap_months"),
+        ),
+        CH_DATED,
+        reading="months from the first documented local police microblog to the launch "
+        "within 10% of 18; the first accounts are dated to the month, so the span is a range",
+        caveat="no source dates the start of the trial itself",
+    ),
+    Claim(
+        "S001-D3", "001", "figure",
+        "Foshan's bureau in Guangdong took the first steps in police microblogging, as the "
+        "Ministry said at the launch.",
+        D,
+        Evidence(
+            "timeline.values",
+            SourcesAgree(
+                ("sources_crediting_only_foshan", "sources_crediting_both"),
+                ("sources_crediting_only_zhaoqing",),
+                own_source="mattis2011public",
+            ),
+        ),
+        CH_DATED,
+        reading="sources other than the seed that credit Foshan (alone or jointly) against "
+        "those that credit Zhaoqing alone",
+    ),
+    Claim(
+        "S001-A1", "001", "aim",
+        "Police microblogs aim at openness, at steering online opinion (countering rumours) "
+        "and at two-way information service.",
+        Q, None, CH_AIMS, needs="stated objectives in policy documents, coded against content",
+    ),
+    Claim(
+        "S001-F1", "001", "finding",
+        "The central government used local experiments as a testing ground before adopting "
+        "the practice nationally.",
+        D,
+        Evidence("timeline.values", Precedes("first_local_date", "mandate_date")),
+        CH_DATED,
+        reading="local police microblogs documented before the Ministry's national launch",
+        caveat="the order of events fits the reading; it does not show that the Ministry "
+        "learned from the pilots",
+    ),
+    Claim(
+        "S001-F2", "001", "finding",
+        "Besides Foshan, the Ministry singled out Beijing, Xiamen, Ji'nan, Kunming and Hebei "
+        "as innovators.",
+        Q, None, CH_FIRST, needs="the Ministry's own launch documents",
+    ),
+    # --- seed 002: micropolicing and Nanjing -------------------------------------------------
+    Claim(
+        "S002-F1", "002", "finding",
+        "Police have built 'micropolicing', moving services onto Weibo and WeChat, with clear "
+        "achievements but also underlying problems.",
+        Q, None, CH_OBSTACLES, needs="service-level records before and after the move online",
+    ),
+    Claim(
+        "S002-O1", "002", "obstacle",
+        "Officers' administrative thinking lags and their sense of service is weak, a legacy "
+        "of the traditional control-oriented police model.",
+        Q, None, CH_IDEAS, needs="surveys of officers' attitudes",
+    ),
+    Claim(
+        "S002-O2", "002", "obstacle",
+        "Departments share information poorly, because the internal hierarchy is linear and "
+        "departments' interests conflict.",
+        Q, None, CH_SHARING, needs="data on information flows between departments",
+    ),
+    Claim(
+        "S002-O3", "002", "obstacle",
+        "Rules and regulations are incomplete, so micropolicing lacks an institutional "
+        "guarantee.",
+        Q, None, CH_RULES, needs="a review of the regulations in force",
+    ),
+    Claim(
+        "S002-R1", "002", "recommendation",
+        "Strengthen officers' own understanding of micropolicing.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R2", "002", "recommendation",
+        "Improve collaborative governance across departments.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R3", "002", "recommendation",
+        "Establish a system that safeguards the operation of the accounts.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-R4", "002", "recommendation",
+        "Complete the legal framework for micropolicing.",
+        Q, None, CH_REC_002, needs=_RECOMMENDATION_NEEDS,
+    ),
+    Claim(
+        "S002-F2", "002", "finding",
+        "Nanjing's public security bureau offers transferable experience in managing "
+        "micropolicing.",
+        Q, None, CH_REC_002, needs="comparable performance data for Nanjing and its peers",
+    ),
+    # --- seed 003: the China Daily op-ed's figures (Ma 2014) ---------------------------------
+    Claim(
+        "S003-D1", "003", "figure",
+        "At the end of 2013 about 160,000 verified government accounts existed on Tencent "
+        "Weibo.",
+        D,
+        Evidence(
+            "diffusion.values",
+            IfDocumented(Near("documented_tencent", 160_000), _NO_COUNT, "tencent"),
+        ),
+        CH_GROWTH,
+        reading="the latest documented count for the platform within 10% of the op-ed's",
+    ),
+    Claim(
+        "S003-D2", "003", "figure",
+        "Sina Weibo held about 100,000 government accounts at the same time.",
+        D,
+        Evidence(
+            "diffusion.values",
+            IfDocumented(Near("documented_sina", 100_000), _NO_COUNT, "sina"),
+        ),
+        CH_GROWTH,
+        reading="the latest documented count for the platform within 10% of the op-ed's",
+    ),
+    Claim(
+        "S003-D3", "003", "figure",
+        "Counting all platforms, government microblogs numbered about 300,000 at the end of "
+        "2013.",
+        D,
+        Evidence(
+            "diffusion.values",
+            IfDocumented(Near("documented_all_platforms", 300_000), _NO_COUNT, "all_platforms"),
+        ),
+        CH_GROWTH,
+        reading="the documented multi-platform count within 10% of the op-ed's",
+        caveat="the documented count covers four platforms (Sina, Tencent, People's Daily "
+        "Online, Xinhua); the op-ed may count more",
+    ),
+    Claim(
+        "S003-D4", "003", "figure",
+        "Government microblog numbers grew on average by more than 100% a year over the five "
+        "years to 2013.",
+        D,
+        Evidence(
+            "diffusion.values",
+            AllOf((
+                ("longest documented window", Compare("cagr", 1.0, "above")),
+                ("printed counts only", Compare("cagr_printed_only", 1.0, "above")),
+            )),
+        ),
+        CH_GROWTH,
+        reading="compound annual growth of the documented multi-platform count above 100%, "
+        "over the longest documented window and over the printed counts alone",
+        caveat="the documented window is about three years (2010-2013), not five",
+    ),
+    Claim(
+        "S003-D5", "003", "figure",
+        "More than 3,000 government agencies were using WeChat at the end of 2013.",
+        D,
+        Evidence(
+            "diffusion.values",
+            IfDocumented(Compare("documented_wechat", 3000, "above"), _NO_COUNT, "wechat"),
+        ),
+        CH_GROWTH,
+        reading="the documented count of government WeChat accounts at the end of 2013 "
+        "above 3,000",
+    ),
+    Claim(
+        "S003-F1", "003", "finding",
+        "China has more government microblog accounts than any other country.",
+        Q, None, CH_DIFFUSION, needs="comparable counts for other countries",
+    ),
+    Claim(
+        "S003-F2", "003", "finding",
+        "Social media make government more open and let citizens help shape policy "
+        "('Government 2.0').",
+        Q, None, CH_AIMS, needs="measures of policy input received through accounts",
+    ),
+    Claim(
+        "S003-F3", "003", "finding",
+        "Bureaucratic habits make social media hard for agencies to use well, and problems "
+        "have appeared.",
+        Q, None, CH_RULES, needs="activity and response data on government accounts",
+    ),
+    # --- seed 004: Ji'nan's practice (interview with Xu Chunhua) -----------------------------
+    Claim(
+        "S004-D1", "004", "figure",
+        "Ji'nan's bureau opened its online public security service in July 2008.",
+        Q, None, CH_DATED,
+        needs="an independent dated source: the milestone rests on this interview alone",
+    ),
+    Claim(
+        "S004-F1", "004", "finding",
+        "On top of the website, Ji'nan opened a forum, community-police QQ groups and a "
+        "real-name microblog.",
+        Q, None, CH_JINAN, needs="dated records of when each channel opened",
+    ),
+    Claim(
+        "S004-P1", "004", "practice",
+        "Sort online criticism by the type of problem it raises, promptly.",
+        Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
+    ),
+    Claim(
+        "S004-P2", "004", "practice",
+        "Pass each problem to the department responsible for solving it.",
+        Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
+    ),
+    Claim(
+        "S004-P3", "004", "practice",
+        "Answer the citizen online or by telephone as soon as possible.",
+        Q, None, CH_REC_004, needs="reply records including telephone replies",
+    ),
+    Claim(
+        "S004-P4", "004", "practice",
+        "For sudden incidents, an 'online spokesman' posts the facts on the forum and "
+        "microblog at once.",
+        Q, None, CH_REC_004, needs="timing of incident posts relative to the incidents",
+    ),
+    Claim(
+        "S004-A1", "004", "aim",
+        "The channels exist to strengthen police-public interaction, hear criticism and "
+        "suggestions, and improve enforcement and service.",
+        Q, None, CH_JINAN, needs="measures of service quality before and after",
+    ),
+    Claim(
+        "S004-F2", "004", "finding",
+        "Beijing's bureau set up a public relations leading group and then opened its "
+        "official blog and microblog on 1 August.",
+        Q, None, CH_JINAN,
+        needs="an independent dated source: the milestone rests on this interview alone",
+    ),
+    Claim(
+        "S004-F3", "004", "finding",
+        "Shenzhen's bureau renamed its office a police public relations office, moving from "
+        "one-way propaganda to interaction and disclosure.",
+        Q, None, CH_JINAN, needs="Shenzhen's posting and reply records before and after",
+    ),
+)
+# fmt: on
+
+
+def registry() -> tuple[Claim, ...]:
+    """Every claim, in source order (tests swap this for a small registry)."""
+    return CLAIMS
+
+
+def evidence_artifacts(claims: tuple[Claim, ...] | None = None) -> tuple[str, ...]:
+    """The artifacts the claims read, sorted, whether or not they exist yet."""
+    claims = registry() if claims is None else claims
+    return tuple(sorted({c.evidence.artifact for c in claims if c.evidence}))

@@ -1,0 +1,499 @@
+"""The verdict rules: how a claim's evidence values decide supported, not supported or mixed.
+
+Each claim has a stable id (``S<seed>-<letter><n>``), the source it comes from, a paraphrase in
+our own words, the kind of evidence the project can bring (documented data, the synthetic
+sample, or none beyond the qualitative source), the artifact and values that carry the
+evidence, the chapter section that shows it, and a verdict decided by an explicit rule.
+
+Verdict rules (every rule answers supported / not supported / mixed):
+
+- ``Compare`` (a directional claim, "more than", "at least", "lower than"), judged on an
+  interval [low, high] (a 95% confidence interval for model estimates; low = high for a
+  documented figure): *supported* if the whole interval lies on the claimed side of the
+  reference value (strictly for "more than", inclusively for "at least"); *not supported* if
+  the whole interval lies on the other side, or inside a stated equivalence band around the
+  reference (no meaningful difference); *mixed* otherwise (the interval straddles the
+  reference).
+- ``Near`` (a documented "about N"): relative deviation d = |observed - N| / N against a
+  stated tolerance t (default 10%, the rounding an "about" in the sources allows): *supported*
+  if d <= t, *not supported* if d > 2t, *mixed* in between.
+  When the documented figure is known only as a range (dates given to the month), d is the
+  distance from N to the nearest point of the range.
+- ``IfDocumented``: the wrapped rule, unless the evidence artifact lists the figure among those
+  no source documents, in which case the claim is *not testable with these data*.
+- ``SourcesAgree`` (a contested fact, such as which city was first): the claim's own source is
+  set aside; *supported* if only independent sources backing it remain, *not supported* if
+  only sources contradicting it, *mixed* if they disagree.
+- ``Equals`` (a date or a name): *supported* if the documented value equals the claimed one,
+  *not supported* otherwise.
+- ``Precedes`` (an ordering of two documented dates): *supported* if the first is strictly
+  earlier, *not supported* otherwise.
+- ``AllOf`` / ``each`` (a claim about every region, level or platform): *supported* if every
+  part is supported, *not supported* if every part is not supported, *mixed* otherwise.
+- A claim with qualitative evidence only is *not testable with these data*; a claim whose
+  artifact does not exist yet is reported as *evidence pending*, never given a number.
+
+Verdicts on the synthetic sample are computed by the same rules, but the sample was generated
+from parameters that encode the seeds' claims, so such a verdict shows that the pipeline
+recovers what was put in; it is not a fact about China. Every synthetic verdict says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from analysis.errors import AnalysisError
+
+if TYPE_CHECKING:
+    pass
+
+
+class EvidenceError(AnalysisError):
+    """A claim's evidence artifact lacks a value the claim reads, or has the wrong kind."""
+
+
+class Verdict(StrEnum):
+    SUPPORTED = "supported"
+    NOT_SUPPORTED = "not supported"
+    MIXED = "mixed"
+    NOT_TESTABLE = "not testable with these data"
+    PENDING = "evidence pending"  # the artifact does not exist yet: no verdict, no number
+
+
+class EvidenceKind(StrEnum):
+    DOCUMENTED = "documented data"
+    SYNTHETIC = "synthetic sample"
+    QUALITATIVE = "qualitative source only"
+
+
+SYNTHETIC_CAVEAT = (
+    "synthetic sample: shows the pipeline recovers its inputs, not a fact about China"
+)
+
+Values = Mapping[str, Any]
+
+
+# --- verdict rules --------------------------------------------------------------------------
+
+
+class Rule(Protocol):
+    """A verdict rule: reads named values of one artifact and decides a verdict."""
+
+    def inputs(self) -> tuple[str, ...]: ...
+
+    def headline(self) -> tuple[str, ...]: ...
+
+    def describe(self) -> str: ...
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]: ...
+
+
+def _read(values: Values, key: str) -> Any:
+    try:
+        return values[key]
+    except KeyError:
+        raise EvidenceError(f"no value {key!r}; the artifact has {sorted(values)}") from None
+
+
+def _number(values: Values, key: str) -> float:
+    found = _read(values, key)
+    if isinstance(found, bool) or not isinstance(found, int | float) or math.isnan(found):
+        raise EvidenceError(f"value {key!r}: expected a number, found {found!r}")
+    return float(found)
+
+
+def fmt(x: Any) -> str:
+    """A number as prose: thousands separators for counts, four significant digits otherwise."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    if float(x).is_integer() and abs(x) >= 1:
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A directional claim: the value lies above (or below) a reference, judged on an interval."""
+
+    key: str
+    reference: float
+    direction: Literal["above", "below"]
+    low: str | None = None  # key of the interval's lower bound (None: a point value)
+    high: str | None = None
+    inclusive: bool = False  # "at least" / "at most" rather than "more than" / "less than"
+    equivalence: tuple[float, float] | None = None  # band meaning "no meaningful difference"
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.key, self.low, self.high) if k)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def side(self) -> str:
+        """The claimed relation in words, e.g. "more than 3,000"."""
+        words = {
+            ("above", False): "more than",
+            ("above", True): "at least",
+            ("below", False): "less than",
+            ("below", True): "at most",
+        }[(self.direction, self.inclusive)]
+        return f"{words} {fmt(self.reference)}"
+
+    def describe(self) -> str:
+        text = f"{self.key} {self.side()}"
+        if self.low:
+            text += " (whole 95% interval)"
+        if self.equivalence:
+            text += f"; equivalence band {fmt(self.equivalence[0])}-{fmt(self.equivalence[1])}"
+        return text
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        estimate = _number(values, self.key)
+        low = _number(values, self.low) if self.low else estimate
+        high = _number(values, self.high) if self.high else estimate
+        if not low <= estimate <= high:
+            raise EvidenceError(
+                f"interval for {self.key!r}: expected low <= estimate <= high, "
+                f"found {low} <= {estimate} <= {high}"
+            )
+        return self.judge(estimate, low, high)
+
+    def judge(
+        self, estimate: float, low: float, high: float
+    ) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for an estimate and its interval (the rule itself, testable alone)."""
+        ref = self.reference
+        if self.direction == "above":
+            claimed = low >= ref if self.inclusive else low > ref
+            opposite = high < ref if self.inclusive else high <= ref
+        else:
+            claimed = high <= ref if self.inclusive else high < ref
+            opposite = low > ref if self.inclusive else low >= ref
+        equivalent = bool(self.equivalence) and (
+            self.equivalence[0] <= low and high <= self.equivalence[1]
+        )
+        if claimed:
+            verdict = Verdict.SUPPORTED
+        elif opposite or equivalent:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"estimate": estimate, "low": low, "high": high, "reference": ref}
+        interval = f" [{fmt(low)}, {fmt(high)}]" if self.low else ""
+        text = f"{fmt(estimate)}{interval} vs {self.side()}"
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class Near:
+    """A documented "about N": the observed figure within a relative tolerance of N.
+
+    When the documented figure is only known to lie in a range (``low``..``high``, e.g. a span
+    between dates given to the month), the deviation is the distance from N to that range.
+    """
+
+    key: str
+    claimed: float
+    tolerance: float = 0.10
+    low: str | None = None
+    high: str | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.key, self.low, self.high) if k)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        where = " (nearest point of its documented range)" if self.low else ""
+        return (
+            f"{self.key}{where} within {self.tolerance:.0%} of {fmt(self.claimed)} "
+            f"(mixed up to {2 * self.tolerance:.0%})"
+        )
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        observed = _number(values, self.key)
+        low = _number(values, self.low) if self.low else observed
+        high = _number(values, self.high) if self.high else observed
+        if not low <= observed <= high:
+            raise EvidenceError(
+                f"range for {self.key!r}: expected low <= value <= high, "
+                f"found {low} <= {observed} <= {high}"
+            )
+        return self.judge(observed, low, high)
+
+    def judge(
+        self, observed: float, low: float | None = None, high: float | None = None
+    ) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for an observed figure or range (the rule itself, testable alone)."""
+        low = observed if low is None else low
+        high = observed if high is None else high
+        nearest = min(max(self.claimed, low), high)
+        deviation = abs(nearest - self.claimed) / abs(self.claimed)
+        if deviation <= self.tolerance:
+            verdict = Verdict.SUPPORTED
+        elif deviation > 2 * self.tolerance:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"estimate": observed, "claimed": self.claimed, "relative_deviation": deviation}
+        shown = fmt(observed)
+        if low != high:
+            result |= {"low": low, "high": high}
+            shown = f"{fmt(low)}-{fmt(high)}"
+        text = f"{shown} vs about {fmt(self.claimed)} (off by {deviation:.1%})"
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class IfDocumented:
+    """Apply a rule unless the artifact lists the claimed figure as having no documented value.
+
+    The artifact says so explicitly (``list_key`` holds ``item``); a silently missing value is
+    still an error, so a bug cannot pass for a gap in the sources.
+    """
+
+    rule: Rule
+    list_key: str
+    item: str
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.list_key, *self.rule.inputs())
+
+    def headline(self) -> tuple[str, ...]:
+        return self.rule.headline()
+
+    def describe(self) -> str:
+        return f"{self.rule.describe()}; not testable if no documented value exists"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        if self.item in _read(values, self.list_key):
+            return Verdict.NOT_TESTABLE, {}, f"no documented count for {self.item}"
+        return self.rule.decide(values)
+
+
+@dataclass(frozen=True)
+class SourcesAgree:
+    """Do independent sources back a contested fact? Lists of source keys for and against.
+
+    The claim's own source is left out (a source cannot corroborate itself). Supported if only
+    sources for remain, not supported if only sources against, mixed if both (or neither).
+    """
+
+    supporting: tuple[str, ...]  # keys of lists of sources that back the claim
+    contradicting: tuple[str, ...]  # keys of lists of sources that contradict it
+    own_source: str
+
+    def inputs(self) -> tuple[str, ...]:
+        return (*self.supporting, *self.contradicting)
+
+    def headline(self) -> tuple[str, ...]:
+        return self.inputs()
+
+    def describe(self) -> str:
+        return (
+            f"independent sources in {', '.join(self.supporting)} against "
+            f"{', '.join(self.contradicting)} (excluding {self.own_source})"
+        )
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        def sources(keys: tuple[str, ...]) -> list[str]:
+            found = {str(s) for k in keys for s in _read(values, k)}
+            return sorted(found - {self.own_source})
+
+        backing, against = sources(self.supporting), sources(self.contradicting)
+        if backing and not against:
+            verdict = Verdict.SUPPORTED
+        elif against and not backing:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"sources_for": len(backing), "sources_against": len(against)}
+        text = (
+            f"{len(backing)} independent source(s) for ({', '.join(backing) or 'none'}), "
+            f"{len(against)} against ({', '.join(against) or 'none'})"
+        )
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class Equals:
+    """A documented date or name equal to the one the source states."""
+
+    key: str
+    expected: str | float
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return f"{self.key} equals {self.expected}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        found = _read(values, self.key)
+        verdict = Verdict.SUPPORTED if found == self.expected else Verdict.NOT_SUPPORTED
+        return verdict, {"estimate": found}, f"{fmt(found)} vs stated {fmt(self.expected)}"
+
+
+@dataclass(frozen=True)
+class Precedes:
+    """Two documented dates in the stated order: the first strictly before the second."""
+
+    earlier: str
+    later: str
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.earlier, self.later)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.earlier, self.later)
+
+    def describe(self) -> str:
+        return f"{self.earlier} before {self.later}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        first, second = (_date(values, k) for k in (self.earlier, self.later))
+        verdict = Verdict.SUPPORTED if first < second else Verdict.NOT_SUPPORTED
+        days = (second - first).days
+        result = {"earlier": first.isoformat(), "later": second.isoformat(), "days": days}
+        return verdict, result, f"{first} then {second} ({days:,} days apart)"
+
+
+def _date(values: Values, key: str) -> date:
+    found = _read(values, key)
+    try:
+        return date.fromisoformat(str(found)[:10])
+    except ValueError:
+        raise EvidenceError(f"value {key!r}: expected a YYYY-MM-DD date, found {found!r}") from None
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """A claim about every group: supported if all parts are, not supported if none is."""
+
+    parts: tuple[tuple[str, Rule], ...]
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for _, rule in self.parts for k in rule.inputs())
+
+    def headline(self) -> tuple[str, ...]:
+        return tuple(k for _, rule in self.parts for k in rule.headline())
+
+    def describe(self) -> str:
+        return "each of: " + "; ".join(f"{label}: {rule.describe()}" for label, rule in self.parts)
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        verdicts, result, texts = [], {}, []
+        for label, rule in self.parts:
+            verdict, part, text = rule.decide(values)
+            verdicts.append(verdict)
+            result |= {f"{label}.{k}": v for k, v in part.items()}
+            result[f"{label}.verdict"] = str(verdict)
+            texts.append(text)
+        heads = [t.split(" vs ")[0] for t in texts]
+        tails = {t.split(" vs ", 1)[1] for t in texts if " vs " in t}
+        joined = "; ".join(
+            f"{label} {head}" for (label, _), head in zip(self.parts, heads, strict=True)
+        )
+        if len(tails) == 1:
+            joined += f" (each vs {tails.pop()})"
+        return combine(verdicts), result, joined
+
+
+def combine(verdicts: list[Verdict]) -> Verdict:
+    """All parts supported -> supported; all not supported -> not supported; else mixed."""
+    if verdicts and all(v is Verdict.SUPPORTED for v in verdicts):
+        return Verdict.SUPPORTED
+    if verdicts and all(v is Verdict.NOT_SUPPORTED for v in verdicts):
+        return Verdict.NOT_SUPPORTED
+    return Verdict.MIXED
+
+
+def each(template: Rule, groups: tuple[str, ...]) -> AllOf:
+    """The template rule once per group, with ``{group}`` in its keys replaced by the group."""
+
+    def for_group(group: str) -> Rule:
+        changes = {
+            f.name: getattr(template, f.name).format(group=group)
+            for f in dataclasses.fields(template)  # type: ignore[arg-type]
+            if isinstance(getattr(template, f.name), str)
+        }
+        return dataclasses.replace(template, **changes)  # type: ignore[type-var]
+
+    return AllOf(tuple((group, for_group(group)) for group in groups))
+
+
+RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "Compare",
+        "directional claims (more than, at least, lower than); model effects",
+        "the whole interval lies on the claimed side of the reference",
+        "the whole interval lies on the other side, or inside the equivalence band",
+        "the interval contains the reference",
+    ),
+    (
+        "Near",
+        "documented figures stated as 'about N'",
+        "relative deviation at most the tolerance (10% unless stated)",
+        "relative deviation above twice the tolerance",
+        "relative deviation between one and two tolerances",
+    ),
+    (
+        "Near over a range",
+        "documented figures known only to lie in a range (dates given to the month)",
+        "the distance from N to the range is at most the tolerance",
+        "that distance is above twice the tolerance",
+        "in between",
+    ),
+    (
+        "IfDocumented",
+        "figures the sources may not document (the artifact lists the gaps)",
+        "as the wrapped rule",
+        "as the wrapped rule",
+        "as the wrapped rule; 'not testable with these data' if the figure is listed as a gap",
+    ),
+    (
+        "SourcesAgree",
+        "contested facts recorded from several sources (who was first)",
+        "only independent sources backing the claim remain",
+        "only independent sources contradicting it remain",
+        "independent sources disagree (the claim's own source is never counted)",
+    ),
+    (
+        "Equals",
+        "documented dates and names",
+        "the documented value equals the stated one",
+        "it differs",
+        "never",
+    ),
+    (
+        "Precedes",
+        "order of two documented events",
+        "the first is strictly earlier",
+        "it is not",
+        "never",
+    ),
+    (
+        "AllOf / each",
+        "claims about every region, level or platform",
+        "every part is supported",
+        "every part is not supported",
+        "the parts disagree",
+    ),
+    (
+        "qualitative",
+        "claims with no data the project can bring",
+        "-",
+        "-",
+        "-: the verdict is 'not testable with these data'",
+    ),
+)

@@ -1,0 +1,133 @@
+"""The package's stages import one way, and no module imports itself back through others.
+
+Layers, lowest first (a module may import its own layer and those below it):
+
+- base: ``analysis.paths``, ``errors``, ``atomic``, ``console``
+- data: ``analysis.data``
+- topics: ``analysis.topics``
+- findings: ``analysis.findings``
+- build: ``analysis.build``
+- book: ``analysis.book``
+- cli: ``analysis.cli`` and ``analysis.__main__``
+
+Imports inside functions count: a deferred import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from analysis import paths
+
+PACKAGE = paths.root / "analysis"
+ORDER = ("base", "data", "topics", "findings", "build", "book", "cli")
+BASE = {"analysis", "analysis.paths", "analysis.errors", "analysis.atomic", "analysis.console"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(paths.root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer(module: str) -> str:
+    if module in BASE:
+        return "base"
+    if module == "analysis.__main__":
+        return "cli"
+    second = module.split(".")[1]
+    assert second in ORDER, f"{module} is in no layer: add it to a subpackage or to BASE"
+    return second
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports(path: Path, known: set[str], this: str | None = None) -> set[str]:
+    """The analysis modules a file (module ``this``) imports anywhere in it."""
+    found: set[str] = set()
+    this = this or module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("analysis")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*parts, *([base] if base else [])])
+            if base == "analysis" or base.startswith("analysis."):
+                for alias in node.names:
+                    candidate = f"{base}.{alias.name}"
+                    found.add(candidate if candidate in known else base)
+    return {m for m in found if m in known and m != this}
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(path, set(found)) for name, path in found.items()}
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    for name in modules():
+        assert layer(name) in ORDER
+
+
+def test_imports_flow_one_way() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        for target in targets:
+            if ORDER.index(layer(target)) > ORDER.index(layer(name)):
+                wrong.append(f"{name} ({layer(name)}) imports {target} ({layer(target)})")
+    assert not wrong, "imports against the direction of the pipeline:\n" + "\n".join(wrong)
+
+
+def test_there_is_no_import_circle() -> None:
+    edges = graph()
+    state: dict[str, int] = {}
+    circles: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(edges[node]):
+            if state.get(target) == 1:
+                circles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[node] = 2
+
+    for start in sorted(edges):
+        if start not in state:
+            visit(start, [start])
+    assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+def test_the_checks_catch_a_wrong_import(tmp_path: Path) -> None:
+    """The scanner sees deferred imports and resolves ``from analysis.x import y`` modules."""
+    source = tmp_path / "probe.py"
+    source.write_text("def f():\n    from analysis.build import cache\n", encoding="utf-8")
+    known = set(modules())
+    assert imports(source, known, "analysis.topics.probe") == {"analysis.build.cache"}
+    assert ORDER.index(layer("analysis.build.cache")) > ORDER.index(layer("analysis.topics.x"))
+
+
+def test_every_subpackage_says_what_lives_there_and_what_it_may_import() -> None:
+    for folder in sorted(p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "import" in doc and len(doc.splitlines()) >= 3, folder.name
+
+
+def test_the_readme_layout_table_matches_the_tree() -> None:
+    readme = (paths.root / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Layout", 1)[1].split("\n\n", 2)[1]
+    listed = {
+        path.rstrip("/")
+        for cell in (line.split("|")[1] for line in table.splitlines()[2:])
+        for path in re.findall(r"`([^`]+)`", cell)
+    }
+    subpackages = {f"analysis/{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert subpackages <= listed, f"not in the README's layout table: {subpackages - listed}"
+    for path in listed:
+        assert (paths.root / path).exists(), f"the README lists {path}, which does not exist"
