@@ -22,7 +22,7 @@ from analysis.book import tables
 from analysis.build import artifacts, cache
 from analysis.build.artifacts import READERS
 
-__all__ = ["READERS", "Text", "figure", "made_by", "raw", "table", "value"]
+__all__ = ["READERS", "Text", "data_note", "figure", "made_by", "raw", "table", "value"]
 
 
 class Text(str):
@@ -67,6 +67,20 @@ def figure(name: str):
     from IPython.display import Image
 
     return Image(filename=str(cache.figure_png(name)))
+
+
+def data_note(name: str) -> Text:
+    """A callout (Markdown) saying whether ``name`` rests on a synthetic or an observed sample,
+    read from the descriptor; empty when it reads documented data only."""
+    from analysis.book import labels
+
+    return Text(labels.note_markdown(name, cache.descriptor(), _escape))
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def made_by(name: str) -> Text:

@@ -43,7 +43,7 @@ REGISTRY: dict[str, Artifact] = {}
 
 # The analysis.book functions by which chapters name artifacts; each takes the name first
 # (freeze and the book lint find a chapter's artifacts by these calls).
-READERS = ("value", "raw", "table", "figure", "made_by")
+READERS = ("value", "raw", "table", "figure", "made_by", "data_note")
 
 SYNTHETIC_RESOURCES = frozenset({"accounts", "posts"})
 WHOLE_PACKAGE = "datapackage.json"  # as a resource: the descriptor and every resource file
