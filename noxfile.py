@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -21,10 +22,10 @@ ROOT = Path(__file__).resolve().parent
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 QUARTO_HELP = (
     "Quarto is not installed and could not be installed into this session.\n"
-    "Install Quarto 1.6 or newer from https://quarto.org/docs/get-started/ (or, on a machine "
+    "Install Quarto 1.9 or newer from https://quarto.org/docs/get-started/ (or, on a machine "
     "with internet access, `pip install quarto-cli`), make sure `quarto --version` works, then "
     "run `python3 tasks.py render` again. Every analysis and chapter was executed and checked "
-    "above, so only the HTML render itself is missing."
+    "above, so only the render itself (HTML and PDF) is missing."
 )
 
 
@@ -90,42 +91,78 @@ def bench_models(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """Mutation score: each mutant of tools/mutants.toml on a copy of the tree, its tests run."""
+    install(session, dev=True)
+    session.run("python", "tools/mutation.py", *session.posargs)
+
+
+@nox.session(name="bench-scale", python=PYTHON)
+def bench_scale(session: nox.Session) -> None:
+    """Posts at scale: generate N posts to Parquet, validate, reduce in DuckDB, fit (--posts N)."""
+    install(session)
+    session.run("python", "-m", "analysis.build.bench_scale", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def render(session: nox.Session) -> None:
-    """Re-execute stale chapters, check the book, then render it with Quarto into _book/."""
-    # Compiled bytecode: each chapter's kernel (Quarto starts one per chapter) imports fast.
+    """Render the book (HTML and the PDF) with Quarto into _book/; Quarto executes each stale
+    chapter once. Without Quarto: execute and check every chapter, then stop (exit 1)."""
     install(session)
     python = session_python(session)
+    quarto = find_quarto(session, python)
+    if quarto is None:
+        # Nothing can render: at least execute and check every chapter, then say what to do.
+        session.run("python", "-m", "analysis", "validate")
+        jobs = str(min(4, os.cpu_count() or 1))  # chapters checked at once, one kernel each
+        session.run("python", "-m", "analysis", "check-book", "--jobs", jobs)
+        session.error(QUARTO_HELP)
+    version = str(session.run(quarto, "--version", external=True, silent=True) or "").strip()
+    session.log(f"Quarto {version}")
     session.env["QUARTO_PYTHON"] = python
     # Quarto looks up the python3 kernelspec on the Jupyter path: this environment's comes first.
     session.env["JUPYTER_PATH"] = str(Path(session.virtualenv.location) / "share" / "jupyter")
-    session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
+    # Frozen chapters that print the Quarto version are re-executed when it changes.
+    session.env["ANALYSIS_QUARTO_VERSION"] = version
+    started = time.perf_counter()
+    # The python3 kernelspec of this environment (analysis.build.kernel: quiet kernel log).
+    session.run("python", "-m", "analysis.build.kernel", "install", silent=True)
     # Cached results are keyed on the files they are computed from; whether the package as a
     # whole is valid (foreign keys, source keys) is checked here, before anything is rendered.
     session.run("python", "-m", "analysis", "validate")
-    jobs = str(min(4, os.cpu_count() or 1))  # chapters checked at once, each in its own kernel
-    session.run("python", "-m", "analysis", "check-book", "--jobs", jobs)
+    # The book's static checks (citations, cross-references, captions, typed numbers): no
+    # kernel, Quarto executes the chapters below.
+    session.run("python", "-m", "analysis", "check-book", "--static")
+    # Stale frozen chapters (data or code changed) are deleted, so Quarto re-executes them.
     session.run("python", "-m", "analysis", "freeze", "--invalidate")
-    quarto = shutil.which("quarto", path=os.environ.get("PATH"))
-    if quarto is None:
-        # A failed install is expected offline (quarto-cli downloads its binary at install
-        # time): keep its long build log out of the way and end with what to do instead.
-        output = session.run_install(
-            "uv",
-            "pip",
-            "install",
-            "--python",
-            python,
-            "quarto-cli",
-            external=True,
-            silent=True,
-            success_codes=range(256),
-        )
-        quarto = shutil.which("quarto", path=str(Path(python).parent))
-        if quarto is None:
-            lines = [line.strip() for line in str(output or "").splitlines() if line.strip()]
-            said = [line for line in lines if line.startswith(("×", "error"))] or lines[-1:]
-            tail = f"\n(`uv pip install quarto-cli`: {said[0]})" if said else ""
-            session.error(QUARTO_HELP + tail)
-    session.run(quarto, "--version", external=True)
+    own = time.perf_counter() - started
+    session.log(f"render: the project's own steps took {own:.1f} s before quarto render")
     session.run(quarto, "render", *session.posargs, external=True)
     session.run("python", "-m", "analysis", "freeze", "--record")
+
+
+def find_quarto(session: nox.Session, python: str) -> str | None:
+    """The quarto on PATH, else one installed into the session from PyPI (None offline)."""
+    quarto = shutil.which("quarto", path=os.environ.get("PATH"))
+    if quarto is not None:
+        return quarto
+    # A failed install is expected offline (quarto-cli downloads its binary at install time):
+    # keep its long build log out of the way and end with what to do instead.
+    output = session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        python,
+        "quarto-cli",
+        external=True,
+        silent=True,
+        success_codes=range(256),
+    )
+    quarto = shutil.which("quarto", path=str(Path(python).parent))
+    if quarto is None:
+        lines = [line.strip() for line in str(output or "").splitlines() if line.strip()]
+        said = [line for line in lines if line.startswith(("×", "error"))] or lines[-1:]
+        if said:
+            session.warn(f"`uv pip install quarto-cli`: {said[0]}")
+    return quarto

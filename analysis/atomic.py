@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +43,60 @@ def write_text(path: Path, text: str) -> None:
 def write_json(path: Path, payload: Any) -> None:
     """Write JSON atomically: sorted keys would reorder the codebook, so key order is kept."""
     write_text(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_together(payloads: Mapping[Path, bytes], moves: Sequence[tuple[Path, Path]] = ()) -> None:
+    """Write several files (and move staged ones) so that they change together or not at all.
+
+    Every payload is first written in full to a temporary file beside its destination (same
+    filesystem, fsynced); ``moves`` are (staged file, destination) pairs on the same
+    filesystem. Only then is everything renamed into place, one rename after another, with
+    SIGINT and SIGTERM held back, so an interrupted or failed run leaves every previous file
+    intact and an interruption cannot fall between the renames.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, payload in payloads.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+        for _, destination in moves:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        with _signals_held():
+            for source, destination in moves:
+                os.replace(source, destination)
+            for tmp, path in staged:
+                os.replace(tmp, path)
+            staged = []
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back until the block ends, then deliver them (main thread only).
+
+    Python runs signal handlers in the main thread, so swapping the handlers there holds a
+    signal whichever thread the operating system delivered it to.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda received, _frame: pending.append(received))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        for number in pending:
+            signal.raise_signal(number)

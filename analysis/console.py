@@ -7,8 +7,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -23,7 +25,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], **k
         numeric = bool(rows) and all(_numeric(r[i]) for r in rows if r[i] not in ("", "-"))
         out.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        out.add_row(*row)
+        out.add_row(*(Text(cell) for cell in row))  # data text is shown literally, never markup
     return out
 
 
@@ -48,6 +50,6 @@ def progress(transient: bool = True) -> Progress:
 
 
 def summary(command: str, ok: bool, text: str) -> None:
-    """The one-line summary every command ends with."""
+    """The one-line summary every command ends with (``text`` is shown literally, not markup)."""
     status = "[green]ok[/green]" if ok else "[red]FAILED[/red]"
-    console.print(f"{command}: {status} {text}", soft_wrap=True)
+    console.print(f"{escape(command)}: {status} {escape(text)}", soft_wrap=True)

@@ -53,8 +53,18 @@ class DataValidationError(AnalysisError):
         return cls([DataProblem(str(file), problem, expected, found, **where)])
 
 
-class ModelInputError(AnalysisError):
-    """The data handed to a model cannot identify it (empty group, constant column, ...)."""
+class UsageError(AnalysisError):
+    """The command was called wrongly (a bad option value, a folder that cannot be used)."""
+
+
+class NotAvailable(AnalysisError):
+    """A result cannot be computed on these data (say, a sample without WeChat accounts): the
+    book shows the reason in a callout and the claim's verdict says "not available"."""
+
+
+class ModelInputError(NotAvailable):
+    """The data handed to a model cannot identify it (empty group, constant column, ...): the
+    result is not available with these data, and the book says so instead of failing."""
 
 
 class ReproductionError(AnalysisError):

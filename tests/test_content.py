@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import tomllib
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 
 from analysis import paths
 from analysis.errors import ModelInputError
-from analysis.topics import content, coverage
+from analysis.topics import content
 
 CATEGORIES = list(content.CATEGORY_LABELS)
 
@@ -111,24 +113,48 @@ def test_sample_recovers_the_simulated_content_mix():
     platform's observed share must hold the generating share within a 99% Wilson interval."""
     params = tomllib.loads(paths.simulation_parameters.read_text(encoding="utf-8"))["content"]
     joined = content._load_joined()
-    z99 = 2.5758293035489
+    from statsmodels.stats.proportion import proportion_confint
+
     for platform in ("weibo", "wechat"):
         part = joined.loc[joined["platform"] == platform]
         for category in CATEGORIES:
             hits = int((part["category"] == category).sum())
-            low, high = coverage.wilson_interval(hits, len(part), z=z99)
+            low, high = proportion_confint(hits, len(part), alpha=0.01, method="wilson")
             assert low <= params[platform][category] <= high, (platform, category, low, high)
 
 
-def test_values_are_plain_json_and_say_synthetic():
+def test_values_match_counts_from_the_csv_files():
+    """Shares overall and by platform, the largest category and the weighted publicity share,
+    counted from posts.csv and accounts.csv with plain Python."""
+    accounts = {}
+    with (paths.data / "synthetic" / "accounts.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            accounts[row["account_id"]] = (row["platform"], float(row["sampling_weight"]))
+    overall: Counter[str] = Counter()
+    by_platform: dict[str, Counter[str]] = {"weibo": Counter(), "wechat": Counter()}
+    weight_all = weight_publicity = 0.0
+    with (paths.data / "synthetic" / "posts.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            platform, weight = accounts[row["account_id"]]
+            overall[row["category"]] += 1
+            by_platform[platform][row["category"]] += 1
+            weight_all += weight
+            weight_publicity += weight * (row["category"] == "publicity")
+    posts = sum(overall.values())
     values = content.content_values()
     json.dumps(values, allow_nan=False)
     assert values["synthetic"] == "yes"
-    shares = [values[f"share_{c}"] for c in CATEGORIES]
-    assert sum(shares) == pytest.approx(1.0)
-    assert values["publicity_low"] <= values["publicity_share"] <= values["publicity_high"]
-    assert values["largest_category"] == CATEGORIES[int(np.argmax(shares))]
-    assert 0 < values["platform_p_permutation"] <= 1
+    assert values["posts"] == posts
+    for category in CATEGORIES:
+        assert values[f"share_{category}"] == pytest.approx(overall[category] / posts, rel=1e-12)
+        for platform, counts in by_platform.items():
+            share = counts[category] / sum(counts.values())
+            assert values[f"share_{category}_{platform}"] == pytest.approx(share, rel=1e-12)
+    assert values["largest_category"] == overall.most_common(1)[0][0]
+    assert values["publicity_weighted_share"] == pytest.approx(
+        weight_publicity / weight_all, rel=1e-9
+    )
+    assert 1 / (values["permutations"] + 1) <= values["platform_p_permutation"] <= 1
 
 
 def test_tables_and_figure_are_labelled():

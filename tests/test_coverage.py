@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.errors import ModelInputError
 from analysis.topics import coverage
 
@@ -16,10 +18,9 @@ def test_wilson_interval_matches_known_values():
     low, high = coverage.wilson_interval(81, 263)
     assert low == pytest.approx(0.2553, abs=5e-5)
     assert high == pytest.approx(0.3662, abs=5e-5)
-    # 0 of 10 by hand: upper = z^2 / (n + z^2)
-    z2 = coverage.Z_95**2
-    assert coverage.wilson_interval(0, 10) == pytest.approx((0.0, z2 / (10 + z2)))
-    assert coverage.wilson_interval(10, 10) == pytest.approx((10 / (10 + z2), 1.0))
+    # 0 of 10 by hand: upper = z^2 / (n + z^2) = 3.841459 / 13.841459 = 0.277533
+    assert coverage.wilson_interval(0, 10) == pytest.approx((0.0, 0.277533), abs=1e-6)
+    assert coverage.wilson_interval(10, 10) == pytest.approx((0.722467, 1.0), abs=1e-6)
 
 
 def test_wilson_interval_rejects_impossible_counts():
@@ -65,8 +66,9 @@ def test_region_aggregation_caps_areas_and_leaves_out_municipalities():
     assert regions.loc["west", "prefecture_areas_listed"] == 7
     assert regions.loc["west", "prefecture_coverage"] == pytest.approx(7 / 15)
     assert regions.loc["west", "prefecture_coverage_strict"] == pytest.approx(4 / 15)
+    # Wilson interval of 7 of 15 (statsmodels' proportion_confint, method "wilson")
     assert (regions.loc["west", "low"], regions.loc["west", "high"]) == pytest.approx(
-        coverage.wilson_interval(7, 15)
+        (0.248095, 0.698830), abs=1e-6
     )
     assert regions.loc["all", "prefecture_coverage"] == pytest.approx(17 / 25)
     assert regions.loc["west", "provincial_share"] == 0.5
@@ -95,22 +97,62 @@ def test_unknown_province_is_a_model_input_error():
         coverage.province_coverage(listed.drop(columns="county_accounts_listed"), provinces)
 
 
-def test_values_on_the_documented_data_are_consistent():
+def _csv(name: str) -> list[dict[str, str]]:
+    with (paths.data / "documented" / f"{name}.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _hand_counted() -> dict[str, tuple[float, float]]:
+    """Per province with a prefecture level: (coverage, strict coverage), from the CSV files."""
+    provinces = {row["adcode"]: row for row in _csv("provinces")}
+    out = {}
+    for row in _csv("police_weibo_coverage"):
+        province = provinces[row["province_code"]]
+        divisions = int(province["prefecture_divisions_2013"])
+        if divisions:
+            areas = min(int(row["distinct_prefecture_areas_covered"]), divisions)
+            strict = min(int(row["prefecture_areas_matching_2013_codes"]), divisions)
+            out[province["name_pinyin"]] = (areas / divisions, strict / divisions)
+    return out
+
+
+def test_values_on_the_documented_data_match_a_hand_count():
+    """Thinnest provinces, the region with the lowest coverage, full-coverage count and county
+    accounts, counted from the CSV files with plain Python (tests/test_known_answers.py checks
+    each region's coverage and interval)."""
     values = coverage.coverage_values()
     json.dumps(values, allow_nan=False)
-    assert values["provinces"] == 31
-    assert values["prefecture_low"] <= values["prefecture_coverage"] <= values["prefecture_high"]
-    assert values["min_region_low"] <= values["min_region_coverage"] <= values["min_region_high"]
-    regional = [values[f"prefecture_coverage_{r}"] for r in coverage.REGION_ORDER]
-    assert values["min_region_coverage"] == min(regional)
-    assert values["prefecture_coverage_strict"] <= values["prefecture_coverage"]
-    assert values["thinnest_province"] == values["thinnest_provinces"][0]
+    per_province = _hand_counted()
+    incomplete = {p: c for p, c in per_province.items() if c[0] < 1 or c[1] < 1}
+    thinnest = sorted(incomplete, key=lambda p: (*incomplete[p], p))
+    assert values["thinnest_provinces"] == thinnest
+    assert values["thinnest_coverage"] == pytest.approx(incomplete[thinnest[0]][0])
+    assert values["provinces_full_prefecture_coverage"] == sum(
+        c[0] == 1 for c in per_province.values()
+    )
+    regional = {r: values[f"prefecture_coverage_{r}"] for r in coverage.REGION_ORDER}
+    assert values["min_region"] == min(regional, key=regional.get)
+    rows = _csv("police_weibo_coverage")
+    assert values["county_accounts_listed"] == sum(int(r["county_accounts_listed"]) for r in rows)
+    assert values["provinces_with_provincial_account"] == sum(
+        int(r["province_accounts_listed"]) > 0 for r in rows
+    )
 
 
-def test_tables_and_figure_build_from_the_data():
-    table = coverage.region_table()
-    assert table["Region (NBS)"].tolist() == ["East", "Central", "West", "Northeast", "All"]
+def test_region_table_shows_the_values_as_percentages():
+    table = coverage.region_table().set_index("Region (NBS)")
+    values = coverage.coverage_values()
+    assert table.index.tolist() == ["East", "Central", "West", "Northeast", "All"]
+    for region in coverage.REGION_ORDER:
+        row = table.loc[region.capitalize()]
+        assert (
+            row["Prefecture coverage (%)"] == f"{100 * values[f'prefecture_coverage_{region}']:.1f}"
+        )
+        low, high = values[f"prefecture_low_{region}"], values[f"prefecture_high_{region}"]
+        assert row["95% interval (%)"] == f"{100 * low:.1f}-{100 * high:.1f}"
+    assert (
+        table.loc["All", "Prefecture coverage (%)"] == f"{100 * values['prefecture_coverage']:.1f}"
+    )
     assert "not a census" in table.attrs["note"]
-    assert len(coverage.thinnest_table()) >= 1
-    fig = coverage.region_figure()
-    assert "region" in fig.axes[0].get_title(loc="left")
+    thin = coverage.thinnest_table()
+    assert thin["Province"].tolist() == values["thinnest_provinces"]

@@ -257,21 +257,48 @@ def test_synthetic_verdicts_say_so_and_kinds_must_match(fake_registry) -> None:
     claim = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.SYNTHETIC)
     found = findings.evaluate(claim, _evidence({"n": 100.0}))
     assert found.verdict is S
-    assert "not a fact about China" in found.verdict_text
+    assert found.verdict_text == "recovered from the synthetic sample"
+    assert "supported" not in found.verdict_text
+    assert findings.evaluate(claim, _evidence({"n": 300.0})).verdict_text == (
+        "not recovered from the synthetic sample"
+    )
     mislabelled = _claim(Evidence("fake.synthetic", Near("n", 100.0)), EvidenceKind.DOCUMENTED)
     with pytest.raises(EvidenceError, match="synthetic"):
         findings.evaluate(mislabelled, _evidence({"n": 100.0}))
+
+
+class _ObservedEvidence(findings.StaticEvidence):
+    """Evidence from an observed sample (not synthetic) or from documents only."""
+
+    def __init__(self, values, observed: bool) -> None:
+        super().__init__({"fake.sample": values})
+        object.__setattr__(self, "is_observed", observed)
+
+    def observed(self, name: str) -> bool:
+        return self.is_observed
+
+
+def test_a_sample_claim_on_observed_data_is_a_real_test_and_says_so() -> None:
+    claim = _claim(Evidence("fake.sample", Near("n", 100.0)), EvidenceKind.SYNTHETIC)
+    found = findings.evaluate(claim, _ObservedEvidence({"n": 100.0}, observed=True))
+    assert found.observed and found.evidence_kind is EvidenceKind.OBSERVED
+    assert found.verdict_text == "supported (observed sample)"
+    assert "synthetic" not in found.verdict_text
+    tally = findings.tally([found])
+    assert tally["n_supported"] == 1 and tally["n_recovered"] == 0
+    with pytest.raises(EvidenceError, match="documented"):
+        findings.evaluate(claim, _ObservedEvidence({"n": 100.0}, observed=False))
 
 
 # --- the registry itself --------------------------------------------------------------------
 
 EXPECTED_KINDS = {
     # seed: claims of each kind the seed makes (see the seeds' own lists)
-    "000": {"finding": 5, "characteristic": 3, "obstacle": 3, "recommendation": 9},
-    "001": {"figure": 3, "aim": 1, "finding": 2},
+    "000": {"finding": 6, "characteristic": 3, "obstacle": 3, "recommendation": 9},
+    "001": {"figure": 3, "aim": 1, "finding": 3},
     "002": {"finding": 2, "obstacle": 3, "recommendation": 4},
-    "003": {"figure": 5, "finding": 3},
-    "004": {"figure": 1, "finding": 3, "practice": 4, "aim": 1},
+    "003": {"figure": 5, "finding": 4},
+    "004": {"figure": 1, "finding": 3, "practice": 3, "aim": 4},
 }
 
 
@@ -312,7 +339,8 @@ def test_findings_artifacts_depend_on_every_registered_evidence_artifact() -> No
     """An evidence artifact registered below the findings section would escape the cache key."""
     registered = {a for a in findings.evidence_artifacts() if a in artifacts.REGISTRY}
     for name in ("findings.registry", "findings.summary"):
-        assert set(artifacts.get(name).depends) == registered
+        reached = {a.name for a in artifacts.closure(name)}
+        assert registered <= reached, registered - reached
 
 
 def test_every_claim_evaluates_against_its_artifact() -> None:
@@ -347,7 +375,8 @@ def test_every_claim_appears_in_the_book() -> None:
     """Each id is in the text of a chapter, or the book renders the registry table."""
     book = _book_text()
     renders_registry = any(
-        re.search(r"""table\(\s*["']findings\.registry["']\s*\)""", text) for text in book.values()
+        re.search(r"""table\(\s*["']findings\.registry["']\s*\)|report\.claims\(\)""", text)
+        for text in book.values()
     )
     text = "\n".join(book.values())
     missing = [c.id for c in findings.registry() if c.id not in text]
@@ -368,6 +397,63 @@ def test_findings_command_prints_the_table_and_a_summary(capsys) -> None:
     assert findings_cli.run(args) == 0
     out = capsys.readouterr().out
     assert "S002-O2" in out and "Verdict rules" in out
-    assert re.search(r"findings: ok 9 claims: 9 not testable with these data", out)
+    assert re.search(
+        r"findings: ok 9 claims: documented data: 1 supported \(1 independent source, "
+        r"0 same source, 0 derived\); 8 not testable with these data",
+        out,
+    )
     nothing = argparse.Namespace(seed=None, evidence=None, claim="S999-X1", rules=False)
     assert findings_cli.run(nothing) == 2
+
+
+def _finding(claim_id: str, verdict: Verdict, kind: EvidenceKind, **changes) -> findings.Finding:
+    claim = Claim(claim_id, "000", "finding", "x", kind, Evidence("a", Near("n", 1.0)), **changes)
+    return findings.Finding(claim, verdict, {"estimate": 1.0}, "")
+
+
+def test_tallies_keep_synthetic_verdicts_apart_and_count_a_shared_test_once() -> None:
+    D, Y = EvidenceKind.DOCUMENTED, EvidenceKind.SYNTHETIC
+    found = [
+        _finding("S000-F1", S, D, independence=findings.Independence.INDEPENDENT),
+        _finding(
+            "S000-F2",
+            S,
+            D,
+            independence=findings.Independence.INDEPENDENT,
+            shares_test_with="S000-F1",
+        ),
+        _finding("S000-F3", S, D, independence=findings.Independence.SAME_SOURCE),
+        _finding("S000-F4", S, Y),
+        _finding("S000-F5", N, Y),
+        _finding("S000-F6", M, D, independence=findings.Independence.DERIVED),
+    ]
+    n = findings.tally(found)
+    assert n["n_claims"] == 6 and n["n_shared_test"] == 1
+    assert (n["n_supported"], n["n_not_supported"], n["n_mixed"]) == (2, 0, 1)
+    assert (n["n_supported_independent"], n["n_supported_same_source"]) == (1, 1)
+    assert (n["n_recovered"], n["n_not_recovered"], n["n_mixed_synthetic"]) == (1, 1, 0)
+    line = findings.one_line(found)
+    assert "synthetic sample: 1 recovered, 1 not recovered" in line
+    assert "S000-F2 shares the test of S000-F1, counted once" in line
+    assert found[2].verdict_text == "supported (same source)"
+    assert found[3].verdict_text == "recovered from the synthetic sample"
+
+
+def test_documented_claims_state_their_independence_and_shared_tests_exist() -> None:
+    ids = {c.id for c in findings.registry()}
+    for claim in findings.registry():
+        if claim.evidence_kind is EvidenceKind.DOCUMENTED:
+            assert claim.independence is not None, claim.id
+        else:
+            assert claim.independence is None, claim.id
+        if claim.shares_test_with:
+            assert claim.shares_test_with in ids, claim.id
+            other = next(c for c in findings.registry() if c.id == claim.shares_test_with)
+            assert other.evidence == claim.evidence, claim.id
+
+
+def test_no_synthetic_verdict_reads_supported() -> None:
+    summary = verdicts.summary_values()
+    for claim in findings.registry():
+        if claim.evidence_kind is EvidenceKind.SYNTHETIC:
+            assert "supported" not in summary[f"{claim.id}.verdict"], claim.id

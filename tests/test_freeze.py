@@ -69,6 +69,22 @@ def test_a_chapter_whose_dependencies_cannot_be_told_depends_on_everything(code,
     assert use.describe().startswith("everything: ")
 
 
+def test_artifact_free_helpers_read_nothing_but_follow_the_quarto_version(monkeypatch):
+    from analysis import book
+
+    assert set(book.HELPERS) == freeze.HELPERS
+    use = usage_of("from analysis import book", inline="book.rendered_by()")
+    assert use.unknown is None and use.artifacts == () and use.helpers == ("rendered_by",)
+    monkeypatch.setenv(freeze.QUARTO_VERSION_ENV, "1.10.18")
+    before = freeze.fingerprint(use)
+    assert before["quarto"] == "1.10.18"
+    monkeypatch.setenv(freeze.QUARTO_VERSION_ENV, "1.11.0")
+    assert freeze.digest(freeze.fingerprint(use)) != freeze.digest(before)
+    assert "quarto" not in freeze.fingerprint(
+        usage_of('from analysis import book\nbook.table("a.t")')
+    )
+
+
 def test_a_chapter_without_code_depends_on_nothing():
     use = usage_of("")
     text = "# Prose\n\nOnly `code` and ```python\nx = 1\n``` text.\n"

@@ -229,3 +229,20 @@ def test_a_kernel_that_dies_is_reported_not_waited_for(tmp_path):
     assert failure.where == "cell 'exit' (line 1)"
     assert failure.error.startswith("KernelError: the kernel died")
     assert run.seconds < 30
+
+
+def test_outputs_record_every_representation_the_kernel_sent(tmp_path):
+    """What the chapter test checks for text/html and application/javascript is recorded."""
+    path = tmp_path / "mimes.qmd"
+    path.write_text(
+        "```{python}\n#| label: html\nfrom IPython.display import HTML\nHTML('<b>x</b>')\n```\n\n"
+        "```{python}\n#| label: tbl-md\nfrom analysis import book\n"
+        "book.Text('| a |\\n|---|\\n| 1 |')\n```\n",
+        encoding="utf-8",
+    )
+    run = kernel.run_chapter(path, quarto_setup=False)
+    assert run.ok, run.failures
+    html, table = run.outputs
+    assert "text/html" in html.mimetypes
+    assert set(table.mimetypes) == {"text/plain", "text/markdown"}
+    assert table.text == "| a |\n|---|\n| 1 |"

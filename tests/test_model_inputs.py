@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis.data import datapackage, datasets, simulate
-from analysis.errors import ModelInputError
-from analysis.topics import engagement, modelframe, responsiveness
+from analysis.errors import ModelInputError, NotAvailable
+from analysis.topics import audience, engagement, modelframe, responsiveness
 
 
 @pytest.fixture(scope="module")
@@ -66,37 +66,53 @@ def test_missing_column_is_named(sample, provinces):
         cells_of(posts, accounts, provinces.drop(columns="gdp_per_capita_yuan_2013"))
 
 
-def test_category_level_without_posts_is_named(sample, provinces):
+def test_category_level_without_posts_is_dropped_with_a_note(sample, provinces):
     accounts, posts = sample
     fewer = posts[posts["category"] != "interaction"]
     assert "interaction" in fewer["category"].cat.categories  # the codebook level still exists
     cells = cells_of(fewer, accounts, provinces)
-    with raises("'interaction'", "'category'", "no posts"):
-        engagement.count_data(cells, "comments")
+    data = engagement.count_data(cells, "comments")
+    assert "category[interaction]" not in data.design.columns
+    assert "category[services]" in data.design.columns
+    result = engagement.fit_outcome(cells, "comments")
+    assert result["notes"] == ["Category: interaction not estimated, no posts there in these data"]
+    assert "category[interaction]" not in set(result["irr"]["term"])
 
 
-def test_constant_factor_is_named(sample, provinces):
+def test_constant_factor_is_dropped_and_its_test_is_not_available(sample, provinces):
     accounts, posts = sample
     regions = accounts["region"].cat.categories
     east = accounts.assign(region=pd.Categorical(["east"] * len(accounts), categories=regions))
     cells = cells_of(posts, east, provinces)
-    with raises("column 'region' is constant", "'east'"):
-        engagement.count_data(cells, "comments")
-    with raises("column 'region' is constant"):
-        responsiveness.binomial_data(cells)
+    result = engagement.fit_outcome(cells, "comments")
+    assert result["dropped"] == ["region"]
+    assert result["notes"][0].startswith("Region: not estimated, all posts in these data are east")
+    assert not result["irr"]["term"].str.startswith("region").any()
+    test = result["regional_test"]
+    assert test["wald_df"] == 0 and np.isnan(test["wald_p"]) and np.isnan(test["lr_chi2"])
+    assert set(result["predictions"]["region"]) == {"east"}
+    assert np.isnan(result["region_range"]["ratio"])
+    answers = responsiveness.fit_responsiveness(cells)
+    assert answers["notes"][0].startswith("Region: not estimated")
+    assert answers["answer_rates"]["region"].tolist() == ["east"]
+    assert answers["regional_test"]["wald_df"] == 0
 
 
-def test_constant_numeric_column_is_named(sample, provinces):
+def test_constant_numeric_column_is_dropped_with_a_note(sample, provinces):
     accounts, posts = sample
     same = accounts.copy()
     weibo = same["platform"] == "weibo"
     same.loc[weibo, "followers"] = modelframe.FOLLOWERS_CENTRE  # every log_followers becomes 0
     cells = cells_of(posts, same, provinces)
-    with raises("column 'log_followers' is constant"):
-        engagement.count_data(cells, "comments")
+    data = engagement.count_data(cells, "comments")
+    assert "log_followers" not in data.design.columns
+    assert data.design.notes == (
+        "Followers, per doubling (Weibo): not estimated, the same value (0) in every row of "
+        "these data",
+    )
 
 
-def test_empty_group_is_named(sample, provinces):
+def test_empty_group_is_named_and_an_outcome_without_posts_is_not_available(sample, provinces):
     accounts, posts = sample
     weibo_ids = set(accounts.loc[accounts["platform"] == "weibo", "account_id"].astype(str))
     only_weibo = accounts[accounts["account_id"].astype(str).isin(weibo_ids)]
@@ -104,13 +120,60 @@ def test_empty_group_is_named(sample, provinces):
     cells = cells_of(weibo_posts, only_weibo, provinces)
     with raises("Page views (WeChat) model", "empty group"):
         engagement.count_data(cells, "page_views")
-    with raises("Comments model", "column 'platform' is constant ('weibo' in every row)"):
-        engagement.fit_all(cells)
+    fits = engagement.fit_all(cells)
+    assert fits["page_views"] == {
+        "outcome": "page_views",
+        "label": "Page views (WeChat)",
+        "available": False,
+        "reason": "no WeChat posts in these data",
+    }
+    assert fits["comments"]["available"] and "platform" in fits["comments"]["dropped"]
+    with pytest.raises(NotAvailable, match="Page views \\(WeChat\\) model: no WeChat posts"):
+        engagement.outcome_results(fits, "page_views")
+    assert engagement.outcome_results(fits, "comments") is fits["comments"]
     silent = posts.assign(comments=0, comments_answered=0)
     with raises("responsiveness model", "empty group"):
         responsiveness.binomial_data(cells_of(silent, accounts, provinces))
     with raises("posts", "empty group"):
         cells_of(posts.iloc[:0], accounts, provinces)
+
+
+def test_weibo_bureau_sample_fits_every_model_without_the_missing_terms(sample, provinces):
+    """No WeChat, no officer accounts: the models drop platform and account type, say so, and
+    estimate the rest exactly as a model specified without those terms would."""
+    accounts, posts = sample
+    keep = (accounts["platform"] == "weibo") & (accounts["account_type"] == "bureau")
+    ids = set(accounts.loc[keep, "account_id"].astype(str))
+    cells = cells_of(posts[posts["account_id"].astype(str).isin(ids)], accounts[keep], provinces)
+
+    fits = engagement.fit_all(cells)
+    assert list(engagement.available(fits)) == ["comments", "likes", "reposts"]
+    comments = fits["comments"]
+    assert comments["dropped"] == ["platform", "account_type"]
+    assert [n.split(":")[0] for n in comments["notes"]] == ["Platform", "Account type"]
+    assert set(comments["predictions"]["account_type"]) == {"bureau"}
+    assert comments["regional_test"]["wald_df"] == 3
+    explicit = engagement.count_data(
+        cells, "comments", factors=("region", "level", "category"), numerics=("log_followers",)
+    )
+    reference = engagement.fit(explicit)
+    irr = comments["irr"].set_index("term")["ratio"]
+    np.testing.assert_allclose(
+        irr.loc[list(explicit.design.columns[1:])], np.exp(reference.params[1:]), rtol=1e-9
+    )
+
+    answers = responsiveness.fit_responsiveness(cells)
+    assert answers["dropped"] == ["platform", "account_type"]
+    assert len(answers["answer_rates"]) == 4
+
+    people = audience.fit_audience(cells)
+    assert people["statistics"]["page_views"] == {
+        "available": False,
+        "reason": "no WeChat posts in these data",
+    }
+    assert set(people["ratios"]["outcome"]) == {"followers"}
+    assert any(n.startswith("Followers model: Account type") for n in people["notes"])
+    assert people["by_region"]["page_views_per_post"].isna().all()
 
 
 def test_collinear_columns_are_named(sample, provinces):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import math
@@ -56,6 +57,7 @@ def project(tmp_path: Path, package_copy: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.syspath_prepend(str(module_dir))
     monkeypatch.setattr(paths, "data", package_copy)
     monkeypatch.setattr(paths, "datapackage", package_copy / "datapackage.json")
+    monkeypatch.setattr(paths, "cache", tmp_path / "cache")  # the author's cache, per test
     monkeypatch.setattr(artifacts, "REGISTRY", {})
     artifacts.register(
         "fake.population",
@@ -86,6 +88,7 @@ def project(tmp_path: Path, package_copy: Path, monkeypatch: pytest.MonkeyPatch)
         ),
     )
     monkeypatch.setattr(findings, "registry", lambda: claims)
+    artifacts.register_verdicts(claims)
     return tmp_path / "results" / "manifest.json"
 
 
@@ -177,13 +180,74 @@ def test_a_changed_data_value_without_its_hash_is_refused(project, package_copy)
         _run(project)
 
 
-def test_rerun_ignores_the_artifact_cache(project):
+def _forge(name: str, change) -> None:
+    """Edit a cached values.json through ``change`` and re-sign its entry, as a careful forger
+    would: the digest check then passes and only the comparison with a re-run can tell."""
+    folder = cache.entry_dir(name)
+    stored = json.loads((folder / "values.json").read_text(encoding="utf-8"))
+    payload = json.dumps(change(stored)).encode()
+    (folder / "values.json").write_bytes(payload)
+    record = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
+    record["files"]["values.json"] = "sha256:" + hashlib.sha256(payload).hexdigest()
+    (folder / "entry.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_rerun_ignores_the_cache_and_reports_an_edited_values_file(project, capsys):
     stored = cache.values("fake.population")
     poisoned = cache.entry_dir("fake.population") / "values.json"
     poisoned.write_text(json.dumps({**stored, "east": 1}), encoding="utf-8")
-    assert cache.values("fake.population")["east"] == 1
-    _run(project, update=True)
+    assert _run(project, update=True) == 1  # the re-run is accepted, the cache is reported
     assert _committed(project)["values"]["fake.population"]["values"]["east"] == stored["east"]
+    out = capsys.readouterr().out
+    assert "cache fake.population (damaged or edited)" in out
+    assert _run(project) == 1
+    with pytest.warns(cache.CacheWarning, match="does not match its digest"):
+        assert cache.values("fake.population")["east"] == stored["east"]  # never served
+    capsys.readouterr()
+    assert _run(project) == 0  # the book's read recomputed the entry: nothing left to report
+
+
+def test_a_forged_cache_entry_that_passes_its_digest_is_reported(project, capsys):
+    _run(project, update=True)
+    east = cache.values("fake.population")["east"]
+    _forge("fake.population", lambda v: {**v, "east": east + 1})
+    assert cache.values("fake.population")["east"] == east + 1  # what the book would print
+    capsys.readouterr()
+    assert _run(project) == 1
+    out = capsys.readouterr().out
+    assert "cache fake.population:east (differs)" in out
+    assert "TEST-1" in out  # the claim that reads it
+
+
+def test_a_forged_cached_verdict_is_reported(project, capsys):
+    _run(project, update=True)
+    assert cache.values("verdict.TEST-1")["verdict"] == "supported"
+    _forge("verdict.TEST-1", lambda v: {**v, "verdict": "not supported"})
+    capsys.readouterr()
+    assert _run(project) == 1
+    out = capsys.readouterr().out
+    assert "cache verdict.TEST-1 (differs)" in out
+
+
+def test_update_with_nothing_changed_leaves_the_manifest_untouched(project, capsys):
+    assert _run(project, update=True) == 0
+    before = (project.read_bytes(), project.stat().st_mtime_ns)
+    capsys.readouterr()
+    assert _run(project, update=True) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert (project.read_bytes(), project.stat().st_mtime_ns) == before
+
+
+def test_a_corrupted_manifest_names_a_remedy_that_works(project, capsys):
+    _run(project, update=True)
+    good = _committed(project)
+    project.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReproductionError, match="not valid JSON") as raised:
+        _run(project)
+    assert "reproduce --update" in str(raised.value)
+    assert _run(project, update=True) == 0  # the recommended command does not fail alike
+    assert _committed(project)["claims"] == good["claims"]
+    assert _run(project) == 0
 
 
 def test_differences_within_tolerance_pass_and_beyond_fail(project, capsys):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import date
 
 import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.errors import ModelInputError
 from analysis.topics import timeline
 
@@ -67,11 +70,13 @@ def test_mandate_gap_counts_from_the_first_dated_local_account():
     gap = timeline.mandate_gap(frame)
     assert gap["first_local_date"] == "2010-02-01"
     assert gap["first_local_places"] == ["A", "B"]
-    assert gap["gap_days"] == (pd.Timestamp("2011-09-27") - pd.Timestamp("2010-02-01")).days
-    end_of_month = (pd.Timestamp("2011-09-27") - pd.Timestamp("2010-02-28")).days
-    assert gap["gap_months_low"] == pytest.approx(end_of_month / (365.25 / 12))
+    # 1 Feb 2010 to 27 Sep 2011: 365 + 212 (Feb to Aug 2011) + 26 = 603 days; from the
+    # month's last day (28 Feb 2010) 27 fewer, 576; a month is 365.25 / 12 = 30.4375 days
+    assert gap["gap_days"] == 603
+    assert gap["gap_months"] == pytest.approx(19.8111, abs=1e-4)
+    assert gap["gap_months_low"] == pytest.approx(18.9240, abs=1e-4)
     assert gap["trial_months_stated"] == 18
-    assert gap["gap_minus_trial_months"] == pytest.approx(gap["gap_months"] - 18)
+    assert gap["gap_minus_trial_months"] == pytest.approx(1.8111, abs=1e-4)
     assert gap["earliest_local_police_channel_text"] == "Jul 2008"
     assert gap["local_police_milestones_before_mandate"] == 4
 
@@ -113,20 +118,51 @@ def test_dispute_lists_what_each_source_says():
         timeline.dispute(frame, group="other")
 
 
-def test_values_on_the_documented_data():
+def _milestone_rows() -> list[dict[str, str]]:
+    path = paths.data / "documented" / "milestones.csv"
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_values_on_the_documented_data_match_the_csv():
+    """Mandate, first local police microblogs and the gap, read off milestones.csv with plain
+    Python and dated with the standard library."""
+    rows = _milestone_rows()
+    launch = [
+        r
+        for r in rows
+        if r["admin_level"] == "national"
+        and r["actor_type"] == "police"
+        and "announces the national launch" in r["event"].lower()
+    ]
+    assert len(launch) == 1
+    mandate = date.fromisoformat(launch[0]["date"])
+    local = [
+        r
+        for r in rows
+        if r["admin_level"] in ("provincial", "prefecture", "county")
+        and r["actor_type"] == "police"
+        and r["platform"] == "weibo"
+        and r["certainty"] != "uncertain"
+    ]
+    first = min(date.fromisoformat(r["date"]) for r in local)
+    same_month = {r["place"] for r in local if r["date"].startswith(first.isoformat()[:7])}
     values = timeline.timeline_values()
     json.dumps(values, allow_nan=False)
-    assert values["first_local_year"] < values["mandate_year"]
-    assert values["gap_months_low"] <= values["gap_months"]
-    assert set(values["first_microblog_candidates"]) == set(values["first_local_places"])
-    assert values["sources_crediting_both"] or len(values["first_microblog_candidates"]) == 1
+    assert values["mandate_date"] == mandate.isoformat()
+    assert values["first_local_date"] == first.isoformat()
+    assert values["first_local_places"] == sorted(same_month)
+    assert values["gap_days"] == (mandate - first).days
+    assert values["gap_years"] == pytest.approx((mandate - first).days / 365.25, rel=1e-12)
+    assert values["milestones"] == len(rows)
+    assert set(values["first_microblog_candidates"]) == {
+        r["place"] for r in rows if r["conflict_group"] == "first-police-microblog"
+    }
 
 
 def test_milestones_table_is_in_date_order():
+    rows = sorted(_milestone_rows(), key=lambda r: (r["date"], r["milestone_id"]))
     table = timeline.milestones_table()
-    frame = timeline.ordered(timeline._load())
-    assert len(table) == len(frame)
-    assert frame["date"].is_monotonic_increasing
-    assert table["Event"].tolist() == frame["event"].tolist()
+    assert table["Event"].tolist() == [r["event"] for r in rows]
     dispute = timeline.dispute_table()
     assert dispute.columns[0] == "Source" and len(dispute.columns) >= 3

@@ -100,10 +100,11 @@ def test_a_missing_file_and_a_missing_changelog_entry_are_reported(
     assert "package metadata" in out
 
 
-def test_a_missing_descriptor_is_an_error_not_a_traceback(
+def test_a_data_folder_without_descriptor_is_a_usage_error_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(["validate", "--data", str(tmp_path)])
     _, err = capsys.readouterr()
-    assert code == 1
-    assert "descriptor missing" in err and "Traceback" not in err
+    assert code == 2
+    assert f"--data {tmp_path}: expected a regular file datapackage.json" in err
+    assert "found nothing" in err and "Traceback" not in err

@@ -9,24 +9,50 @@ Call these functions with the artifact's name written out as a string literal
 chapter's code to know which data and code a frozen chapter depends on. A chapter that builds
 names at run time, or imports other analysis modules, is treated as depending on everything.
 
-``tables`` renders stored tables for the page. May import: the base modules, ``analysis.data``,
+``tables`` renders stored tables for the page and ``escape`` is the one escaping policy for
+every piece of data text a chapter shows. May import: the base modules, ``analysis.data``,
 ``analysis.findings`` and ``analysis.build`` (the cache and the registry); never the topics
 directly (their results arrive through the cache) and never ``analysis.cli``.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
 from typing import Any
 
-from analysis.book import tables
+from analysis.book import escape, tables
 from analysis.build import artifacts, cache
 from analysis.build.artifacts import READERS
+from analysis.errors import NotAvailable
 
-__all__ = ["READERS", "Text", "data_note", "figure", "made_by", "raw", "table", "value"]
+__all__ = [
+    "HELPERS",
+    "READERS",
+    "NotAvailableText",
+    "Text",
+    "data_note",
+    "figure",
+    "made_by",
+    "not_available_note",
+    "raw",
+    "rendered_by",
+    "table",
+    "value",
+]
+
+# Book functions that read no artifact (``freeze`` knows a chapter calling them reads nothing).
+HELPERS = ("rendered_by",)
+_VERSION = re.compile(r"\d+(?:\.\d+){1,3}")
+_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
 class Text(str):
-    """A string that displays as itself (no quotes) in inline expressions and cell output."""
+    """A string that displays as itself (no quotes) in inline expressions and cell output.
+
+    Its text is Markdown the book wrote: anything taken from data inside it is escaped already
+    (analysis.book.escape)."""
 
     def __repr__(self) -> str:
         return str(self)
@@ -35,38 +61,90 @@ class Text(str):
         return str(self)
 
 
+class DataText(str):
+    """A string from data: behaves as the string in code, displays escaped (inert)."""
+
+    def __repr__(self) -> str:
+        return escape.inline(self)
+
+    def _repr_markdown_(self) -> str:
+        return escape.inline(self)
+
+
 def raw(name: str, key: str) -> Any:
-    """The stored value itself (a number, string, list or dict)."""
-    data = cache.values(name)
+    """The stored value itself (a number, string, list or dict); a string displays escaped.
+    When the artifact is not available with these data, ``NotAvailableText`` (a string)."""
     try:
-        return data[key]
+        data = cache.values(name)
+    except NotAvailable as exc:
+        return NotAvailableText(exc)
+    try:
+        found = data[key]
     except KeyError:
+        # An artifact lists what these data cannot give (an outcome, a dropped model term):
+        # a value named for one of them is "not available", any other missing key is a bug.
+        for what, reason in (data.get("unavailable") or {}).items():
+            if what in key:
+                return NotAvailableText(reason)
         raise KeyError(f"artifact {name!r} has no value {key!r}; it has {sorted(data)}") from None
+    return DataText(found) if isinstance(found, str) else found
 
 
 def value(name: str, key: str, fmt: str = "{:,}") -> Text:
-    """A stored number formatted for prose, e.g. ``value("diffusion.growth", "cagr", "{:.0%}")``."""
+    """A stored value formatted for prose, e.g. ``value("diffusion.growth", "cagr", "{:.0%}")``;
+    the text is escaped, so a string from data is shown, never interpreted."""
     stored = raw(name, key)
+    if isinstance(stored, NotAvailableText):
+        return stored
+    if stored is None:  # an artifact stores null for a number these data cannot give
+        return NotAvailableText(f"{name} has no {key} with these data")
+    if isinstance(stored, DataText):
+        stored = str(stored)
     try:
-        return Text(fmt.format(stored))
+        return Text(escape.inline(fmt.format(stored)))
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"artifact {name!r}, value {key!r} = {stored!r} does not fit the format {fmt!r}: {exc}"
         ) from None
 
 
-def table(name: str):
-    """An artifact's table as escaped HTML output."""
-    from IPython.display import HTML
-
-    return HTML(tables.to_html(cache.table(name)))
+def table(name: str) -> Text:
+    """An artifact's table as a Markdown pipe table (``text/markdown`` output) with escaped
+    cells; links to book locations are relative to the chapter being executed. A callout
+    saying why, when the artifact is not available with these data."""
+    try:
+        return Text(tables.to_markdown(cache.table(name)))
+    except NotAvailable as exc:
+        return not_available_note(name, exc)
 
 
 def figure(name: str):
     """An artifact's figure as PNG output (Quarto adds the caption and alt text from the cell)."""
     from IPython.display import Image
 
-    return Image(filename=str(cache.figure_png(name)))
+    try:
+        return Image(filename=str(cache.figure_png(name)))
+    except NotAvailable as exc:
+        return not_available_note(name, exc)
+
+
+class NotAvailableText(Text):
+    """What ``value`` and ``raw`` give for an artifact not available with these data: shows
+    "not available with these data" inline; ``reason`` says why."""
+
+    def __new__(cls, reason: Exception | str) -> NotAvailableText:
+        made = super().__new__(cls, "*not available with these data*")
+        made.reason = str(reason)
+        return made
+
+
+def not_available_note(name: str, reason: Exception | str) -> Text:
+    """A callout (Markdown) in place of a result that cannot be computed on these data."""
+    return Text(
+        "::: {.callout-important}\n## Not available with these data\n\n"
+        f"This result (`{escape.inline(name)}`) could not be computed from the data read: "
+        f"{escape.inline(str(reason))}\n:::\n"
+    )
 
 
 def data_note(name: str) -> Text:
@@ -74,15 +152,37 @@ def data_note(name: str) -> Text:
     read from the descriptor; empty when it reads documented data only."""
     from analysis.book import labels
 
-    return Text(labels.note_markdown(name, cache.descriptor(), _escape))
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
+    return Text(labels.note_markdown(name, cache.descriptor(), escape.inline))
 
 
 def made_by(name: str) -> Text:
-    """Provenance line for captions: the function, the data it read and the data version."""
-    return Text(artifacts.provenance(name, cache.descriptor().get("version", "unknown")))
+    """Provenance line for captions: the function, the data it read and the data version;
+    everything but the function's name (registry code, shown as code) is escaped."""
+    version = str(cache.descriptor().get("version", "unknown"))
+    line = artifacts.provenance(name, version)
+    function = artifacts.get(name).function
+    span = f"`{function}`"
+    before, found, after = line.partition(span)
+    if not found or not _FUNCTION.fullmatch(function):
+        return Text(escape.inline(line))
+    return Text(escape.inline(before) + span + escape.inline(after))
+
+
+def rendered_by() -> Text:
+    """A sentence naming the Quarto version executing this chapter, or saying that it is not
+    executed by Quarto. Quarto's launcher exports ``QUARTO_SHARE_PATH`` (whose ``version`` file
+    ``quarto --version`` prints) and Quarto sets ``QUARTO_PROJECT_ROOT`` while it executes a
+    document; kernels inherit both."""
+    share = os.environ.get("QUARTO_SHARE_PATH")
+    if share and os.environ.get("QUARTO_PROJECT_ROOT"):
+        try:
+            found = (Path(share) / "version").read_text(encoding="utf-8").strip()
+        except OSError:
+            found = ""
+        if _VERSION.fullmatch(found):
+            return Text(f"This copy of the book was rendered by Quarto {found}.")
+        return Text("This copy of the book was rendered by Quarto (version not recorded).")
+    return Text(
+        "This copy was not rendered by Quarto: its chapters were executed by "
+        "`python -m analysis check-book` or the test suite."
+    )

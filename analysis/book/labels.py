@@ -5,7 +5,9 @@ bundled engagement sample) or false. A non-synthetic engagement sample (observed
 brought in) carries ``"collection": {"source", "period", "sampling"}`` describing how it was
 collected; documented resources carry a source on every row instead. ``data_note`` turns that
 into the callout a chapter shows above results, so "synthetic sample" appears exactly where a
-synthetic resource was read.
+synthetic resource was read. Which kind each resource is comes from
+``analysis.data.labels.resource_kind`` through ``analysis.build.artifacts.kinds``, the same
+reading the cache key, captions, the manifest and the verdicts use.
 """
 
 from __future__ import annotations
@@ -16,37 +18,12 @@ from analysis.build import artifacts
 from analysis.data.labels import SYNTHETIC_NOTE
 
 
-def resources_read(name: str) -> list[str]:
-    """Resources an artifact reads itself or through the artifacts it depends on, in order."""
-    seen: list[str] = []
-    for art in artifacts.closure(name):
-        seen += [r for r in art.resources if r not in seen]
-    return seen
-
-
-def kinds(name: str, descriptor: dict[str, Any]) -> dict[str, str]:
-    """``{resource: "synthetic" | "observed" | "documented"}`` for what the artifact reads."""
-    entries = {r.get("name"): r for r in descriptor.get("resources", [])}
-    out: dict[str, str] = {}
-    for resource in resources_read(name):
-        entry = entries.get(resource)
-        if entry is None:
-            continue
-        if entry.get("synthetic") is True:
-            out[resource] = "synthetic"
-        elif isinstance(entry.get("collection"), dict):
-            out[resource] = "observed"
-        else:
-            out[resource] = "documented"
-    return out
-
-
 def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
     """A callout saying what the data behind ``name`` are (empty for documented data only).
 
     ``escape`` makes descriptor text inert for Markdown and HTML (the book's one policy).
     """
-    found = kinds(name, descriptor)
+    found = artifacts.kinds(name, descriptor)  # the one reading of the descriptor
     entries = {r.get("name"): r for r in descriptor.get("resources", [])}
     synthetic = [r for r, k in found.items() if k == "synthetic"]
     observed = [r for r, k in found.items() if k == "observed"]
@@ -70,7 +47,7 @@ def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
                 )
                 if collection.get(key)
             )
-            lines.append(f"- `{escape(resource)}`: {described or 'no collection details given'}")
+            lines.append(f"- {escape(resource)}: {described or 'no collection details given'}")
         parts.append(
             "::: {.callout-note}\n## Observed sample\n\nThese results come from observed data "
             "declared in data/datapackage.json:\n\n" + "\n".join(lines) + "\n:::\n"

@@ -1,46 +1,128 @@
-"""HTML tables for the book: every value from data is escaped, so data can never inject markup.
+"""Tables for the book as Pandoc pipe tables: Quarto parses them as its own tables (styling,
+cross-references, every output format, PDF included), and no HTML output reaches the page.
 
 A table arrives from the cache as display text (``{"columns", "rows", "note"}``, see
-analysis.build.cache). The one piece of markup a cell may gain is a link: a cell whose whole
-text is a book location such as ``chapters/03-coverage.qmd#sec-coverage`` (the form the
-findings registry uses for "shown in") becomes a project-relative link, which Quarto resolves to
-the rendered page. The pattern admits only letters, digits, ``._-/#``, so the link cannot carry
-markup either. Built by hand rather than with pandas so that chapters never import pandas.
+analysis.build.cache). Every header, cell and note goes through the book's one escaping policy
+(analysis.book.escape), so data can never inject markup. The one piece of markup a cell may
+gain is a link: a cell whose whole text is a book location such as
+``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for "shown in")
+becomes a Markdown link to that ``.qmd`` file *relative to the chapter being rendered* (Quarto
+rewrites ``.qmd`` links to the rendered page, so they work below any path and from disk). The
+pattern admits only letters, digits and ``._-/#``, so the target cannot carry markup either.
+
+Pandoc gives a pipe table relative column widths from the dashes of its separator line when a
+row is wider than the page, so the dashes follow each column's longest text (bounded), and a
+column whose every cell is a number is right-aligned. Built by hand rather than with pandas
+(``DataFrame.to_markdown`` needs tabulate and does not escape) so that chapters never import pandas.
 """
 
 from __future__ import annotations
 
-import html
+import functools
+import os
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-_BOOK_LOCATION = re.compile(
+from analysis import paths
+from analysis.book import escape
+
+BOOK_LOCATION = re.compile(
     r"(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?"
 )
+_NUMBER = re.compile(r"[-+−]?(?:\d[\d,]*)?(?:\.\d+)?(?:[eE][-+]?\d+)?%?")
+_MIN_DASHES, _MAX_DASHES = 3, 40
 
 
-def _cell(text: str) -> str:
-    match = _BOOK_LOCATION.fullmatch(text)
+def location_link(text: str, here: Path | None = None) -> str | None:
+    """A book location as a Markdown link relative to the folder ``here`` (the rendering
+    chapter's folder: the kernel's working directory); None if ``text`` is not one."""
+    match = BOOK_LOCATION.fullmatch(text)
     if match is None:
-        return html.escape(text)
+        return None
     path, anchor = match["path"], match["anchor"]
     page = path.removeprefix("chapters/").removesuffix(".qmd")
     label = f"{page} § {anchor.removeprefix('sec-')}" if anchor else page
-    href = f"/{path}" + (f"#{anchor}" if anchor else "")
-    return f'<a href="{href}">{label}</a>'
+    here = (here or Path.cwd()).resolve()
+    target = Path(os.path.relpath(paths.root.resolve() / path, here)).as_posix()
+    href = target + (f"#{anchor}" if anchor else "")
+    return f"[{escape.inline(label)}]({href})"
 
 
-def to_html(table: dict[str, Any]) -> str:
-    """A stored table as an HTML table with escaped cells and an optional escaped note."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table["columns"])
-    body = "\n".join(
-        "<tr>" + "".join(f"<td>{_cell(str(cell))}</td>" for cell in row) + "</tr>"
-        for row in table["rows"]
+def _cell(text: str, here: Path | None) -> str:
+    return location_link(text, here) or cited(text, escape.table_cell)
+
+
+def cited(text: str, escaper: Callable[[str], str]) -> str:
+    """Text with every key of references.bib in it shown as a Pandoc citation (``[@key]``,
+    which Quarto renders from the bibliography), the rest escaped by ``escaper``.
+
+    Keys next to each other (``a; b``) become one citation ``[@a; @b]``; brackets or
+    parentheses around keys are folded into the citation's own. Only keys that exist in
+    references.bib are recognised, and they admit only ``[A-Za-z0-9_:-]``, so a citation
+    cannot carry markup.
+    """
+    pattern = _citation_pattern()
+    if pattern is None:
+        return escaper(text)
+    out, position = [], 0
+    for match in pattern.finditer(text):
+        keys = re.split(r"\s*[;,]\s*", match["keys"])
+        out += [
+            escaper(text[position : match.start()]),
+            "[" + "; ".join(f"@{k}" for k in keys) + "]",
+        ]
+        position = match.end()
+    out.append(escaper(text[position:]))
+    return "".join(out)
+
+
+@functools.cache
+def _citation_pattern_for(keys: frozenset[str]) -> re.Pattern[str] | None:
+    safe = sorted((k for k in keys if re.fullmatch(r"[A-Za-z0-9_:-]+", k)), key=len, reverse=True)
+    if not safe:
+        return None
+    key = "(?:" + "|".join(map(re.escape, safe)) + ")"
+    return re.compile(rf"(?<![\w@])[\[(]?(?P<keys>{key}(?:\s*[;,]\s*{key})*)(?![\w-])[\])]?")
+
+
+def _citation_pattern() -> re.Pattern[str] | None:
+    from analysis.data import datapackage
+
+    if not paths.references_bib.exists():
+        return None
+    return _citation_pattern_for(datapackage.bib_keys())
+
+
+def _is_number(text: str) -> bool:
+    return (
+        bool(text)
+        and _NUMBER.fullmatch(text.strip()) is not None
+        and any(c.isdigit() for c in text)
     )
-    out = (
-        '<table class="dataframe table table-sm">\n'
-        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
-    )
+
+
+def to_markdown(table: dict[str, Any], here: Path | None = None) -> str:
+    """A stored table as a pipe table, every cell escaped, then its escaped note (if any) as
+    a paragraph of class ``table-note``."""
+    columns = [str(c) for c in table["columns"]]
+    rows = [[str(cell) for cell in row] for row in table["rows"]]
+    header = [escape.table_cell(c) for c in columns]
+    body = [[_cell(cell, here) for cell in row] for row in rows]
+    separator = []
+    for i, name in enumerate(columns):
+        values = [row[i] for row in rows if i < len(row)]
+        width = max([len(name), *(len(v) for v in values)])
+        dashes = "-" * min(_MAX_DASHES, max(_MIN_DASHES, width))
+        numeric = bool(values) and all(_is_number(v) for v in values if v)
+        separator.append(dashes[:-1] + ":" if numeric and any(values) else dashes)
+    lines = [_row(header), _row(separator), *(_row(cells) for cells in body)]
+    out = "\n".join(lines)
     if table.get("note"):
-        out += f'\n<p class="table-note">{html.escape(table["note"])}</p>'
-    return out
+        out += "\n\n::: {.table-note}\n" + cited(table["note"], escape.inline) + "\n:::"
+    return out + "\n"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"

@@ -13,13 +13,22 @@ package (the descriptor and every resource file), for functions that describe th
 While an artifact computes, the cache refuses reads of undeclared data files and of artifacts
 missing from ``depends`` (see analysis/build/cache.py), so a stale result cannot slip through.
 
+Whether an artifact rests on synthetic data is not registered: ``Artifact.synthetic``,
+``kinds`` and ``provenance`` read the descriptor in use at run time (a resource marked
+``"synthetic": true``, or observed with a ``collection``, or documented), so bringing in
+observed data relabels every caption, callout, cache key, manifest entry and verdict. Each
+claim's verdict is an artifact of its own (``verdict.<id>``, see analysis/build/verdicts.py).
+
 Topic owners add entries in their own section below; the functions live in the topic modules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from analysis.data import labels
+from analysis.data.labels import resource_kind
 
 Kind = Literal["values", "table", "figure", "object"]
 
@@ -32,11 +41,21 @@ class Artifact:
     resources: tuple[str, ...]  # datapackage resources (or data/ file names) the function reads
     description: str
     depends: tuple[str, ...] = field(default=())  # other artifacts the function calls for
-    synthetic: bool = False  # True when any input is the synthetic engagement sample
+    # Constant arguments passed before the dependencies' values (a claim's id for its verdict).
+    args: tuple[str, ...] = field(default=())
+    # Called even when a dependency is not available with these data: that argument is then
+    # the NotAvailable error instead of a value (verdicts say "not available" and why).
+    accepts_unavailable: bool = False
 
     @property
     def module(self) -> str:
         return self.function.split(":")[0]
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the artifact reads, itself or through its dependencies, a resource that the
+        current descriptor marks ``"synthetic": true`` (read at run time, never registered)."""
+        return synthetic(self.name, labels.descriptor())
 
 
 REGISTRY: dict[str, Artifact] = {}
@@ -45,7 +64,6 @@ REGISTRY: dict[str, Artifact] = {}
 # (freeze and the book lint find a chapter's artifacts by these calls).
 READERS = ("value", "raw", "table", "figure", "made_by", "data_note")
 
-SYNTHETIC_RESOURCES = frozenset({"accounts", "posts"})
 WHOLE_PACKAGE = "datapackage.json"  # as a resource: the descriptor and every resource file
 
 
@@ -56,6 +74,9 @@ def register(
     resources: tuple[str, ...],
     description: str,
     depends: tuple[str, ...] = (),
+    *,
+    args: tuple[str, ...] = (),
+    accepts_unavailable: bool = False,
 ) -> None:
     """Add an artifact to the registry (names are unique; resources and depends are tuples)."""
     if name in REGISTRY:
@@ -63,10 +84,9 @@ def register(
     for what, names in (("resources", resources), ("depends", depends)):
         if isinstance(names, str):
             raise TypeError(f"artifact {name!r}: {what} must be a tuple, not the string {names!r}")
-    synthetic = bool(SYNTHETIC_RESOURCES.intersection(resources)) or any(
-        REGISTRY[d].synthetic for d in depends if d in REGISTRY
+    REGISTRY[name] = Artifact(
+        name, function, kind, resources, description, depends, args, accepts_unavailable
     )
-    REGISTRY[name] = Artifact(name, function, kind, resources, description, depends, synthetic)
 
 
 def closure(name: str) -> list[Artifact]:
@@ -83,14 +103,35 @@ def closure(name: str) -> list[Artifact]:
     return order
 
 
-def provenance(name: str, data_version: str) -> str:
-    """The provenance line of captions: the function, the data it read and the data version."""
-    art = get(name)
+def resources_read(name: str) -> list[str]:
+    """Resources an artifact reads itself or through the artifacts it depends on, in order."""
     seen: list[str] = []
     for each in closure(name):
         seen += [r for r in each.resources if r not in seen]
-    label = " (synthetic sample)" if art.synthetic else ""
-    read = ", ".join(seen) or "no data files"
+    return seen
+
+
+def kinds(name: str, descriptor: dict[str, Any]) -> dict[str, str]:
+    """``{resource: "synthetic" | "observed" | "documented"}`` for every descriptor resource the
+    artifact reads, as the descriptor declares it now (``analysis.data.labels.resource_kind``);
+    the whole-package pseudo-resource and non-resource files (simulation.toml) are left out."""
+    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
+    return {r: resource_kind(entries[r]) for r in resources_read(name) if r in entries}
+
+
+def synthetic(name: str, descriptor: dict[str, Any]) -> bool:
+    """Whether the artifact reads a resource the descriptor marks synthetic."""
+    return "synthetic" in kinds(name, descriptor).values()
+
+
+def provenance(name: str, data_version: str) -> str:
+    """The provenance line of captions: the function, the data it read (labelled synthetic or
+    observed from the descriptor) and the data version."""
+    art = get(name)
+    found = kinds(name, labels.descriptor())
+    said = [f"{k} sample" for k in ("synthetic", "observed") if k in found.values()]
+    label = f" ({', '.join(said)})" if said else ""
+    read = ", ".join(resources_read(name)) or "no data files"
     return f"Made by `{art.function}` from {read}{label}, data package v{data_version}."
 
 
@@ -223,6 +264,14 @@ register(
     "values",
     ("accounts", "posts"),
     "Size, composition, time window, content shares and answer rates of the synthetic sample.",
+)
+register(
+    "sample.assumptions",
+    "analysis.topics.sample:assumptions",
+    "values",
+    ("simulation.toml",),
+    "What the simulation assumed (regional engagement ratios, answer probabilities), read from "
+    "the parameter file, with the sentences chapters quote about it.",
 )
 register(
     "sample.description",
@@ -453,13 +502,55 @@ register(
     depends=("robustness.fit",),
 )
 
+# --- collection design: power of the regional comparison (simulated) ------------------------
+
+register(
+    "design.power",
+    "analysis.topics.design:power_values",
+    "values",
+    ("provinces", "simulation.toml"),
+    "Simulated power of the regional engagement comparison at several sample sizes, with the "
+    "effect assumed, alpha, replicates and Monte Carlo errors (generator + NB2 model).",
+)
+register(
+    "design.power_table",
+    "analysis.topics.design:power_table",
+    "table",
+    (),
+    "Accounts, posts and simulated power with Monte Carlo errors at each sample size.",
+    depends=("design.power",),
+)
+
 # --- findings registry --------------------------------------------------------------------
 
-# The findings artifacts depend on every evidence artifact registered above this line; a test
-# checks that none is registered below it (the cache key would then miss it).
+# Each claim's verdict is its own artifact (``verdict.<claim id>``), depending only on the
+# claim's evidence artifact, so a claim whose analysis cannot run on the data says "not
+# available" without touching the others, and a chapter on documented data depends on
+# documented evidence only. The tables assemble the verdicts. Verdicts are registered after
+# every evidence artifact above this line; a test checks that none is registered below it.
 from analysis import findings as _findings  # noqa: E402  (pure data, no import of this module)
 
-_EVIDENCE = tuple(a for a in _findings.evidence_artifacts() if a in REGISTRY)
+
+def register_verdicts(claims: tuple[Any, ...]) -> tuple[str, ...]:
+    """Register ``verdict.<id>`` for each claim (evidence artifact as its one dependency)."""
+    names = []
+    for claim in claims:
+        evidence = claim.evidence.artifact if claim.evidence else None
+        register(
+            f"verdict.{claim.id}",
+            "analysis.build.verdicts:claim_verdict",
+            "values",
+            (),
+            f"Verdict on claim {claim.id} (seed {claim.seed}), with its result and evidence.",
+            depends=(evidence,) if evidence in REGISTRY else (),
+            args=(claim.id,),
+            accepts_unavailable=True,
+        )
+        names.append(f"verdict.{claim.id}")
+    return tuple(names)
+
+
+_VERDICTS = register_verdicts(_findings.registry())
 
 register(
     "findings.registry",
@@ -467,7 +558,7 @@ register(
     "table",
     (),
     "Every claim of the seeds: source, paraphrase, evidence, result, verdict and chapter.",
-    depends=_EVIDENCE,
+    depends=_VERDICTS,
 )
 register(
     "findings.summary",
@@ -475,7 +566,35 @@ register(
     "values",
     (),
     "How many claims got each verdict and evidence kind; each claim's verdict and result.",
-    depends=_EVIDENCE,
+    depends=_VERDICTS,
+)
+register(
+    "findings.key_table",
+    "analysis.build.verdicts:key_findings_table",
+    "table",
+    (),
+    "The claims data can test, in four short columns: claim, verdict, evidence, where shown.",
+    depends=_VERDICTS,
+)
+from analysis.findings import report as _report  # noqa: E402  (pure data and text)
+
+register(
+    "findings.report",
+    "analysis.build.verdicts:report_values",
+    "values",
+    ("milestones",),
+    "One block per claim, and every seed recommendation with its five parts and priority "
+    "(analysis/findings/recommendations.toml).",
+    depends=_VERDICTS,
+)
+register(
+    "findings.words",
+    "analysis.build.verdicts:summary_words",
+    "values",
+    (),
+    "Words and counts of the executive summary computed from documented values and the "
+    "verdicts of a few documented claims (growth direction, police rank, op-ed gaps).",
+    depends=tuple(f"verdict.{c}" for c in _report.WORD_CLAIMS) + _report.FACTS,
 )
 register(
     "findings.rules",

@@ -23,10 +23,15 @@ separately. The last line is the one-line summary.
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread (set before numpy loads; an explicit setting wins): the models multiply tall,
+# thin matrices, which OpenBLAS threads slow down many times over on a busy 2-core machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import gc
 import json
-import os
 import resource
 import subprocess
 import sys

@@ -5,6 +5,9 @@ its own fresh kernel (analysis/build/kernel.py), after computing in this one pro
 the chapters read (so the kernels only read the cache, as they will under Quarto). Then it runs
 the static checks of ``analysis.build.book_lint`` (citations, cross-references, alt text, hand-typed
 numbers) when that module exists. Exit 1 if any chapter fails or any check finds a problem.
+
+``--static`` runs only those static checks (and reads every chapter): what the render session
+does before ``quarto render``, which executes the chapters itself.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-lint", action="store_true", help="skip the static checks")
     parser.add_argument(
+        "--static",
+        action="store_true",
+        help="only read the chapters and run the static checks; execute nothing",
+    )
+    parser.add_argument(
         "--no-prefetch",
         action="store_true",
         help="let each chapter's kernel compute what it misses (as a cold Quarto render would)",
@@ -51,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.static:
+        return _static(args)
     chapters = [p.resolve() for p in args.chapters] or qmd.book_chapters()
     rows, failures = [], []
     started = time.perf_counter()
@@ -121,6 +131,32 @@ def run(args: argparse.Namespace) -> int:
         not failures,
         f"{executed}/{len(docs)} chapters executed ({cells} cells, {inlines} inline "
         f"expressions) in {seconds:.1f} s" + lint_text,
+    )
+    return EXIT_CHECK_FAILED if failures else EXIT_OK
+
+
+def _static(args: argparse.Namespace) -> int:
+    """Parse every chapter and run the static checks, without a kernel."""
+    started = time.perf_counter()
+    chapters = [p.resolve() for p in args.chapters] or qmd.book_chapters()
+    failures = []
+    for chapter in chapters:
+        if not chapter.exists():
+            failures.append(f"{freeze.chapter_name(chapter)}: listed in _quarto.yml but missing")
+        elif chapter.suffix == ".qmd":
+            try:
+                qmd.parse(chapter)
+            except qmd.QmdError as exc:
+                failures.append(str(exc))
+    problems, lint_text = ([], "; lint skipped") if args.no_lint else _lint()
+    failures += problems
+    for failure in failures:
+        console.errors.print(failure, markup=False)
+    seconds = time.perf_counter() - started
+    console.summary(
+        "check-book",
+        not failures,
+        f"{len(chapters)} chapters read, none executed (--static) in {seconds:.1f} s" + lint_text,
     )
     return EXIT_CHECK_FAILED if failures else EXIT_OK
 

@@ -192,7 +192,6 @@ def check_listing(root: Path) -> list[Problem]:
         ("jupyter",): "python3",
         ("bibliography",): "references.bib",
         ("format", "html", "code-fold"): True,
-        ("book", "repo-url"): paths.repository_url,
     }
     for keys, wanted in expected.items():
         found: Any = config
@@ -321,7 +320,7 @@ def artifact_calls(code: str) -> list[tuple[str, str]]:
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == "book"
-            and node.func.attr in (*_BOOK_CALLS, "made_by")
+            and node.func.attr in (*_BOOK_CALLS, "made_by", "data_note")
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
@@ -428,6 +427,16 @@ def _section_bounds(doc: Document, line: int) -> tuple[int, int]:
 
 
 def _has_synthetic_callout(doc: Document, start: int, end: int) -> bool:
+    """A typed callout mentioning synthetic data, or a ``book.data_note`` cell on a synthetic
+    artifact (which writes that callout from the descriptor), within the lines."""
+    for cell in doc.cells:
+        if start <= cell.line <= end and any(
+            function == "data_note"
+            and name in artifacts.REGISTRY
+            and artifacts.REGISTRY[name].synthetic
+            for function, name in artifact_calls(cell.code)
+        ):
+            return True
     lines = doc.text.split("\n")[start - 1 : end]
     prose = doc.prose.split("\n")[start - 1 : end]
     for i, line in enumerate(lines):
@@ -582,8 +591,78 @@ def hand_typed_numbers(prose: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+# Spelled-out statements about the data count as numbers: "nine in ten", "hundreds of
+# thousands of comments", "a few posts draw most of it", "every recommendation is among them".
+_SMALL = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|a|an)"
+_DATA_NOUNS = (
+    r"(?:accounts?|posts?|followers?|fans?|users?|microblogs?|articles?|comments?|reposts?|"
+    r"likes?|page\s+views|views|answers?|replies|recommendations?|claims?|verdicts?|provinces|"
+    r"prefectures?|bureaus|departments|agencies|officers|divisions)\b"
+)
+_WORD_RULES = (
+    (
+        "proportion in words",
+        re.compile(
+            r"\b" + _SMALL + r"\s+(?:in|out\s+of)\s+(?:two|three|four|five|ten|twenty|"
+            r"(?:a\s+)?hundred|a\s+thousand)\b"
+            r"|\b(?:a|one|two)\s+(?:thirds?|quarters?|fifths?|tenths?)\s+of\b"
+            r"|\b(?:three\s+quarters|two\s+thirds)\b"
+            r"|\bhalf\s+(?:of\s+)?(?:the|all|its|their)\b",
+            re.I,
+        ),
+    ),
+    (
+        "magnitude in words",
+        re.compile(
+            r"\b(?:dozens|hundreds|thousands|tens\s+of\s+thousands|millions|billions)\s+of"
+            r"(?:\s+(?:thousands|millions))?(?:\s+of)?\s+" + _DATA_NOUNS,
+            re.I,
+        ),
+    ),
+    (
+        "quantifier about the data",
+        re.compile(
+            r"\b(?:a\s+few|a\s+handful\s+of|(?<!the\s)(?<!at\s)most|the\s+majority\s+of|a\s+minority\s+of|"
+            r"nearly\s+all|almost\s+all|all\s+but|the\s+bulk\s+of)\s+(?:of\s+)?(?:the\s+)?"
+            + _DATA_NOUNS
+            + r"|\b(?:draws?|gets?|receives?|holds?|takes?)\s+(?:most|the\s+bulk|nearly\s+all)"
+            r"\s+of\s+(?:it|them)\b"
+            r"|\bevery\s+" + _DATA_NOUNS + r"\s+(?:is|are|was|were)\s+among\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def hand_typed_quantities(prose: str) -> list[tuple[int, str, str]]:
+    """(offset, rule, text) of every statement about the data's numbers spelled out in words:
+    proportions ("nine in ten", "a third of", "half of the"), magnitudes ("hundreds of
+    thousands of comments") and quantifiers over data ("a few posts", "most of them", "every
+    recommendation is among"), outside quotations of a source and sentences citing one (a
+    statement about a source's own data)."""
+    text = _exempt_quotations(prose)
+    found = []
+    for rule, pattern in _WORD_RULES:
+        for match in pattern.finditer(text):
+            if _CITATION.search(_sentence(text, match.start(), match.end())):
+                continue  # a cited statement about a source's data, not about ours
+            found.append((match.start(), rule, " ".join(match.group(0).split())))
+    return sorted(found)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around text[start:end] (within its paragraph)."""
+    para_start = text.rfind("\n\n", 0, start) + 1
+    para_end = text.find("\n\n", end)
+    para_end = len(text) if para_end < 0 else para_end
+    before = [m.end() for m in _SENTENCE_END.finditer(text, para_start, start)]
+    after = _SENTENCE_END.search(text, end, para_end)
+    return text[before[-1] if before else para_start : after.end() if after else para_end]
+
+
 def check_statistics(doc: Document) -> list[Problem]:
-    """Chapter prose carries no statistic typed by hand: numbers come from inline expressions."""
+    """Chapter prose carries no statistic typed by hand, in digits or in words: numbers and the
+    words that state them come from inline expressions."""
     return [
         Problem(
             doc.name,
@@ -592,7 +671,10 @@ def check_statistics(doc: Document) -> list[Problem]:
             f"hand-typed {rule} {token!r}: compute it with an inline `{{python}} book.value(...)`, "
             "or quote the source with a citation",
         )
-        for offset, rule, token in hand_typed_numbers(doc.prose)
+        for offset, rule, token in [
+            *hand_typed_numbers(doc.prose),
+            *hand_typed_quantities(doc.prose),
+        ]
     ]
 
 

@@ -2,7 +2,8 @@
 
 An artifact's key hashes exactly what its result is computed from:
 
-- its registry entry (name, function, kind, declared resources and dependencies, synthetic flag);
+- its registry entry (name, function, kind, constant arguments, declared resources and
+  dependencies) and whether it reads synthetic data, as the descriptor says now;
 - the source of the function's module and of every analysis module it imports, transitively
   (``analysis.build.artifacts``, ``analysis.build.cache`` and ``analysis.book`` are bookkeeping, not
   computation: the entry fields above and this file's own source stand for them);
@@ -24,11 +25,20 @@ source keys against references.bib) are not part of any key: the loader reads th
 check, not to compute, and ``python -m analysis validate`` (run by the render session before
 anything else) reports a package they make invalid.
 
-Each entry is a folder ``<cache>/<artifact>/<key>/`` holding ``object.pkl`` (written last: its
-presence marks a complete entry) and, by kind, ``values.json``, ``table.json`` (column names,
-cells as display text and the table's note: data, not markup; ``analysis.book`` renders it) or
-``figure.png``. Readers of the display files (the chapters) never import pandas or matplotlib.
-Only the newest entry of each artifact is kept.
+Each entry is a folder ``<cache>/<artifact>/<key>/`` holding, by kind, ``values.json``,
+``table.json`` (column names, cells as display text and the table's note: data, not markup;
+``analysis.book`` renders it) or ``figure.png``, and ``entry.json`` (written last: its presence
+marks a complete entry) with the sha256 of each of those files. Every read checks the digests;
+an entry that is incomplete, edited or damaged is never served: it is recomputed, with a
+``CacheWarning``. Nothing on disk is unpickled: ``object`` artifacts (model fits) live in the
+memory of the process that computed them only, and the values, tables and figures derived from
+them are on disk, so a fit is recomputed only when something that depends on it is stale.
+An artifact whose computation raises ``NotAvailable`` (the data cannot support it: a sample
+without WeChat, say) has an entry recording the reason; reading it raises ``NotAvailable``
+again, and so does computing an artifact that depends on it, unless the artifact is
+registered with ``accepts_unavailable`` (a claim's verdict, which then says "not available").
+Readers of the display files (the chapters) never import pandas or matplotlib. Only the newest
+entry of each artifact is kept.
 
 An artifact with ``depends`` is called with the value of each dependency as a positional
 argument, in the order declared, so analysis functions never read the cache themselves.
@@ -37,21 +47,22 @@ argument, in the order declared, so analysis functions never read the cache them
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import importlib
 import importlib.util
 import json
-import pickle
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 from analysis import atomic, paths
 from analysis.build import artifacts
-from analysis.data import datapackage
-from analysis.data.labels import SYNTHETIC_NOTE
-from analysis.errors import AnalysisError
+from analysis.data import datapackage, labels
+from analysis.data.labels import table_note
+from analysis.errors import AnalysisError, NotAvailable
 
 # Modules whose source is bookkeeping rather than computation (see the module docstring).
 BOOKKEEPING = frozenset({"analysis.build.artifacts", "analysis.build.cache", "analysis.book"})
@@ -60,7 +71,6 @@ RENDERERS = {"figure": "analysis.topics.figures"}
 
 _FILE_HASHES: dict[tuple[str, int, int, int], str] = {}
 _IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
-_DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 _CODE_HASHES: dict[tuple[tuple[str, int, int, int], ...], str] = {}
 _computing: list[str] = []  # artifacts being computed in this process, innermost last
 _audit_installed = False
@@ -90,8 +100,26 @@ def text_hash(text: str | bytes) -> str:
     return hashlib.sha256(payload).hexdigest()[:20]
 
 
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the analysis package
+
+
+def _analysis_file(module: str) -> Path | None:
+    """The file of an ``analysis.*`` module, from its name alone: ``find_spec`` would import
+    the parent packages (and through them statsmodels), seconds per fingerprint."""
+    if module != "analysis" and not module.startswith("analysis."):
+        return None
+    base = _SOURCE_ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def module_file(module: str) -> Path:
     """The source file of an importable module, found without importing it."""
+    found = _analysis_file(module)
+    if found is not None:
+        return found
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise KeyError(f"module {module!r} not found")
@@ -99,6 +127,11 @@ def module_file(module: str) -> Path:
 
 
 def _module_exists(module: str) -> bool:
+    if _analysis_file(module) is not None:
+        return True
+    parent = _analysis_file(module.rpartition(".")[0])
+    if parent is not None and parent.name != "__init__.py":
+        return False  # ``module`` names a function or class inside a module, not a module
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
@@ -160,11 +193,7 @@ def code_hash(module: str) -> str:
 
 def descriptor(base: Path | None = None) -> dict[str, Any]:
     """The parsed datapackage.json, memoised on the file's stat within the process."""
-    path = (base or paths.data) / "datapackage.json"
-    memo_key = _stat_key(path) if path.exists() else (str(path), 0, 0, 0)
-    if memo_key not in _DESCRIPTORS:
-        _DESCRIPTORS[memo_key] = datapackage.read_descriptor(path)
-    return _DESCRIPTORS[memo_key]
+    return labels.descriptor(base)
 
 
 def _entry(desc: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -235,6 +264,8 @@ def key(name: str) -> str:
         "name": art.name,
         "function": art.function,
         "kind": art.kind,
+        "args": list(art.args),
+        "accepts_unavailable": art.accepts_unavailable,
         "synthetic": art.synthetic,
         "code": code_hash(art.module),
         "render": code_hash(RENDERERS[art.kind]) if art.kind in RENDERERS else "",
@@ -252,61 +283,219 @@ def entry_dir(name: str) -> Path:
     return paths.cache / name / key(name)
 
 
+# --- entries: display files with their digests -------------------------------------------
+
+ENTRY = "entry.json"  # written last; its presence marks a complete entry
+DISPLAY = {"values": "values.json", "table": "table.json", "figure": "figure.png"}
+
+# Results kept in this process only, by entry folder: model fits and other Python objects
+# are never written to disk (loading a pickle runs code), and tables and figures keep their
+# Python value here for artifacts that depend on them.
+_MEMORY: dict[Path, Any] = {}
+
+
+def _memo_key(folder: Path) -> Path:
+    """In-process results are keyed by entry folder: cache folder, artifact and key (so a
+    fresh cache, as ``reproduce`` uses, never sees another cache's objects)."""
+    return folder
+
+
+class CacheWarning(UserWarning):
+    """A damaged or altered cache entry was found and is being recomputed."""
+
+
+def _read_entry(name: str, folder: Path) -> dict[str, Any] | None:
+    """The entry record of a complete, intact entry; None when there is none or it is damaged
+    (damage is warned about: the entry is then recomputed, never served)."""
+    record_path = folder / ENTRY
+    if not record_path.exists():
+        if folder.exists() and any(folder.iterdir()):
+            _warn(name, folder, f"{ENTRY} is missing")
+        return None
+    problem = _check_entry(name, folder, record_path)
+    if isinstance(problem, str):
+        _warn(name, folder, problem)
+        return None
+    return problem
+
+
+def _check_entry(name: str, folder: Path, record_path: Path) -> dict[str, Any] | str:
+    """The entry record if every file matches its digest, else what is wrong with it."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"{ENTRY} is unreadable ({type(exc).__name__})"
+    if not isinstance(record, dict) or record.get("artifact") != name:
+        return f"{ENTRY} does not describe artifact {name!r}"
+    if record.get("key") != folder.name:
+        return f"{ENTRY} names key {record.get('key')!r}, not the folder's {folder.name!r}"
+    files = record.get("files")
+    if not isinstance(files, dict):
+        return f"{ENTRY} lists no files"
+    if "unavailable" not in record:
+        wanted = DISPLAY.get(artifacts.get(name).kind)
+        if wanted and wanted not in files:
+            return f"{ENTRY} does not list {wanted}"
+    for filename, digest in files.items():
+        path = folder / str(filename)
+        if path.parent != folder or not path.is_file():
+            return f"{filename} is missing"
+        if _digest(path.read_bytes()) != digest:
+            return f"{filename} does not match its digest (edited or damaged)"
+    return record
+
+
+def _digest(payload: bytes) -> str:
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def _warn(name: str, folder: Path, problem: str) -> None:
+    warnings.warn(
+        f"cache entry of {name!r} at {folder}: {problem}; recomputing it",
+        CacheWarning,
+        stacklevel=4,
+    )
+
+
+def _write_entry(name: str, folder: Path, files: dict[str, bytes], **extra: Any) -> None:
+    """Write the display files, then the entry record with their digests (last, atomically)."""
+    digests = {}
+    for filename, payload in files.items():
+        atomic.write_bytes(folder / filename, payload)
+        digests[filename] = _digest(payload)
+    record = {"artifact": name, "key": folder.name, "files": digests, **extra}
+    atomic.write_text(folder / ENTRY, json.dumps(record, indent=1))
+    for stale in folder.parent.iterdir():
+        if stale != folder and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def is_cached(name: str) -> bool:
-    """Whether the artifact's current entry is complete on disk."""
-    return (entry_dir(name) / "object.pkl").exists()
+    """Whether the artifact's current entry is complete and intact (on disk; in this process
+    for ``object`` artifacts, which are never written to disk)."""
+    art = artifacts.get(name)
+    folder = entry_dir(name)
+    if art.kind == "object":
+        return _memo_key(folder) in _MEMORY
+    return _read_entry(name, folder) is not None
 
 
-def get(name: str) -> Any:
-    """The artifact's value, computed and stored on a miss."""
+def peek(name: str) -> tuple[str, Any]:
+    """What the book would read for a ``values`` artifact, without computing anything:
+    ``("absent", None)``, ``("damaged", problem)``, ``("unavailable", reason)`` or
+    ``("stored", values)`` (for ``reproduce``'s check of the author's cache)."""
+    folder = entry_dir(name)
+    record_path = folder / ENTRY
+    if not folder.exists():
+        return "absent", None
+    if not record_path.exists():
+        return "damaged", f"{ENTRY} is missing (an interrupted write, or files put there by hand)"
+    checked = _check_entry(name, folder, record_path)
+    if isinstance(checked, str):
+        return "damaged", checked
+    if "unavailable" in checked:
+        return "unavailable", checked["unavailable"]
+    try:
+        return "stored", json.loads((folder / DISPLAY["values"]).read_bytes())
+    except (OSError, ValueError) as exc:  # replaced between the check and the read
+        return "damaged", f"unreadable ({type(exc).__name__})"
+
+
+def _guard(name: str) -> None:
     if _computing:
         outer = artifacts.get(_computing[-1])
         if name not in outer.depends:
             raise UndeclaredInput(
                 f"artifact {outer.name!r} ({outer.function}) reads artifact {name!r}, which is "
                 f"not in its depends=... in analysis/build/artifacts.py; add it there so a change "
-                f"to "
-                f"{name!r} recomputes {outer.name!r}"
+                f"to {name!r} recomputes {outer.name!r}"
             )
+
+
+def get(name: str) -> Any:
+    """The artifact's value, computed and stored on a miss. Values come back as their JSON
+    data; tables, figures and objects as the Python value, held in this process only (a table
+    or figure read from disk by a chapter comes through ``table`` or ``figure_png``)."""
+    _guard(name)
     folder = entry_dir(name)
-    stored = folder / "object.pkl"
-    if stored.exists():
-        return pickle.loads(stored.read_bytes())
+    memo = _memo_key(folder)
+    if memo in _MEMORY:
+        if isinstance(_MEMORY[memo], NotAvailable):
+            raise _MEMORY[memo]
+        return _MEMORY[memo]
+    art = artifacts.get(name)
+    if art.kind == "values":
+        record = _read_entry(name, folder)
+        if record is not None:
+            _raise_if_unavailable(record)
+            return json.loads((folder / DISPLAY["values"]).read_bytes())
     return _compute(name, folder)
 
 
+def _raise_if_unavailable(record: dict[str, Any]) -> None:
+    if "unavailable" in record:
+        raise NotAvailable(str(record["unavailable"]))
+
+
 def ensure(name: str) -> bool:
-    """Make sure the artifact's entry exists; True when it had to be computed."""
+    """Make sure the artifact's entry exists; True when it had to be computed. An artifact not
+    available with these data counts as present (its entry records the reason)."""
     if is_cached(name):
         return False
-    get(name)
+    with contextlib.suppress(NotAvailable):
+        get(name)
     return True
 
 
 def values(name: str) -> dict[str, Any]:
     """A ``values`` artifact as plain JSON data (no pandas import on a hit)."""
-    return json.loads(_display_file(name, "values.json").read_text(encoding="utf-8"))
+    return json.loads(_display_bytes(name, "values"))
 
 
 def table(name: str) -> dict[str, Any]:
     """A ``table`` artifact as ``{"columns", "rows", "note"}``: every cell is display text."""
-    return json.loads(_display_file(name, "table.json").read_text(encoding="utf-8"))
+    return json.loads(_display_bytes(name, "table"))
 
 
 def figure_png(name: str) -> Path:
-    """The PNG file of a ``figure`` artifact."""
-    return _display_file(name, "figure.png")
+    """The PNG file of a ``figure`` artifact (checked against its digest)."""
+    return _verified(name, "figure")[0] / DISPLAY["figure"]
 
 
-def _display_file(name: str, filename: str) -> Path:
+def _display_bytes(name: str, wanted: str) -> bytes:
+    """The verified display file of an artifact, computing it when absent or damaged; raises
+    ``NotAvailable`` when the artifact cannot be computed on these data."""
+    return _verified(name, wanted)[1]
+
+
+def _verified(name: str, wanted: str) -> tuple[Path, bytes]:
+    """The entry folder and the display file's bytes, checked against the entry's digest."""
     kind = artifacts.get(name).kind
-    wanted = {"values.json": "values", "table.json": "table", "figure.png": "figure"}[filename]
     if kind != wanted:
-        raise KeyError(f"artifact {name!r} has no {filename}: its kind is {kind}, not {wanted}")
-    path = entry_dir(name) / filename
-    if not path.exists():
-        get(name)
-    return path
+        raise KeyError(
+            f"artifact {name!r} has no {DISPLAY[wanted]}: its kind is {kind}, not {wanted}"
+        )
+    _guard(name)
+    for _attempt in range(2):
+        folder = entry_dir(name)
+        record = _read_entry(name, folder)
+        if record is None:
+            _MEMORY.pop(_memo_key(folder), None)
+            _compute(name, folder)
+            record = _read_entry(name, folder)
+            if record is None:  # written and damaged at once: give up loudly
+                continue
+        _raise_if_unavailable(record)
+        try:
+            payload = (folder / DISPLAY[wanted]).read_bytes()
+        except OSError:  # removed meanwhile by a process that wrote a newer entry
+            continue
+        if _digest(payload) == record["files"][DISPLAY[wanted]]:
+            return folder, payload
+    raise AnalysisError(
+        f"cache entry of {name!r} at {entry_dir(name)} is damaged as soon as it is written; "
+        f"check the cache folder {paths.cache} (disk, permissions, another process)"
+    )
 
 
 def _compute(name: str, folder: Path) -> Any:
@@ -315,39 +504,58 @@ def _compute(name: str, folder: Path) -> Any:
     _install_audit()
     _computing.append(name)
     try:
-        inputs = [get(dependency) for dependency in art.depends]
-        result = getattr(importlib.import_module(module_name), function_name)(*inputs)
+        inputs = [_input(dependency, art) for dependency in art.depends]
+        result = getattr(importlib.import_module(module_name), function_name)(*art.args, *inputs)
+    except NotAvailable as exc:
+        if art.kind == "object":
+            _MEMORY[_memo_key(folder)] = exc
+        else:
+            _write_entry(name, folder, {}, unavailable=str(exc))
+        raise
     finally:
         _computing.pop()
+    files: dict[str, bytes] = {}
     if art.kind == "values":
-        atomic.write_text(folder / "values.json", json.dumps(result, indent=1, default=_jsonable))
+        text = json.dumps(result, indent=1, default=_jsonable)
+        files["values.json"] = text.encode()
+        result = json.loads(text)  # a hit returns the stored JSON data: so does a miss
     elif art.kind == "table":
-        note = result.attrs.get("note")
-        if art.synthetic:
-            note = " ".join(filter(None, [SYNTHETIC_NOTE, note]))
-        atomic.write_text(folder / "table.json", json.dumps(table_text(result, note), indent=1))
+        said = table_note(artifacts.kinds(name, labels.descriptor()), labels.descriptor())
+        note = " ".join(filter(None, [said, result.attrs.get("note")]))
+        files["table.json"] = json.dumps(table_text(result, note), indent=1).encode()
     elif art.kind == "figure":
         from analysis.topics import figures
 
-        atomic.write_bytes(folder / "figure.png", figures.to_png(result))
+        files["figure.png"] = figures.to_png(result)
         result = None  # figures are kept as PNG only
-    atomic.write_bytes(folder / "object.pkl", pickle.dumps(result))
-    for stale in folder.parent.iterdir():
-        if stale != folder and stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+    if files:
+        _write_entry(name, folder, files)
+    _MEMORY[_memo_key(folder)] = result
     return result
+
+
+def _input(dependency: str, art: artifacts.Artifact) -> Any:
+    """A dependency's value; its ``NotAvailable`` error instead when the artifact accepts it."""
+    try:
+        return get(dependency)
+    except NotAvailable as exc:
+        if art.accepts_unavailable:
+            return exc
+        raise NotAvailable(f"needs {dependency}, which is not available: {exc}") from None
 
 
 def table_text(frame: Any, note: str | None) -> dict[str, Any]:
     """A DataFrame as display text, cell by cell, formatted column by column as pandas prints
     it (floats to a common number of decimals, missing values blank)."""
+    import pandas as pd
     from pandas.io.formats.format import format_array
 
     columns = [str(c) for c in frame.columns]
-    cells = [
-        [text.strip() for text in format_array(frame.iloc[:, i].to_numpy(), None, na_rep="")]
-        for i in range(frame.shape[1])
-    ]
+    with pd.option_context("display.max_colwidth", None):  # text in full, never "..."
+        cells = [
+            [text.strip() for text in format_array(frame.iloc[:, i].to_numpy(), None, na_rep="")]
+            for i in range(frame.shape[1])
+        ]
     rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
     return {"columns": columns, "rows": rows, "note": note or None}
 

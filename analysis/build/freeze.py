@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import hashlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -60,7 +62,12 @@ FILE_READERS = frozenset(
         "genfromtxt",
     }
 )
-BOOK_NAMES = frozenset({*artifacts.READERS, "Text"})
+# Book functions that read no artifact (analysis.book.HELPERS, restated: the book layer is above
+# this one) and the environment variable the render session sets to the Quarto version, which
+# ``rendered_by`` prints.
+HELPERS = frozenset({"rendered_by"})
+QUARTO_VERSION_ENV = "ANALYSIS_QUARTO_VERSION"
+BOOK_NAMES = frozenset({*artifacts.READERS, *HELPERS, "Text"})
 
 
 # --- what a chapter depends on ------------------------------------------------------------
@@ -73,6 +80,7 @@ class Usage:
     artifacts: tuple[str, ...] = ()
     unknown: str | None = None  # reason: the chapter then depends on everything
     has_code: bool = False
+    helpers: tuple[str, ...] = ()  # artifact-free book functions it calls
 
     def describe(self) -> str:
         if not self.has_code:
@@ -102,11 +110,12 @@ def usage(doc: qmd.Document) -> Usage:
         if reason:
             return Usage(unknown=reason, has_code=True)
     names: set[str] = set()
+    helpers: set[str] = set()
     for tree in trees:
-        reason = _reads(tree, aliases, direct, names)
+        reason = _reads(tree, aliases, direct, names, helpers)
         if reason:
             return Usage(unknown=reason, has_code=True)
-    return Usage(tuple(sorted(names)), None, True)
+    return Usage(tuple(sorted(names)), None, True, tuple(sorted(helpers)))
 
 
 def _parse_python(source: str) -> ast.Module | None:
@@ -145,20 +154,32 @@ def _imports(tree: ast.Module, aliases: set[str], direct: set[str]) -> str | Non
                 for alias in node.names:
                     if alias.name not in BOOK_NAMES:
                         return f"imports analysis.book.{alias.name} (line {node.lineno})"
-                    if alias.name in artifacts.READERS:
+                    if alias.name in artifacts.READERS or alias.name in HELPERS:
                         direct.add(alias.asname or alias.name)
             elif module.startswith("analysis."):
                 return f"imports {module}.{node.names[0].name} (line {node.lineno})"
     return None
 
 
-def _reads(tree: ast.Module, aliases: set[str], direct: set[str], names: set[str]) -> str | None:
+def _reads(
+    tree: ast.Module, aliases: set[str], direct: set[str], names: set[str], helpers: set[str]
+) -> str | None:
     """Collect artifact names from reader calls; anything the scan cannot follow is a reason."""
     calls: set[int] = set()  # ids of the function nodes of recognised reader calls
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
+        helper = (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in aliases
+            and func.attr in HELPERS
+        ) or (isinstance(func, ast.Name) and func.id in direct and func.id in HELPERS)
+        if helper:
+            calls.add(id(func))
+            helpers.add(func.attr if isinstance(func, ast.Attribute) else func.id)
+            continue
         reader = (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
@@ -198,8 +219,9 @@ def _reads(tree: ast.Module, aliases: set[str], direct: set[str], names: set[str
 # --- fingerprints -------------------------------------------------------------------------
 
 
-def fingerprint(use: Usage) -> dict[str, str]:
-    """What a chapter's executed output depends on, part by part (empty for no code)."""
+def fingerprint(use: Usage, everything: Callable[[], str] | None = None) -> dict[str, str]:
+    """What a chapter's executed output depends on, part by part (empty for no code);
+    ``everything`` computes the hash of everything (default: everything_hash)."""
     if not use.has_code:
         return {}
     parts = {
@@ -208,8 +230,10 @@ def fingerprint(use: Usage) -> dict[str, str]:
         "lock": cache.lock_hash(),
         "python": "{}.{}".format(*sys.version_info[:2]),
     }
+    if use.unknown or "rendered_by" in use.helpers:
+        parts["quarto"] = os.environ.get(QUARTO_VERSION_ENV, "none")
     if use.unknown:
-        parts["everything"] = everything_hash()
+        parts["everything"] = (everything or everything_hash)()
         return parts
     for name in use.artifacts:
         parts[f"artifact {name}"] = (
@@ -224,15 +248,19 @@ def digest(parts: Mapping[str, str]) -> str:
 
 
 def everything_hash() -> str:
-    """Every data file, all analysis code (the package and every artifact's module), uv.lock."""
+    """Every data file, all analysis code (the package and every artifact's module), uv.lock.
+
+    Artifact modules inside the package are covered by its files; only a module registered from
+    elsewhere (a test project's) is hashed on its own, so nothing is imported here."""
     lines = []
     for file in sorted(p for p in paths.data.rglob("*") if p.is_file()):
         lines.append(f"data {file.relative_to(paths.data).as_posix()} {cache.file_hash(file)}")
-    package = Path(cache.__file__).parent
+    package = Path(artifacts.__file__).resolve().parents[1]  # analysis/
     for file in sorted(package.rglob("*.py")):
         lines.append(f"code {file.relative_to(package).as_posix()} {cache.file_hash(file)}")
     for module in sorted({a.module for a in artifacts.REGISTRY.values()}):
-        lines.append(f"artifact module {module} {cache.code_hash(module)}")
+        if module != "analysis" and not module.startswith("analysis."):
+            lines.append(f"artifact module {module} {cache.code_hash(module)}")
     lines.append(f"lock {cache.lock_hash()}")
     return cache.text_hash("\n".join(lines))
 
@@ -322,6 +350,7 @@ def statuses(chapters: Iterable[Path] | None = None) -> list[Status]:
     """The state of every chapter of the book (or of ``chapters``)."""
     chapters = list(qmd.book_chapters() if chapters is None else chapters)
     recorded = read_record()["recorded"]
+    everything = functools.cache(everything_hash)  # computed once for all opaque chapters
     out = []
     for chapter in chapters:
         name = chapter_name(chapter)
@@ -335,7 +364,7 @@ def statuses(chapters: Iterable[Path] | None = None) -> list[Status]:
             state = "stale" if frozen else "error"
             out.append(Status(chapter, name, None, {}, frozen, state, str(exc)))
             continue
-        status = Status(chapter, name, use, fingerprint(use), frozen)
+        status = Status(chapter, name, use, fingerprint(use, everything), frozen)
         _judge(status, recorded.get(name))
         out.append(status)
     return out
@@ -434,9 +463,17 @@ def needed_artifacts(uses: Iterable[Usage]) -> list[str]:
 def prefetch(
     names: list[str], on_step: Callable[[str], None] | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """Compute every missing artifact in this process; returns (computed, failed: message)."""
+    """Compute every missing artifact in this process; returns (computed, failed: message).
+
+    An ``object`` artifact (a fitted model) lives in a process's memory only, never on disk:
+    it is computed here only when an artifact derived from it is missing (the cache computes
+    dependencies on demand), not on every run."""
     computed, failed = [], {}
     for name in names:
+        if name in artifacts.REGISTRY and artifacts.get(name).kind == "object":
+            if on_step:
+                on_step(name)
+            continue
         try:
             if cache.ensure(name):
                 computed.append(name)

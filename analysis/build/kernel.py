@@ -1,19 +1,28 @@
-"""Execute a chapter the way Quarto's Jupyter engine does, in a real kernel, without Quarto.
+"""Execute a chapter the way Quarto's Jupyter engine does, with the library Quarto uses.
 
-One fresh ``python3`` kernel of the current environment per chapter, started in the chapter's
-folder. Like Quarto, it first runs a setup cell (Quarto's imports matplotlib.pyplot and pandas
-to configure figures; ours does the same so timings are honest), then walks the document in
-order: each code cell without its ``#|`` option lines, and each markdown chunk's inline
-expressions as ``user_expressions`` of an empty execute request. Execution stops at the first
-error, as Quarto's does, unless the cell (or the document) sets ``error: true``. An error is
-reported with the chapter, the cell's label or number, the .qmd line and the traceback's last
-lines.
+Quarto turns a ``.qmd`` into a notebook (markdown cells between code cells), inserts a setup
+cell and runs it through ``nbclient.NotebookClient`` in a fresh ``python3`` kernel started in
+the chapter's folder; inline `` `{python} expr` `` expressions are evaluated chunk by chunk as
+``user_expressions`` of an empty execute request (quarto-cli src/resources/jupyter/notebook.py).
+This module does the same with nbformat and nbclient. What stays ours: reading the ``.qmd``
+(analysis.build.qmd), the inline expressions, and errors located by chapter, cell (label or
+number) and .qmd line, with the traceback's last lines. Execution stops at the first error, as
+Quarto's does, unless the cell (or the document) sets ``error: true``.
+
+The kernel runs this interpreter whatever kernelspecs are installed (``kernelspec()``), with
+``--IPKernelApp.log_level=ERROR``: ipykernel 7 logs a warning that the kernel "is running over
+TCP without encryption" at every start. The connection is on localhost, between processes of
+the same user, exactly as for every Jupyter kernel Quarto starts; the warning says nothing about
+the chapter and would be printed 13 times per render. ``install_kernelspec`` writes the same
+spec for Quarto (the render session installs it into its environment).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
-import queue
 import re
 import sys
 import tempfile
@@ -28,6 +37,7 @@ from analysis.build import qmd
 from analysis.errors import AnalysisError
 
 KERNEL_NAME = "python3"
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
 STARTUP_TIMEOUT = 120.0
 CELL_TIMEOUT = 600.0
 TRACEBACK_LINES = 8
@@ -84,7 +94,8 @@ class Failure:
 
 @dataclass
 class Output:
-    """What one step displayed: ``kind`` is stream, result, display or inline."""
+    """What one step displayed: ``kind`` is stream, result, display or inline; ``mimetypes``
+    lists every representation the kernel sent (``text/markdown``, ``image/png``, ...)."""
 
     step: str
     kind: str
@@ -113,17 +124,6 @@ class ChapterRun:
         return [(o.step, o.text) for o in self.outputs if o.kind == "inline"]
 
 
-@dataclass
-class Reply:
-    """A kernel's answer to one execute request."""
-
-    status: str
-    execution_count: int | None
-    outputs: list[tuple[str, str, tuple[str, ...]]]
-    error: tuple[str, str, list[str]] | None = None
-    user_expressions: dict[str, Any] = field(default_factory=dict)
-
-
 def kernel_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a chapter's kernel gets: ours, with this process's cache folder."""
     env = dict(os.environ)
@@ -132,159 +132,75 @@ def kernel_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-class Kernel:
-    """A started ``python3`` kernel (of this interpreter) with a blocking client."""
+def kernelspec(python: str | None = None) -> dict[str, Any]:
+    """The ``kernel.json`` of the ``python3`` kernel: ``python`` (default: this interpreter)."""
+    return {
+        "argv": [
+            python or sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            *KERNEL_ARGUMENTS,
+        ],
+        "display_name": f"Python {sys.version_info.major} (ipykernel)",
+        "language": "python",
+        "metadata": {"debugger": True},
+    }
 
-    def __init__(self, cwd: Path, env: Mapping[str, str] | None = None) -> None:
-        self.cwd = cwd
-        self.env = kernel_env(env)
-        self._manager: Any = None
-        self._client: Any = None
-        self._log: Any = None
-        self._busy = False  # a request is unanswered (timed out): shut down by killing
 
-    def __enter__(self) -> Kernel:
-        self.start()
-        return self
+def install_kernelspec(prefix: Path | None = None) -> Path:
+    """Install the ``python3`` kernelspec of this interpreter under ``prefix`` (default: this
+    environment, as ``ipykernel install --sys-prefix`` does); returns its folder."""
+    from jupyter_client.kernelspec import KernelSpecManager
 
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
-    def start(self) -> None:
-        """Start the kernel and wait until it answers."""
-        from jupyter_client import KernelManager
-
-        manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_this_interpreter())
-        # The kernel process's own output (start-up warnings, a crash) goes to a log that
-        # error messages quote, not into the terminal between progress bars.
-        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in shutdown)
-            prefix="analysis-kernel-", suffix=".log", delete=False
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / KERNEL_NAME
+        source.mkdir()
+        (source / "kernel.json").write_text(json.dumps(kernelspec(), indent=1), encoding="utf-8")
+        installed = KernelSpecManager().install_kernel_spec(
+            str(source), KERNEL_NAME, prefix=str(prefix or sys.prefix)
         )
-        try:
-            manager.start_kernel(
-                cwd=str(self.cwd), env=self.env, stdout=self._log, stderr=self._log
-            )
-        except Exception as exc:  # jupyter_client raises many types for a failed launch
-            self.shutdown()
-            raise KernelError(f"could not start a {KERNEL_NAME} kernel: {exc}") from exc
-        self._manager = manager
-        client = manager.client()
-        client.start_channels()
-        self._client = client
-        try:
-            client.wait_for_ready(timeout=STARTUP_TIMEOUT)
-        except RuntimeError as exc:
-            log = self.log_tail()
-            self.shutdown()
-            raise KernelError(f"the {KERNEL_NAME} kernel did not start: {exc}{log}") from exc
-
-    def log_tail(self, lines: int = 10) -> str:
-        """The last lines the kernel process printed (empty when it printed nothing)."""
-        if self._log is None:
-            return ""
-        self._log.flush()
-        text = Path(self._log.name).read_text(encoding="utf-8", errors="replace")
-        tail = [line for line in text.splitlines() if "running over TCP" not in line]
-        return ("\nkernel output:\n" + "\n".join(tail[-lines:])) if tail else ""
-
-    def shutdown(self) -> None:
-        """Ask the kernel to exit, then make sure it has (idempotent)."""
-        if self._client is not None:
-            self._client.stop_channels()
-            self._client = None
-        manager, self._manager = self._manager, None
-        if manager is not None:
-            if manager.is_alive():
-                # A kernel still busy with a timed-out cell would not answer the request.
-                manager.shutdown_kernel(now=self._busy)
-            else:
-                manager.cleanup_resources()
-        log, self._log = self._log, None
-        if log is not None:
-            log.close()
-            Path(log.name).unlink(missing_ok=True)
-
-    def execute(
-        self,
-        code: str,
-        *,
-        user_expressions: dict[str, str] | None = None,
-        timeout: float = CELL_TIMEOUT,
-        store_history: bool = True,
-    ) -> Reply:
-        """Run code (or only evaluate ``user_expressions``) and collect what it displayed."""
-        client = self._client
-        if client is None:
-            raise KernelError("the kernel is not running")
-        self._busy = True
-        msg_id = client.execute(
-            code,
-            store_history=store_history,
-            allow_stdin=False,
-            user_expressions=user_expressions or {},
-            stop_on_error=True,
-        )
-        outputs: list[tuple[str, str, tuple[str, ...]]] = []
-        deadline = time.monotonic() + timeout
-        idle = False
-        while not idle:
-            message = self._next(client.get_iopub_msg, deadline, timeout)
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = message["msg_type"], message["content"]
-            if kind == "status" and content.get("execution_state") == "idle":
-                idle = True
-            elif kind == "stream":
-                outputs.append(("stream", content.get("text", ""), ()))
-            elif kind in ("execute_result", "display_data"):
-                data = content.get("data", {})
-                text = data.get("text/markdown") or data.get("text/plain", "")
-                name = "result" if kind == "execute_result" else "display"
-                outputs.append((name, text, tuple(data)))
-        while True:
-            reply = self._next(client.get_shell_msg, deadline, timeout)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
-        self._busy = False
-        content = reply["content"]
-        error = None
-        if content.get("status") == "error":
-            error = (content.get("ename", "Error"), content.get("evalue", ""), content["traceback"])
-        return Reply(
-            content.get("status", "error"),
-            content.get("execution_count"),
-            outputs,
-            error,
-            content.get("user_expressions") or {},
-        )
-
-    def _next(self, get: Any, deadline: float, timeout: float) -> dict[str, Any]:
-        """The next message, checking every second that the kernel is still alive."""
-        while True:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no answer within {timeout:.0f} s")
-            try:
-                return get(timeout=1.0)
-            except queue.Empty:
-                if not self._manager.is_alive():
-                    raise KernelError("the kernel died" + self.log_tail()) from None
+    return Path(installed)
 
 
-def _this_interpreter() -> Any:
+def _spec_manager() -> Any:
     """A kernelspec manager whose ``python3`` is this interpreter, whatever specs are installed
     (a user-level python3 spec could point at another Python)."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
     class ThisInterpreter(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-            return KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name=f"Python {sys.version_info.major} (ipykernel)",
-                language="python",
-                resource_dir=str(Path(sys.prefix)),
-            )
+            spec = kernelspec()
+            return KernelSpec(resource_dir=str(Path(sys.prefix)), **spec)
 
     return ThisInterpreter()
+
+
+def notebook(doc: qmd.Document, cells: set[int]) -> tuple[Any, list[qmd.Cell | qmd.Markdown]]:
+    """The notebook Quarto builds from a .qmd: a markdown cell per chunk, a code cell per
+    executable cell (option lines stripped, as Quarto sends it); returns it with the .qmd part
+    behind each notebook cell."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "language": "python",
+        "display_name": kernelspec()["display_name"],
+    }
+    parts: list[qmd.Cell | qmd.Markdown] = []
+    for part in doc.parts:
+        if isinstance(part, qmd.Cell):
+            if part.number not in cells:
+                continue
+            tags = ["raises-exception"] if part.options.get("error") is True else []
+            node = nbformat.v4.new_code_cell(part.code, metadata={"tags": tags} if tags else {})
+        else:
+            node = nbformat.v4.new_markdown_cell(part.text)
+        nb.cells.append(node)
+        parts.append(part)
+    return nb, parts
 
 
 def run_chapter(
@@ -302,87 +218,174 @@ def run_chapter(
     ``setup`` is code run before the chapter and not counted as part of it (tests use it to
     point the kernel at a temporary project); ``quarto_setup`` runs Quarto's setup cell first.
     """
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
     doc = qmd.parse(path)
     name = doc.display_name()
     execute = {**(project_execute or qmd.project_execute_options()), **doc.execute_options}
-    allow_errors = bool(execute.get("error", False))
     cells = {c.number for c in doc.executable_cells(project_execute)}
     run = ChapterRun(name)
     if not doc.has_code():
         return run  # Quarto executes nothing here either
+    nb, parts = notebook(doc, cells)
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=_spec_manager())
+    client = NotebookClient(
+        nb,
+        km=manager,
+        timeout=int(max(1, timeout)),
+        startup_timeout=int(STARTUP_TIMEOUT),
+        allow_errors=bool(execute.get("error", False)),
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
     started = time.perf_counter()
-    by_count: dict[int, qmd.Cell] = {}
-    with Kernel(path.parent.resolve(), env) as kernel:
+    # The kernel process's own output (a crash) goes to a log that messages quote.
+    with (
+        tempfile.NamedTemporaryFile(prefix="analysis-kernel-", suffix=".log") as log,
+        contextlib.ExitStack() as stack,
+    ):
+        try:
+            stack.enter_context(
+                client.setup_kernel(env=kernel_env(env), stdout=log, stderr=log, cleanup_kc=True)
+            )
+        except Exception as exc:  # jupyter_client raises many types for a failed launch
+            raise KernelError(f"could not start a {KERNEL_NAME} kernel: {exc}{_tail(log)}") from exc
         run.startup_seconds = time.perf_counter() - started
-        for label, code in (
-            ("quarto setup", QUARTO_SETUP if quarto_setup else ""),
-            ("setup", setup),
-        ):
-            if code:
-                reply = kernel.execute(code, store_history=False, timeout=timeout)
-                if reply.error:
-                    run.failures.append(_failure(name, label, 1, reply.error, None, by_count))
-                    run.seconds = time.perf_counter() - started
-                    return run
-        for part in doc.parts:
-            if isinstance(part, qmd.Cell):
-                if part.number not in cells:
-                    continue
-                failure = _run_cell(kernel, part, name, run, by_count, timeout)
-                allowed = allow_errors or part.options.get("error") is True
-                if failure and (failure.fatal or not allowed):
-                    run.failures.append(failure)
-                    break
-            elif part.inlines:
-                failure = _run_inlines(kernel, part, name, run, by_count, timeout)
-                if failure:
-                    run.failures.append(failure)
-                    break
+        _run_cells(client, nb, parts, run, name, setup, quarto_setup, timeout, log)
+        if any(f.fatal for f in run.failures):
+            client.shutdown_kernel = "immediate"  # a timed-out kernel would not answer
     run.seconds = time.perf_counter() - started
     return run
 
 
-def _run_cell(
-    kernel: Kernel,
-    cell: qmd.Cell,
-    chapter: str,
+def _run_cells(
+    client: Any,
+    nb: Any,
+    parts: list[qmd.Cell | qmd.Markdown],
     run: ChapterRun,
-    by_count: dict[int, qmd.Cell],
+    name: str,
+    setup: str | None,
+    quarto_setup: bool,
     timeout: float,
+    log: Any,
+) -> None:
+    import nbformat
+
+    by_count: dict[int, qmd.Cell] = {}
+    for label, code in (("quarto setup", QUARTO_SETUP if quarto_setup else ""), ("setup", setup)):
+        if code:
+            node = nbformat.v4.new_code_cell(code)
+            failure = _execute(client, node, -1, label, 1, None, by_count, name, timeout, log)
+            if failure:
+                run.failures.append(failure)
+                return
+    for index, (node, part) in enumerate(zip(nb.cells, parts, strict=True)):
+        if isinstance(part, qmd.Cell):
+            step = part.describe()
+            failure = _execute(
+                client, node, index, step, part.code_line, part, by_count, name, timeout, log
+            )
+            run.cells += 1
+            run.outputs += _outputs(step, node)
+        elif part.inlines:
+            failure = _inlines(client, node, part, run, name, by_count, timeout, log)
+        else:
+            continue
+        if failure:
+            run.failures.append(failure)
+            return
+
+
+def _execute(
+    client: Any,
+    node: Any,
+    index: int,
+    step: str,
+    line: int,
+    cell: qmd.Cell | None,
+    by_count: dict[int, qmd.Cell],
+    chapter: str,
+    timeout: float,
+    log: Any,
 ) -> Failure | None:
-    step = cell.describe()
+    """Run one code cell through nbclient; a Failure if it raised (and errors are not allowed),
+    timed out or killed the kernel."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    history = cell is not None  # Quarto runs its setup cell without storing history
     try:
-        reply = kernel.execute(cell.code, timeout=timeout)
-    except (TimeoutError, KernelError) as exc:
-        return Failure(chapter, step, cell.code_line, f"{type(exc).__name__}: {exc}", fatal=True)
-    run.cells += 1
-    if reply.execution_count is not None:
-        by_count[reply.execution_count] = cell
-    run.outputs += [Output(step, kind, text, mimes) for kind, text, mimes in reply.outputs]
-    if reply.error:
-        return _failure(chapter, step, cell.code_line, reply.error, cell, by_count)
+        client.execute_cell(node, index, store_history=history)
+    except CellTimeoutError:
+        return Failure(
+            chapter, step, line, f"TimeoutError: no answer within {timeout:g} s", fatal=True
+        )
+    except DeadKernelError:
+        return Failure(chapter, step, line, "KernelError: the kernel died" + _tail(log), fatal=True)
+    except CellExecutionError as exc:
+        _remember(node, cell, by_count)
+        traceback = str(exc.traceback).splitlines()
+        return _failure(chapter, step, line, (exc.ename, exc.evalue, traceback), cell, by_count)
+    _remember(node, cell, by_count)
     return None
 
 
-def _run_inlines(
-    kernel: Kernel,
+def _remember(node: Any, cell: qmd.Cell | None, by_count: dict[int, qmd.Cell]) -> None:
+    if cell is not None and node.get("execution_count") is not None:
+        by_count[node["execution_count"]] = cell
+
+
+def _outputs(step: str, node: Any) -> list[Output]:
+    """A code cell's outputs (errors tolerated by ``error: true`` are not outputs)."""
+    found = []
+    for output in node.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            found.append(Output(step, "stream", output.get("text", "")))
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            text = data.get("text/markdown") or data.get("text/plain", "")
+            name = "result" if kind == "execute_result" else "display"
+            found.append(Output(step, name, str(text), tuple(data)))
+    return found
+
+
+def _inlines(
+    client: Any,
+    node: Any,
     chunk: qmd.Markdown,
-    chapter: str,
     run: ChapterRun,
+    chapter: str,
     by_count: dict[int, qmd.Cell],
     timeout: float,
+    log: Any,
 ) -> Failure | None:
+    """Evaluate a markdown chunk's inline expressions as Quarto does: one empty execute
+    request carrying them as ``user_expressions``."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
     expressions = {str(i): inline.expression for i, inline in enumerate(chunk.inlines)}
+    first = chunk.inlines[0]
     try:
-        reply = kernel.execute("", user_expressions=expressions, timeout=timeout)
-    except (TimeoutError, KernelError) as exc:
-        inline = chunk.inlines[0]
-        error = f"{type(exc).__name__}: {exc}"
-        return Failure(chapter, inline.describe(), inline.line, error, fatal=True)
-    if reply.error:
-        return _failure(chapter, "inline expressions", chunk.line, reply.error, None, by_count)
+        msg_id = client.kc.execute("", user_expressions=expressions, allow_stdin=False)
+        reply = client.wait_for_reply(msg_id, node)
+    except CellTimeoutError:
+        error = f"TimeoutError: no answer within {timeout:g} s"
+        return Failure(chapter, first.describe(), first.line, error, fatal=True)
+    except DeadKernelError:
+        error = "KernelError: the kernel died" + _tail(log)
+        return Failure(chapter, first.describe(), first.line, error, fatal=True)
+    content = (reply or {}).get("content", {})
+    if content.get("status") != "ok":
+        error = (
+            content.get("ename", "Error"),
+            content.get("evalue", ""),
+            content.get("traceback", []),
+        )
+        return _failure(chapter, "inline expressions", chunk.line, error, None, by_count)
+    results = content.get("user_expressions") or {}
     for i, inline in enumerate(chunk.inlines):
-        result = reply.user_expressions.get(str(i), {})
+        result = results.get(str(i), {})
         run.inlines += 1
         if result.get("status") != "ok":
             error = (
@@ -393,8 +396,16 @@ def _run_inlines(
             return _failure(chapter, inline.describe(), inline.line, error, None, by_count)
         data = result.get("data", {})
         text = data.get("text/markdown") or data.get("text/plain", "")
-        run.outputs.append(Output(inline.describe(), "inline", text, tuple(data)))
+        run.outputs.append(Output(inline.describe(), "inline", str(text), tuple(data)))
     return None
+
+
+def _tail(log: Any, lines: int = 10) -> str:
+    """The last lines the kernel process printed (empty when it printed nothing)."""
+    log.flush()
+    text = Path(log.name).read_text(encoding="utf-8", errors="replace")
+    tail = [line for line in text.splitlines() if line.strip()]
+    return ("\nkernel output:\n" + "\n".join(tail[-lines:])) if tail else ""
 
 
 def _failure(
@@ -424,3 +435,19 @@ def _failure(
             break
     message = f"{ename}: {evalue}" if evalue else ename
     return Failure(chapter, where, line, message, lines[-TRACEBACK_LINES:])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.build.kernel install [--prefix DIR]``: install the kernelspec."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.build.kernel")
+    sub = parser.add_subparsers(dest="command", required=True)
+    install = sub.add_parser("install", help="install the python3 kernelspec of this interpreter")
+    install.add_argument("--prefix", type=Path, help="environment prefix (default: this one)")
+    args = parser.parse_args(argv)
+    folder = install_kernelspec(args.prefix)
+    print(f"Installed kernelspec {KERNEL_NAME} in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,7 @@ from typing import Any
 from analysis import paths
 from analysis.build import artifacts, cache, verdicts
 from analysis.data import datapackage
+from analysis.errors import NotAvailable
 
 SCHEMA = 1
 
@@ -114,9 +115,17 @@ def _git_commit(root: Path) -> str | None:
     return done.stdout.strip() or None
 
 
+VERDICT_PREFIX = "verdict."  # per-claim verdict artifacts: recorded under "claims"
+
+
 def values_artifacts() -> list[str]:
-    """Every values artifact of the registry: exactly the numbers chapters quote."""
-    return sorted(n for n, a in artifacts.REGISTRY.items() if a.kind == "values")
+    """Every values artifact of the registry: exactly the numbers chapters quote (each claim's
+    verdict artifact is recorded under ``claims`` instead)."""
+    return sorted(
+        n
+        for n, a in artifacts.REGISTRY.items()
+        if a.kind == "values" and not n.startswith(VERDICT_PREFIX)
+    )
 
 
 def build(on_artifact: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -133,8 +142,11 @@ def build(on_artifact: Callable[[str], None] | None = None) -> dict[str, Any]:
             "function": art.function,
             "synthetic": art.synthetic,
             "tolerance": tolerance_for(name).name,
-            "values": cache.values(name),
         }
+        try:
+            values[name]["values"] = cache.values(name)
+        except NotAvailable as exc:  # the data cannot support it: recorded, not a crash
+            values[name] |= {"values": {}, "unavailable": str(exc)}
     claims: dict[str, Any] = {}
     for found in verdicts.evaluate_all():
         claim = found.claim

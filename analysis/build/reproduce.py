@@ -1,11 +1,20 @@
 """``python -m analysis reproduce``: re-run every analysis from raw data and compare with results/.
 
-The artifact cache is ignored: every artifact is computed afresh in a temporary cache folder,
-so the check exercises the code and the data, not stored results. The new manifest is written
-beside the committed one (``results/manifest.new.json``) and compared with it under the
+The artifact cache is not used for the re-run: every artifact is computed afresh in a
+temporary cache folder, so the check exercises the code and the data, not stored results. The
+new manifest is written to the results folder (``manifest.new.json``) and compared with the
+committed one under the
 tolerances documented in ``analysis.build.manifest``. Any number that moved beyond its tolerance,
 any number that appeared or disappeared, and any changed verdict is listed with the claims it
-touches; the command then exits 1. ``--update`` accepts the re-run as the committed manifest.
+touches; the command then exits 1. ``--update`` accepts the re-run as the committed manifest
+(and leaves the file untouched when nothing beyond tolerance and no data stamp changed); it
+does not need the old manifest to be readable, so it is the remedy for a corrupted one.
+
+It also checks what the book reads: the author's cache (``paths.cache``), at each artifact's
+current key, must hold the re-run's numbers within tolerance and the same verdicts, and every
+entry there must pass its digest check; an edited ``values.json`` is reported and exits 1.
+The fresh manifest goes to the results folder (``paths.results``, configurable for a read-only
+checkout); the committed one is read from the checkout.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, console, paths
-from analysis.build import manifest
+from analysis.build import artifacts, cache, manifest
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, ReproductionError
 
 
@@ -34,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--manifest",
         type=Path,
-        default=paths.manifest,
+        default=None,
         help="the committed manifest to compare with (default: results/manifest.json)",
     )
 
@@ -87,19 +96,32 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReproductionError(f"{path}: cannot read the committed manifest ({exc})") from None
+    fix = (
+        f"restore it from version control (`git checkout -- {_shown(path)}`) or replace it "
+        "with a fresh re-run (`python -m analysis reproduce --update`, which does not read it)"
+    )
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReproductionError(
-            f"{path}: committed manifest is not valid JSON ({exc.msg} at line {exc.lineno}); "
-            "restore it from version control or rebuild it with --update"
+            f"{path}: committed manifest is not valid JSON ({exc.msg} at line {exc.lineno}); " + fix
         ) from None
     if not isinstance(loaded, dict) or loaded.get("schema") != manifest.SCHEMA:
+        found = loaded.get("schema") if isinstance(loaded, dict) else type(loaded).__name__
         raise ReproductionError(
-            f"{path}: expected a manifest with schema {manifest.SCHEMA}, "
-            f"found {loaded.get('schema') if isinstance(loaded, dict) else type(loaded).__name__}"
+            f"{path}: expected a manifest with schema {manifest.SCHEMA}, found {found}; {fix}"
         )
     return loaded
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(paths.root))
+    except ValueError:
+        return str(path)
 
 
 def _differs(old: Any, new: Any, tolerance: manifest.Tolerance) -> bool:
@@ -246,28 +268,155 @@ def _show(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# --- the cache the book reads ----------------------------------------------------------
+
+
+def check_cache(built: dict[str, Any], folder: Path) -> list[Change]:
+    """What the book would read from the cache ``folder`` (the entries at the current keys)
+    against the re-run: every stored number within its tolerance, every verdict exact. An
+    entry that fails its digest is reported too (the book recomputes it rather than serve it,
+    but someone or something altered the cache)."""
+    changes: list[Change] = []
+    feeds = _claims_by_input(built)
+    original = paths.cache
+    paths.cache = folder
+    try:
+        for name, entry in built.get("values", {}).items():
+            if name not in artifacts.REGISTRY:
+                continue
+            state, stored = cache.peek(name)
+            tolerance = manifest.TOLERANCES.get(entry.get("tolerance"), manifest.ARITHMETIC)
+            if state == "damaged":
+                changes.append(_damaged(name, stored, feeds))
+            elif state == "stored":
+                fresh = entry.get("values", {})
+                for key in sorted(stored.keys() | fresh.keys()):
+                    a, b = stored.get(key, _MISSING), fresh.get(key, _MISSING)
+                    if a != b and (_MISSING in (a, b) or _differs(a, b, tolerance)):
+                        claims = feeds.get((name, key), ())
+                        why = "cached value differs from the re-run: " + (
+                            _why(a, b, tolerance) if _MISSING not in (a, b) else "key set differs"
+                        )
+                        changes.append(Change(f"cache {name}:{key}", claims, a, b, "-", "-", why))
+        for claim_id, claim in built.get("claims", {}).items():
+            name = f"{manifest.VERDICT_PREFIX}{claim_id}"
+            if name not in artifacts.REGISTRY:
+                continue
+            state, stored = cache.peek(name)
+            if state == "damaged":
+                changes.append(_damaged(name, stored, {(name, ""): (claim_id,)}, claim_id))
+            elif state == "stored" and stored.get("verdict") != claim["verdict"]:
+                changes.append(
+                    Change(
+                        f"cache {name}",
+                        (claim_id,),
+                        "-",
+                        "-",
+                        str(stored.get("verdict")),
+                        claim["verdict"],
+                        "cached verdict differs from the re-run",
+                    )
+                )
+    finally:
+        paths.cache = original
+    return changes
+
+
+def _damaged(
+    name: str, problem: str, feeds: dict[tuple[str, str], tuple[str, ...]], claim: str = ""
+) -> Change:
+    claims = tuple(sorted({c for (n, _), ids in feeds.items() if n == name for c in ids}))
+    return Change(
+        f"cache {name}",
+        claims or ((claim,) if claim else ()),
+        "-",
+        "-",
+        "-",
+        "-",
+        f"entry fails its check ({problem}); not served, the book recomputes it",
+    )
+
+
+def _unchanged(committed: dict[str, Any], built: dict[str, Any]) -> bool:
+    """Nothing to accept: no number or verdict beyond tolerance and the same data stamps (code
+    stamps alone do not rewrite the committed file)."""
+    changes, _drift = compare(committed, built)
+    return not changes and committed.get("data") == built.get("data")
+
+
+def _print_changes(changes: list[Change], title: str) -> None:
+    if not changes:
+        return
+    console.console.print(
+        console.table(
+            title,
+            ["claim / number", "claims", "old", "new", "verdict before", "verdict after", "why"],
+            [
+                (
+                    c.item,
+                    ", ".join(c.claims) or "-",
+                    _show(c.old),
+                    _show(c.new),
+                    c.verdict_old,
+                    c.verdict_new,
+                    c.reason,
+                )
+                for c in changes
+            ],
+        )
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Re-run, write the new manifest, compare, report; exit 1 on any change unless --update."""
-    committed_path: Path = args.manifest
-    new_path = committed_path.with_name(committed_path.stem + ".new.json")
+    committed_path: Path = args.manifest or getattr(paths, "committed_manifest", paths.manifest)
+    results_dir: Path = getattr(paths, "results", committed_path.parent)
+    new_path = (
+        results_dir / (committed_path.stem + ".new.json")
+        if args.manifest is None
+        else committed_path.with_name(committed_path.stem + ".new.json")
+    )
     started = time.perf_counter()
     built = rebuild()
     atomic.write_json(new_path, built)
     elapsed = time.perf_counter() - started
-    committed = read_manifest(committed_path)
+    try:
+        committed = read_manifest(committed_path)
+    except ReproductionError as exc:
+        if not args.update:
+            raise
+        console.console.print(f"note: replacing the unreadable manifest ({exc})")
+        committed = None
     n_values = sum(len(v["values"]) for v in built["values"].values())
     counted = (
         f"{n_values} numbers from {len(built['values'])} artifacts, {len(built['claims'])} claims"
     )
+    cached = check_cache(built, paths.cache)
+
+    cache_note = (
+        f"; {len(cached)} cache entries disagree with the re-run or fail their digest check: "
+        + _first(
+            [
+                c.item + (" (damaged or edited)" if "check" in c.reason else " (differs)")
+                for c in cached
+            ]
+        )
+        + f" (delete them from {paths.cache}, or the whole folder, and they are recomputed)"
+        if cached
+        else ""
+    )
 
     if committed is None:
         if args.update:
+            _print_changes(cached, f"Cache entries that disagree: {paths.cache}")
             atomic.write_json(committed_path, built)
             new_path.unlink(missing_ok=True)
             console.summary(
-                "reproduce", True, f"wrote {committed_path} ({counted}; {elapsed:.1f} s)"
+                "reproduce",
+                not cached,
+                f"wrote {committed_path} ({counted}; {elapsed:.1f} s)" + cache_note,
             )
-            return EXIT_OK
+            return EXIT_CHECK_FAILED if cached else EXIT_OK
         console.summary(
             "reproduce",
             False,
@@ -279,52 +428,47 @@ def run(args: argparse.Namespace) -> int:
     changes, drift = compare(committed, built)
     for note in stamp_notes(committed, built):
         console.console.print(f"note: {note}")
-    if changes:
-        console.console.print(
-            console.table(
-                f"Changed beyond tolerance: {committed_path.name} -> {new_path.name}",
-                [
-                    "claim / number",
-                    "claims",
-                    "old",
-                    "new",
-                    "verdict before",
-                    "verdict after",
-                    "why",
-                ],
-                [
-                    (
-                        c.item,
-                        ", ".join(c.claims) or "-",
-                        _show(c.old),
-                        _show(c.new),
-                        c.verdict_old,
-                        c.verdict_new,
-                        c.reason,
-                    )
-                    for c in changes
-                ],
-            )
-        )
+    _print_changes(
+        changes + cached,
+        f"Changed beyond tolerance: {committed_path.name} -> {new_path.name}"
+        + (f"; cache {paths.cache}" if cached else ""),
+    )
     within = f"; {drift} numbers differed within tolerance" if drift else ""
     claims_hit = sorted({cid for c in changes for cid in c.claims})
     if args.update:
+        if _unchanged(committed, built):
+            new_path.unlink(missing_ok=True)
+            console.summary(
+                "reproduce",
+                not cached,
+                f"nothing changed; {committed_path} left as it is ({counted}; {elapsed:.1f} s)"
+                + cache_note,
+            )
+            return EXIT_CHECK_FAILED if cached else EXIT_OK
         atomic.write_json(committed_path, built)
         new_path.unlink(missing_ok=True)
-        accepted = f"accepted {len(changes)} changes" if changes else "nothing changed"
+        accepted = f"accepted {len(changes)} changes" if changes else "accepted new data stamps"
         console.summary(
-            "reproduce", True, f"{accepted}; wrote {committed_path} ({counted}; {elapsed:.1f} s)"
+            "reproduce",
+            not cached,
+            f"{accepted}; wrote {committed_path} ({counted}; {elapsed:.1f} s)" + cache_note,
         )
-        return EXIT_OK
-    if changes:
+        return EXIT_CHECK_FAILED if cached else EXIT_OK
+    if changes or cached:
         named = _first(claims_hit, shown=20) if claims_hit else "none"
         numbers = _first([c.item for c in changes if not c.claims])
         console.summary(
             "reproduce",
             False,
-            f"{len(changes)} changes beyond tolerance; claims affected: {named}"
-            + (f"; other numbers: {numbers}" if numbers else "")
-            + f" ({elapsed:.1f} s). Accept deliberate changes with --update.",
+            (
+                f"{len(changes)} changes beyond tolerance; claims affected: {named}"
+                + (f"; other numbers: {numbers}" if numbers else "")
+                if changes
+                else f"the re-run matches {committed_path.name}"
+            )
+            + cache_note
+            + f" ({elapsed:.1f} s)."
+            + (" Accept deliberate changes with --update." if changes else ""),
         )
         return EXIT_CHECK_FAILED
     new_path.unlink(missing_ok=True)

@@ -15,6 +15,10 @@ COMMANDS = {
         "analysis.cli.simulate",
         "regenerate or check the synthetic engagement sample",
     ),
+    "data": (
+        "analysis.cli.data",
+        "bring your own data: init a data folder, add or stamp resource files",
+    ),
     "fit": ("analysis.cli.fit", "fit every model on the bundled data and print the tables"),
     "findings": ("analysis.cli.findings", "evaluate every claim of the source documents"),
     "reproduce": ("analysis.build.reproduce", "re-run every analysis and compare with results/"),

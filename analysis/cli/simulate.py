@@ -1,7 +1,12 @@
 """``python -m analysis simulate``: regenerate, check or vary the synthetic engagement sample.
 
 Without options it regenerates ``data/synthetic/`` from ``data/simulation.toml`` and records
-the files in ``data/datapackage.json``. ``--check`` regenerates in memory and compares bytes
+the files in ``data/datapackage.json``, all files swapped in together at the end (an
+interrupted run leaves the previous sample intact). A run estimated to need more memory than
+``--max-memory`` (8 GB) is refused before anything is drawn. When the data folder holds an
+observed sample (``synthetic: false``, brought in with ``python -m analysis data add``),
+``--check`` is skipped with a line saying so and regenerating in place is refused: it would
+overwrite observed data with simulated data. ``--check`` regenerates in memory and compares bytes
 with the committed files (exit 1 naming the first differing resource and line). ``--seed``,
 ``--scale`` or ``--accounts``/``--posts`` make an alternative sample, written with a copy of
 the descriptor to ``--out DIR``; the committed files are never touched by those.
@@ -14,7 +19,8 @@ import time
 from pathlib import Path
 
 from analysis import console, paths
-from analysis.data import sample_files, simulate
+from analysis.cli import folders
+from analysis.data import datapackage, sample_files, simulate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 PROGRESS_ABOVE_SCALE = 10.0  # samples over ten times the committed size take seconds
@@ -35,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, help="write an alternative sample and a descriptor copy to DIR"
     )
     parser.add_argument(
+        "--max-memory",
+        type=float,
+        default=simulate.MEMORY_LIMIT_BYTES / 1e9,
+        metavar="GB",
+        help="refuse a run estimated to need more memory than this (default 8)",
+    )
+    parser.add_argument(
         "--parameters",
         type=Path,
         default=paths.simulation_parameters,
@@ -43,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _usage(message: str) -> int:
-    console.errors.print(f"simulate: usage error: {message}")
+    console.errors.print(f"simulate: usage error: {message}", soft_wrap=True, markup=False)
     return EXIT_USAGE
 
 
@@ -57,12 +70,34 @@ def run(args: argparse.Namespace) -> int:
             "an alternative sample (--seed, --scale, --accounts, --posts, --parameters) "
             "needs --out DIR; the committed sample comes from data/simulation.toml alone"
         )
-    if args.out is not None and args.out.resolve() == paths.data.resolve():
-        return _usage("--out must not be data/; run without options to regenerate it")
-    for name in ("scale", "accounts", "posts"):
+    if args.out is not None and args.out.expanduser().resolve() == paths.data.resolve():
+        return _usage("--out must not be the data folder; run without options to regenerate it")
+    if args.out is not None:
+        args.out = folders.output_folder(args.out, "--out")
+    for name in ("scale", "accounts", "posts", "max_memory"):
         value = getattr(args, name)
-        if value is not None and value <= 0:
-            return _usage(f"--{name} must be positive, found {value}")
+        if value is not None and not (value > 0 and value != float("inf")):
+            return _usage(f"--{name.replace('_', '-')} must be a positive number, found {value}")
+    observed, brought = _not_generated()
+    if (observed or brought) and args.check:
+        why = []
+        if observed:
+            why.append(f"{', '.join(observed)} are observed data (synthetic: false)")
+        if brought:
+            why.append(f"{', '.join(brought)} were brought in, not generated")
+        console.console.print(
+            f"simulate --check: skipped: in {paths.datapackage}, {'; '.join(why)}; no "
+            "generator entry, so there is no simulated sample to regenerate",
+            soft_wrap=True,
+            markup=False,
+        )
+        return EXIT_OK
+    if (observed or brought) and args.out is None:
+        kind = "observed data" if observed else "data brought in with `data add`"
+        return _usage(
+            f"{', '.join(observed + brought)} in {paths.data} are {kind}; regenerating would "
+            "overwrite them with simulated data. Write a simulated sample elsewhere with --out DIR"
+        )
 
     began = time.perf_counter()
     scale = 1.0 if args.scale is None else args.scale
@@ -89,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
                 False,
                 f"resource '{first.resource}' differs from its regeneration"
                 + (f" at line {first.line}" if first.line else "")
-                + "; run `python -m analysis simulate` if the change is intended",
+                + "; if these are data of your own, record them with `python -m analysis data "
+                "add FILES --observed ...` (or --synthetic); if you changed the generator or "
+                "its parameters on purpose, regenerate with `python -m analysis simulate`",
             )
             return EXIT_CHECK_FAILED
         console.summary(
@@ -121,6 +158,17 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _not_generated() -> tuple[list[str], list[str]]:
+    """Sample resources not drawn by the generator: (observed ones, synthetic ones brought in)."""
+    descriptor = datapackage.read_descriptor()
+    entries = [
+        e for e in descriptor.get("resources", []) if e.get("name") in sample_files.RESOURCES
+    ]
+    observed = [e["name"] for e in entries if e.get("synthetic") is False]
+    brought = [e["name"] for e in entries if e.get("synthetic") is True and "generator" not in e]
+    return observed, brought
+
+
 def _build(args: argparse.Namespace, scale: float, show_bar: bool) -> sample_files.Built:
     """Generate and render, with a progress bar for large samples."""
     kwargs = dict(
@@ -129,6 +177,7 @@ def _build(args: argparse.Namespace, scale: float, show_bar: bool) -> sample_fil
         accounts=args.accounts,
         posts=args.posts,
         parameters_path=args.parameters,
+        memory_limit=int(args.max_memory * 1e9),
     )
     if not show_bar:
         return sample_files.build(**kwargs)

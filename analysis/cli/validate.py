@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for checked in results:
         entry = datapackage.resource(descriptor, checked.name)
-        kind = "synthetic" if entry.get("synthetic") else "documented"
+        kind = datapackage.kind(entry)
         status = "valid" if checked.ok else "INVALID"
         detail = f"{checked.rows:,} rows" if checked.ok else checked.problems[0].problem
         rows.append((checked.name, kind, entry.get("path", "?"), status, detail))

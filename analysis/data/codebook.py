@@ -6,14 +6,14 @@ the book's description of the data can never drift from the descriptor the loade
 
 from __future__ import annotations
 
-import csv
 import platform
 from importlib import metadata
 from typing import Any
 
 import pandas as pd
 
-from analysis.data import datapackage
+from analysis import paths
+from analysis.data import datapackage, datasets
 
 # The libraries whose versions decide the numbers the book reports.
 REPORTED_PACKAGES = (
@@ -46,6 +46,13 @@ def _constraints(field: dict[str, Any]) -> str:
         parts.append(f"pattern {rules['pattern']}")
     if field.get("bibkey"):
         parts.append("keys in references.bib")
+    bound = field.get("maximumFrom")
+    if isinstance(bound, dict):
+        key = ", ".join(f"{a} = {b}" for a, b in (bound.get("key") or {}).items())
+        parts.append(
+            f"at most {bound.get('resource')}.{bound.get('field')} (matched by {key})"
+            + (" where that is above 0" if bound.get("exceptZero") else "")
+        )
     return "; ".join(parts)
 
 
@@ -81,7 +88,7 @@ def codebook() -> pd.DataFrame:
             rows.append(
                 {
                     "resource": entry["name"],
-                    "kind": "synthetic" if entry.get("synthetic") else "documented",
+                    "kind": datapackage.kind(entry),
                     "field": field["name"],
                     "type": field.get("type", "string"),
                     "description": field.get("description", ""),
@@ -96,12 +103,13 @@ def codebook() -> pd.DataFrame:
 
 
 def _data_rows(entry: dict[str, Any]) -> int | None:
-    """Number of data rows in a CSV resource, or None when the file is missing."""
-    path = datapackage.resource_path(entry)
-    if not path.exists():
-        return None
-    with path.open(encoding="utf-8", newline="") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    """Data rows of a resource as the loader counts them (None when it does not validate).
+
+    Rows are counted by ``datasets.check``, the project's one CSV reader, so the codebook can
+    never disagree with what the analyses read (blank lines, quoted newlines, long fields).
+    """
+    checked = datasets.check(entry["name"])
+    return checked.rows if checked.ok else None
 
 
 def _sources(entry: dict[str, Any]) -> str:
@@ -117,9 +125,9 @@ def resources() -> pd.DataFrame:
         rows.append(
             {
                 "resource": entry["name"],
-                "kind": "synthetic" if entry.get("synthetic") else "documented",
+                "kind": datapackage.kind(entry),
                 "title": entry.get("title", ""),
-                "file": f"data/{entry['path']}",
+                "file": f"{paths.data.name}/{entry['path']}",
                 "rows": _data_rows(entry),
                 "sources": _sources(entry),
                 "sha256 (first 16)": recorded.removeprefix("sha256:")[:16],

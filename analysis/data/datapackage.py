@@ -17,22 +17,67 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, paths
-from analysis.errors import DataValidationError
+from analysis.data import files
+from analysis.errors import DataProblem, DataValidationError
 
 
 def read_descriptor(path: Path | None = None) -> dict[str, Any]:
-    """Return the parsed descriptor; a missing or malformed descriptor is a data error."""
+    """Return the parsed descriptor; a missing, oversized or malformed one is a data error.
+
+    Only the shape every reader relies on is checked here (a JSON object whose ``resources``
+    is a list of objects); ``datasets`` checks each entry's properties in detail.
+    """
     path = path or paths.datapackage
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    problem = files.regular_file(path, str(path))
+    if problem:
+        what = "descriptor missing" if problem.found == "no file" else "descriptor is not a file"
         raise DataValidationError.single(
-            path, "descriptor missing", "a Frictionless datapackage.json", "no file"
+            path, what, "a Frictionless datapackage.json", problem.found
+        )
+    size = path.stat().st_size
+    if size > files.DESCRIPTOR_MAX_BYTES:
+        raise DataValidationError.single(
+            path,
+            "descriptor larger than its limit",
+            f"at most {files.DESCRIPTOR_MAX_BYTES:,} bytes",
+            f"{size:,} bytes",
+        )
+    try:
+        descriptor = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataValidationError.single(
+            path, "descriptor is not UTF-8", "UTF-8 JSON", f"byte offset {exc.start}"
         ) from None
     except json.JSONDecodeError as exc:
         raise DataValidationError.single(
             path, "descriptor is not valid JSON", "JSON", f"{exc.msg} at line {exc.lineno}"
         ) from None
+    except RecursionError:
+        raise DataValidationError.single(
+            path, "descriptor is not valid JSON", "JSON", "nesting too deep"
+        ) from None
+    if not isinstance(descriptor, dict):
+        raise DataValidationError.single(
+            path, "descriptor has the wrong type", "a JSON object", type(descriptor).__name__
+        )
+    resources = descriptor.get("resources", [])
+    if not isinstance(resources, list):
+        raise DataValidationError.single(
+            path, "property 'resources' has the wrong type", "a list", type(resources).__name__
+        )
+    for i, entry in enumerate(resources):
+        if not isinstance(entry, dict):
+            raise DataValidationError.single(
+                path,
+                f"resources[{i}] has the wrong type",
+                "an object",
+                type(entry).__name__,
+            )
+        if not isinstance(entry.get("name"), str):
+            raise DataValidationError.single(
+                path, f"resources[{i}].name has the wrong type", "text", repr(entry.get("name"))
+            )
+    return descriptor
 
 
 def resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
@@ -47,8 +92,35 @@ def resource(descriptor: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def resource_path(entry: dict[str, Any], base: Path | None = None) -> Path:
-    """The file a resource entry points at, relative to the descriptor's folder."""
-    return (base or paths.data) / entry["path"]
+    """The file a resource entry points at, confined to the descriptor's folder.
+
+    Raises DataValidationError for an absolute path, ``..`` or a symlink leaving the folder.
+    """
+    base = base or paths.data
+    path, problem = files.confined(base, entry.get("path"), _where(base, entry))
+    if problem is not None:
+        raise DataValidationError([problem])
+    assert path is not None
+    return path
+
+
+def _where(base: Path, entry: dict[str, Any]) -> str:
+    return f"{base / 'datapackage.json'} (resource '{entry.get('name')}')"
+
+
+def path_problem(entry: dict[str, Any], base: Path | None = None) -> DataProblem | None:
+    """Why the entry's path is refused (None when it is inside the folder)."""
+    return files.confined(base or paths.data, entry.get("path"), _where(base or paths.data, entry))[
+        1
+    ]
+
+
+def kind(entry: dict[str, Any]) -> str:
+    """What a resource's rows are: "synthetic" (simulated), "observed" (a sample a user brought
+    in, with ``collection``) or "documented" (figures from the sources on every row)."""
+    if entry.get("synthetic") is True:
+        return "synthetic"
+    return "observed" if isinstance(entry.get("collection"), dict) else "documented"
 
 
 def sha256_bytes(payload: bytes) -> str:
@@ -68,10 +140,8 @@ def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
     return entry
 
 
-def update_resources(entries: list[dict[str, Any]], path: Path | None = None) -> None:
-    """Insert or replace resource entries by name, keeping the order of the others; atomic."""
-    path = path or paths.datapackage
-    descriptor = read_descriptor(path)
+def merge_resources(descriptor: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Insert or replace resource entries by name in ``descriptor``, keeping the others' order."""
     resources = descriptor.setdefault("resources", [])
     for entry in entries:
         for i, existing in enumerate(resources):
@@ -80,7 +150,19 @@ def update_resources(entries: list[dict[str, Any]], path: Path | None = None) ->
                 break
         else:
             resources.append(entry)
-    atomic.write_json(path, descriptor)
+
+
+def dumps(descriptor: dict[str, Any]) -> bytes:
+    """The descriptor as written to disk: key order kept, two-space indent, UTF-8."""
+    return (json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def update_resources(entries: list[dict[str, Any]], path: Path | None = None) -> None:
+    """Insert or replace resource entries by name, keeping the order of the others; atomic."""
+    path = path or paths.datapackage
+    descriptor = read_descriptor(path)
+    merge_resources(descriptor, entries)
+    atomic.write_bytes(path, dumps(descriptor))
 
 
 def fingerprint(descriptor: dict[str, Any] | None = None) -> dict[str, str]:

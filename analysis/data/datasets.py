@@ -16,6 +16,7 @@ as what it breaks (row, field, expected, found), not only as "file changed".
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -26,9 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from analysis import paths
-from analysis.data import datapackage
+from analysis.data import datapackage, files
 from analysis.errors import DataProblem, DataValidationError
 
 MAX_PROBLEMS_PER_FIELD = 3
@@ -38,6 +41,8 @@ _DATE_SHAPES = {"date": r"\d{4}-\d{2}-\d{2}", "datetime": r"\d{4}-\d{2}-\d{2}T\d
 _DATE_LABELS = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DDThh:mm:ss"}
 _INTEGER = r"[+-]?\d+"
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER_OR_NON_FINITE = rf"(?:{_NUMBER}|[+-]?(?i:inf|infinity|nan))"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SEMVER = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
@@ -67,7 +72,12 @@ def load(name: str, *, base: Path | None = None) -> pd.DataFrame:
     checked = check(name, base=base)
     if not checked.ok:
         raise DataValidationError(checked.problems)
-    assert checked.frame is not None
+    if checked.frame is None:  # a Parquet resource is validated streaming and read on demand
+        from analysis.data import parquet
+
+        base = base or paths.data
+        entry = datapackage.resource(datapackage.read_descriptor(base / "datapackage.json"), name)
+        return parquet.read(datapackage.resource_path(entry, base), entry)
     return checked.frame.copy(deep=False)
 
 
@@ -80,18 +90,31 @@ def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -
     structure = _check_structure(entry, _display(descriptor_file))
     if structure:
         return Checked(name, _display(descriptor_file), None, structure)
-    file = datapackage.resource_path(entry, base)
+    where = f"{_display(descriptor_file)} (resource '{name}')"
+    file, refused = files.confined(base, entry["path"], where)
+    if refused is not None or file is None:
+        return Checked(name, where, None, [refused] if refused else [])
     label = _display(file)
-    if not file.exists():
-        return Checked(
-            name, label, None, [DataProblem(label, "file missing", "a data file", "no file")]
+    # A package folder may carry its own references.bib, or have one beside it; else the repo's.
+    bib_file = next(
+        (b for b in (base / "references.bib", base.parent / "references.bib") if b.is_file()),
+        paths.references_bib,
+    )
+    if entry.get("format") == "parquet":  # streamed, never read whole: analysis.data.parquet
+        from analysis.data import parquet
+
+        rows, problems, (digest, size) = parquet.check(
+            entry, file, label, lambda target: check(target, base=base, _seen=(*_seen, name))
         )
-    raw = file.read_bytes()
+        if not problems:
+            problems += _check_hash(entry, label, digest, size)
+        if not problems:
+            problems += _check_metadata(entry, _display(descriptor_file), bib_file)
+        return Checked(name, label, None, problems, rows)
+    raw, problems = files.read_bounded(file, label, files.limits(entry))
+    if raw is None:
+        return Checked(name, label, None, problems)
     digest = datapackage.sha256_bytes(raw)
-    # A package folder may carry its own references.bib (simulate --out); else the repo's.
-    bib_file = base / "references.bib"
-    if not bib_file.exists():
-        bib_file = base.parent / "references.bib"
     key = _memo_key(file, digest, descriptor, bib_file, base)
     if key in _memo:
         frame = _memo[key]
@@ -100,6 +123,8 @@ def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -
     frame, problems = _parse(raw, entry, label, bib_file)
     if frame is not None and not problems:
         problems += _check_foreign_keys(frame, entry, label, base, (*_seen, name))
+    if frame is not None and not problems:
+        problems += _check_bounds_from(frame, entry, label, base, (*_seen, name))
     if not problems:
         problems += _check_hash(entry, label, digest, len(raw))
     if not problems:
@@ -196,34 +221,235 @@ def _memo_key(
     )
 
 
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
 def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
-    """The entry must name a path and a schema whose fields have names and known types."""
+    """The entry's properties have the types the checks rely on, each problem located."""
     where = f"{label} (resource '{entry.get('name')}')"
+    problems: list[DataProblem] = []
+
+    def wrong(prop: str, expected: str, value: Any, field: str | None = None) -> None:
+        problems.append(
+            DataProblem(
+                where,
+                f"property '{prop}' has the wrong type",
+                expected,
+                f"{_short(repr(value))} ({_type_name(value)})",
+                field=field,
+            )
+        )
+
     if not isinstance(entry.get("path"), str):
-        return [DataProblem(where, "resource has no path", "a relative file path", "none")]
-    fields = entry.get("schema", {}).get("fields")
+        if "path" not in entry:
+            return [DataProblem(where, "resource has no path", "a relative file path", "none")]
+        wrong("path", "a relative file path (text)", entry.get("path"))
+        return problems
+    schema = entry.get("schema")
+    if not isinstance(schema, dict):
+        wrong("schema", "an object with fields", schema)
+        return problems
+    fields = schema.get("fields")
     if not isinstance(fields, list) or not fields:
         return [DataProblem(where, "resource has no schema fields", "schema.fields", "none")]
-    problems = []
+    names: list[str] = []
     for spec in fields:
-        if not isinstance(spec, dict) or "name" not in spec:
-            problems.append(DataProblem(where, "field without a name", "a name", repr(spec)))
-        elif spec.get("type", "string") not in TYPES:
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            problems.append(
+                DataProblem(where, "field without a name", "a name", _short(repr(spec)))
+            )
+            continue
+        name = spec["name"]
+        if name in names:
+            problems.append(DataProblem(where, "duplicate field name", "unique names", name))
+        names.append(name)
+        if spec.get("type", "string") not in TYPES:
             problems.append(
                 DataProblem(
                     where,
                     "unsupported field type",
                     "one of " + ", ".join(TYPES),
-                    repr(spec.get("type")),
-                    field=spec["name"],
+                    _short(repr(spec.get("type"))),
+                    field=name,
+                )
+            )
+        for prop in ("description",):
+            if prop in spec and not isinstance(spec[prop], str):
+                wrong(prop, "text", spec[prop], name)
+        for prop in ("bibkey", "nonFinite"):
+            if prop in spec and not isinstance(spec[prop], bool):
+                wrong(prop, "true or false", spec[prop], name)
+        rules = spec.get("constraints", {})
+        if not isinstance(rules, dict):
+            wrong("constraints", "an object", rules, name)
+            continue
+        for prop in ("required", "unique"):
+            if prop in rules and not isinstance(rules[prop], bool):
+                wrong(f"constraints.{prop}", "true or false", rules[prop], name)
+        for prop in ("minimum", "maximum"):
+            value = rules.get(prop)
+            if prop in rules and (isinstance(value, bool) or not isinstance(value, int | float)):
+                wrong(f"constraints.{prop}", "a number", value, name)
+        if "enum" in rules and (
+            not isinstance(rules["enum"], list)
+            or not all(isinstance(v, str | int | float) for v in rules["enum"])
+        ):
+            wrong("constraints.enum", "a list of values", rules["enum"], name)
+        if "pattern" in rules:
+            refused = files.check_pattern(rules["pattern"])
+            if refused:
+                problems.append(
+                    DataProblem(
+                        where,
+                        "schema pattern refused",
+                        "a regular expression in the safe subset",
+                        f"{_short(repr(rules['pattern']))}: {refused}",
+                        field=name,
+                    )
+                )
+        if "maximumFrom" in spec:
+            problems += _check_bound_spec(spec["maximumFrom"], where, name)
+    problems += _check_keys_structure(schema, names, where)
+    for prop, kind, expected in (
+        ("hash", str, "text 'sha256:<hex>'"),
+        ("limits", dict, "an object {bytes, lineBytes}"),
+        ("collection", dict, "an object {source, period, sampling}"),
+        ("generator", dict, "an object"),
+        ("sources", list, "a list"),
+        ("licenses", list, "a list"),
+    ):
+        if prop in entry and not isinstance(entry[prop], kind):
+            wrong(prop, expected, entry[prop])
+    if "bytes" in entry and (
+        isinstance(entry["bytes"], bool) or not isinstance(entry["bytes"], int)
+    ):
+        wrong("bytes", "an integer", entry["bytes"])
+    for key, value in (
+        (entry.get("limits") or {}).items() if isinstance(entry.get("limits"), dict) else ()
+    ):
+        if key not in files.DEFAULT_LIMITS:
+            problems.append(
+                DataProblem(where, "unknown limit", "bytes or lineBytes", _short(repr(key)))
+            )
+        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            wrong(f"limits.{key}", "a positive integer", value)
+    return problems
+
+
+def _check_bound_spec(spec: Any, where: str, name: str) -> list[DataProblem]:
+    expected = "an object {resource, field, key: {local: remote}, exceptZero}"
+    ok = (
+        isinstance(spec, dict)
+        and isinstance(spec.get("resource"), str)
+        and isinstance(spec.get("field"), str)
+        and isinstance(spec.get("key"), dict)
+        and len(spec["key"]) == 1
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in spec["key"].items())
+        and isinstance(spec.get("exceptZero", False), bool)
+    )
+    if ok:
+        return []
+    return [
+        DataProblem(
+            where,
+            "property 'maximumFrom' has the wrong shape",
+            expected,
+            _short(repr(spec)),
+            field=name,
+        )
+    ]
+
+
+def _check_keys_structure(
+    schema: dict[str, Any], names: list[str], where: str
+) -> list[DataProblem]:
+    """primaryKey and foreignKeys name fields of the schema, in the Frictionless shapes."""
+    problems = []
+
+    def field_list(value: Any) -> list[str] | None:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return value
+        return None
+
+    if "primaryKey" in schema:
+        keys = field_list(schema["primaryKey"])
+        if keys is None:
+            problems.append(
+                DataProblem(
+                    where,
+                    "property 'primaryKey' has the wrong type",
+                    "a field name or list of field names",
+                    _short(repr(schema["primaryKey"])),
+                )
+            )
+        else:
+            for key in keys:
+                if key not in names:
+                    problems.append(
+                        DataProblem(where, "primary key names no field", "a schema field", key)
+                    )
+    foreign = schema.get("foreignKeys", [])
+    if not isinstance(foreign, list):
+        return [
+            *problems,
+            DataProblem(
+                where,
+                "property 'foreignKeys' has the wrong type",
+                "a list",
+                _short(repr(foreign)),
+            ),
+        ]
+    for fk in foreign:
+        reference = fk.get("reference") if isinstance(fk, dict) else None
+        local = field_list(fk.get("fields")) if isinstance(fk, dict) else None
+        remote = field_list(reference.get("fields")) if isinstance(reference, dict) else None
+        resource = reference.get("resource", "") if isinstance(reference, dict) else None
+        if local is None or remote is None or not isinstance(resource, str):
+            problems.append(
+                DataProblem(
+                    where,
+                    "foreign key has the wrong shape",
+                    "{fields, reference: {resource, fields}}",
+                    _short(repr(fk)),
+                )
+            )
+        elif len(local) != len(remote) or any(f not in names for f in local):
+            problems.append(
+                DataProblem(
+                    where,
+                    "foreign key fields do not match the schema",
+                    "as many local fields (all in the schema) as referenced ones",
+                    f"{local} -> {remote}",
                 )
             )
     return problems
 
 
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _header(text: str) -> list[str] | None:
+    """The header record, read as pandas will (leading blank lines skipped); None if malformed."""
+    try:
+        for record in csv.reader(io.StringIO(text)):
+            if record:
+                return record
+    except csv.Error:
+        return None
+    return []
+
+
 def _parse(
     raw: bytes, entry: dict[str, Any], label: str, bib_file: Path
 ) -> tuple[pd.DataFrame | None, list[DataProblem]]:
+    """Parse and type-check CSV bytes: the one CSV reader of the project."""
     if not raw.strip():
         return None, [DataProblem(label, "empty file", "a header row and data rows", "0 rows")]
     try:
@@ -235,20 +461,41 @@ def _parse(
             DataProblem(label, "file is not UTF-8", "UTF-8 text", found, row=line - 1 or None)
         ]
     text = text.removeprefix("\ufeff")
+    fields = entry["schema"]["fields"]
+    expected = [f["name"] for f in fields]
+    # The header is compared before pandas sees it: pandas renames duplicate column names in
+    # time quadratic in their number, so a long line of commas would stall it.
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    commas = first_line.count(",")
+    if commas > 4 * len(expected) + 100:  # far too many to be the header: not parsed at all
+        return None, [
+            DataProblem(
+                label,
+                "columns differ from the schema",
+                f"{len(expected)} columns " + ", ".join(expected),
+                f"a first line of {commas + 1:,} comma-separated values",
+            )
+        ]
+    header = _header(text)
+    if header is None:
+        return None, [DataProblem(label, "malformed CSV header", "one header row", "unreadable")]
+    if header != expected:
+        return None, [_column_problem(label, expected, header)]
+    counted = _field_counts(text, len(expected), label)
+    if counted:
+        return None, counted
     try:
         table = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], engine="c"
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        message = str(exc).strip()
+        message = _short(str(exc).strip(), 200)
         line = re.search(r"line (\d+)", message)
         row = int(line.group(1)) - 1 if line else None
         return None, [
             DataProblem(label, "malformed CSV", "one value per column", message, row=row or None)
         ]
 
-    fields = entry["schema"]["fields"]
-    expected = [f["name"] for f in fields]
     found = list(table.columns)
     if found != expected:
         return None, [_column_problem(label, expected, found)]
@@ -262,8 +509,21 @@ def _parse(
                 label, "row has too few values", f"{len(expected)} values", "fewer", row=row
             )
         ]
-
     problems: list[DataProblem] = []
+    for name in expected:
+        control = table[name].str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        if control.any():
+            problems += _bad(
+                label,
+                control,
+                table[name],
+                name,
+                "control character in text",
+                "printable text (no NUL or other control characters)",
+            )
+    if problems:
+        return None, problems
+
     bib: frozenset[str] | None = None
     if any(spec.get("bibkey") for spec in fields):
         if not bib_file.exists():
@@ -285,17 +545,65 @@ def _parse(
     return frame, problems
 
 
+def _field_counts(text: str, width: int, label: str) -> list[DataProblem]:
+    """Rows with too few or too many values, located (pandas pads short rows silently).
+
+    pyarrow's CSV reader counts the values of every record (quoted newlines and blank lines
+    handled as pandas does) and hands each wrong one to a handler, without building columns.
+    """
+    found: list[tuple[int, int]] = []
+
+    def wrong(row: Any) -> str:
+        if len(found) < MAX_PROBLEMS_PER_FIELD:
+            found.append((int(row.number or 0) - 1, int(row.actual_columns)))
+        return "skip"
+
+    try:
+        pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(
+                use_threads=False, column_names=[str(i) for i in range(width)], skip_rows=1
+            ),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=wrong),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={str(i): pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return []  # malformed beyond counting: pandas reports it, located where it can
+    return [
+        DataProblem(
+            label,
+            "row has too few values" if count < width else "row has too many values",
+            f"{width} values",
+            f"{count} values",
+            row=row if row > 0 else None,
+        )
+        for row, count in found
+    ]
+
+
 def _column_problem(label: str, expected: list[str], found: list[str]) -> DataProblem:
-    """Name the missing and unexpected columns; a lone missing or extra one is the field."""
-    missing = [c for c in expected if c not in found]
-    extra = [c for c in found if c not in expected]
+    """Name the missing and unexpected columns (a few of each); a lone odd one is the field."""
+    wanted, present = set(expected), set(found)
+    missing = [c for c in expected if c not in present]
+    extra = list(dict.fromkeys(c for c in found if c not in wanted))
     if not missing and not extra:
+        if len(found) != len(expected):
+            return DataProblem(
+                label,
+                "duplicate column names",
+                f"{len(expected)} columns " + ", ".join(expected),
+                f"{len(found)} columns",
+            )
         return DataProblem(label, "columns out of order", ", ".join(expected), ", ".join(found))
     parts = []
     if missing:
-        parts.append(f"missing column {', '.join(missing)}")
+        parts.append(f"missing column {_names(missing)}")
     if extra:
-        parts.append(f"unexpected column {', '.join(extra)}")
+        parts.append(f"unexpected column {_names(extra)}")
     odd = missing + extra
     return DataProblem(
         label,
@@ -306,14 +614,33 @@ def _column_problem(label: str, expected: list[str], found: list[str]) -> DataPr
     )
 
 
+def _names(names: list[str], shown: int = 5) -> str:
+    text = ", ".join(
+        _short(repr(n) if not n or not n.isprintable() else n, 40) for n in names[:shown]
+    )
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def _bad(
-    label: str, mask: np.ndarray, values: pd.Series, field_name: str, problem: str, expected: str
+    label: str,
+    mask: np.ndarray,
+    values: pd.Series,
+    field_name: str,
+    problem: str,
+    expected: str,
+    *,
+    shown: bool = False,
 ) -> list[DataProblem]:
-    """One problem per offending row, up to a few per field."""
+    """One problem per offending row, up to a few per field (``shown``: values already text)."""
     rows = np.flatnonzero(mask)[:MAX_PROBLEMS_PER_FIELD]
     return [
         DataProblem(
-            label, problem, expected, repr(values.iloc[i]), row=int(i) + 1, field=field_name
+            label,
+            problem,
+            expected,
+            str(values.iloc[i]) if shown else _short(repr(values.iloc[i])),
+            row=int(i) + 1,
+            field=field_name,
         )
         for i in rows
     ]
@@ -338,13 +665,40 @@ def _convert(
     if kind == "integer":
         bad = _shape(text, _INTEGER, missing)
         problems += _bad(label, bad, text, name, "wrong type", "an integer")
-        column: Any = pd.to_numeric(text.where(~missing & ~bad), errors="coerce").astype("Int64")
-        if not missing.any() and not bad.any():
+        huge = _beyond_int64(text, missing | bad)
+        problems += _bad(
+            label,
+            huge,
+            text,
+            name,
+            "integer out of range",
+            f"an integer in [{_INT64_MIN}, {_INT64_MAX}]",
+        )
+        if problems:
+            return None, problems
+        column: Any = pd.to_numeric(text.where(~missing), errors="coerce").astype("Int64")
+        if not missing.any():
             column = column.astype("int64")
     elif kind == "number":
-        bad = _shape(text, _NUMBER, missing)
+        non_finite_allowed = spec.get("nonFinite") is True
+        shape = _NUMBER_OR_NON_FINITE if non_finite_allowed else _NUMBER
+        bad = _shape(text, shape, missing)
         problems += _bad(label, bad, text, name, "wrong type", "a number")
-        column = pd.to_numeric(text.where(~missing & ~bad), errors="coerce").astype("float64")
+        if problems:
+            return None, problems
+        column = pd.to_numeric(
+            text.where(~missing).str.lower().str.replace("infinity", "inf"), errors="coerce"
+        ).astype("float64")
+        if not non_finite_allowed:
+            infinite = ~missing & ~np.isfinite(column.to_numpy(dtype=float, na_value=0.0))
+            problems += _bad(
+                label,
+                infinite,
+                text,
+                name,
+                "number out of range",
+                "a finite number (the schema does not allow non-finite values)",
+            )
     elif kind == "boolean":
         lowered = text.str.lower()
         bad = ~missing & ~lowered.isin(["true", "false"]).to_numpy()
@@ -411,6 +765,79 @@ def _convert(
             "keys defined in references.bib (';'-separated)",
         )
     return column, problems
+
+
+def _beyond_int64(text: pd.Series, skip: np.ndarray) -> np.ndarray:
+    """True where an integer-shaped value does not fit in 64 bits (checked exactly, few rows)."""
+    digits = text.str.lstrip("+-").str.lstrip("0").str.len().to_numpy()
+    out = ~skip & (digits >= 19)
+    for i in np.flatnonzero(out):
+        out[i] = not _INT64_MIN <= int(text.iloc[i]) <= _INT64_MAX
+    return out
+
+
+def _check_bounds_from(
+    frame: pd.DataFrame, entry: dict[str, Any], label: str, base: Path, seen: tuple[str, ...]
+) -> list[DataProblem]:
+    """Fields bounded by a value of another resource (``maximumFrom``), matched by a key.
+
+    ``{"resource": "provinces", "field": "prefecture_divisions_2013",
+    "key": {"province_code": "adcode"}, "exceptZero": true}`` requires each value to be at
+    most the referenced one; ``exceptZero`` skips rows whose bound is 0 (no such level).
+    Run after the foreign keys, so every key is known.
+    """
+    problems: list[DataProblem] = []
+    for spec in entry["schema"]["fields"]:
+        bound = spec.get("maximumFrom")
+        if not bound:
+            continue
+        ((local, remote),) = bound["key"].items()
+        target = bound["resource"]
+        checked = check(target, base=base, _seen=seen) if target not in seen else None
+        if checked is None or checked.frame is None or not checked.ok:
+            problems.append(
+                DataProblem(
+                    label,
+                    f"bound resource '{target}' is invalid",
+                    "a valid resource",
+                    str(checked.problems[0]) if checked and checked.problems else "no data",
+                    field=spec["name"],
+                )
+            )
+            continue
+        table = checked.frame
+        if local not in frame or remote not in table or bound["field"] not in table:
+            problems.append(
+                DataProblem(
+                    label,
+                    "maximumFrom names unknown fields",
+                    f"{local} here, {remote} and {bound['field']} in {target}",
+                    "missing",
+                    field=spec["name"],
+                )
+            )
+            continue
+        limits_by_key = dict(zip(table[remote].astype(str), table[bound["field"]], strict=True))
+        keys = frame[local].astype(str)
+        limit = keys.map(limits_by_key).astype("Float64")
+        values = frame[spec["name"]].astype("Float64")
+        active = limit.notna() & values.notna()
+        if bound.get("exceptZero"):
+            active &= limit != 0
+        above = (active & (values > limit)).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(above)[:MAX_PROBLEMS_PER_FIELD]:
+            problems.append(
+                DataProblem(
+                    label,
+                    "value above its bound in another resource",
+                    f"<= {float(limit.iloc[i]):g} ({target}.{bound['field']} "
+                    f"where {remote} = {keys.iloc[i]})",
+                    str(frame[spec["name"]].iloc[i]),
+                    row=int(i) + 1,
+                    field=spec["name"],
+                )
+            )
+    return problems
 
 
 def _key_fields(value: str | list[str]) -> list[str]:
@@ -526,10 +953,33 @@ def _check_metadata(entry: dict[str, Any], label: str, bib_file: Path) -> list[D
     sources = entry.get("sources") or []
     if not sources:
         problems.append(DataProblem(where, "no sources listed", "a sources list", "none"))
+    collection = entry.get("collection")
+    if collection is not None:
+        for part in ("source", "period", "sampling"):
+            value = collection.get(part) if isinstance(collection, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                problems.append(
+                    DataProblem(
+                        where,
+                        f"observed data without collection.{part}",
+                        f"collection.{part}: text describing the data's {part}",
+                        _short(repr(value)),
+                    )
+                )
+        if entry.get("synthetic") is not False:
+            problems.append(
+                DataProblem(where, "collection on synthetic data", "synthetic: false", "true")
+            )
+        if "generator" in entry:
+            problems.append(
+                DataProblem(
+                    where, "observed data with a generator entry", "no generator", "generator"
+                )
+            )
     known = datapackage.bib_keys(bib_file) if bib_file.exists() else frozenset()
     for source in sources:
         key = source.get("bibkey") if isinstance(source, dict) else None
-        if key is None and entry.get("synthetic") is False:
+        if key is None and entry.get("synthetic") is False and collection is None:
             problems.append(
                 DataProblem(where, "documented source without a bibkey", "a bibkey", repr(source))
             )

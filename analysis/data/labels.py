@@ -6,6 +6,13 @@ import them, so one wording reaches captions, table notes and figure footers ali
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
+from analysis import paths
+from analysis.data import datapackage
+
 SYNTHETIC_NOTE = (
     "Synthetic sample: simulated from the documented data-generating process in "
     "data/simulation.toml; these are not observations of real police accounts."
@@ -14,3 +21,58 @@ SYNTHETIC_FOOTER = (
     "Synthetic sample: simulated from data/simulation.toml, not observations of real police "
     "accounts."
 )
+
+
+def resource_kind(entry: dict[str, Any]) -> str:
+    """What a descriptor resource entry holds: ``"synthetic"`` (``"synthetic": true``),
+    ``"observed"`` (an engagement sample with a ``collection`` description, or declared
+    ``"synthetic": false`` with one) or ``"documented"`` (sourced rows). The one reading of the
+    descriptor's labels: the cache key, captions, callouts, the manifest and verdicts use it."""
+    if entry.get("synthetic") is True:
+        return "synthetic"
+    if isinstance(entry.get("collection"), dict):
+        return "observed"
+    return "documented"
+
+
+_DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+
+
+def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:
+    """The sentence a table note opens with: what kind of sample its numbers come from
+    (``kinds`` maps each resource read to ``resource_kind``); empty for documented data only."""
+    if "synthetic" in kinds.values():
+        return SYNTHETIC_NOTE
+    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
+    described = []
+    for resource, kind in kinds.items():
+        if kind != "observed":
+            continue
+        collection = entries[resource].get("collection") or {}
+        said = "; ".join(
+            f"{label} {collection[key]}"
+            for key, label in (
+                ("source", "source:"),
+                ("period", "collected"),
+                ("sampling", "sampling:"),
+            )
+            if collection.get(key)
+        )
+        described.append(f"{resource} ({said})" if said else resource)
+    if not described:
+        return ""
+    return "Observed sample, as declared in datapackage.json: " + "; ".join(described) + "."
+
+
+def descriptor(base: Path | None = None) -> dict[str, Any]:
+    """The parsed ``datapackage.json`` of the data folder in use (``paths.data``, or ``base``),
+    memoised on the file's stat within the process: labels follow it at run time."""
+    path = (base or paths.data) / "datapackage.json"
+    try:
+        stat = os.stat(path)
+        memo_key = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        memo_key = (str(path), 0, 0, 0)
+    if memo_key not in _DESCRIPTORS:
+        _DESCRIPTORS[memo_key] = datapackage.read_descriptor(path)
+    return _DESCRIPTORS[memo_key]

@@ -10,7 +10,6 @@ between a regenerated sample and the committed files for ``simulate --check``.
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +85,8 @@ def _fields_accounts() -> list[dict[str, Any]]:
         _field(
             "account_id",
             "string",
-            "Synthetic account identifier (SYN-A and a number); never a real account name.",
+            "Account identifier (SYN-A and a number in the simulated sample, which never uses "
+            "a real account name).",
             required=True,
             unique=True,
             pattern="SYN-A[0-9]{4,}",
@@ -159,7 +159,7 @@ def _fields_posts() -> list[dict[str, Any]]:
         _field(
             "post_id",
             "string",
-            "Synthetic post identifier (SYN-P and a number).",
+            "Post identifier (SYN-P and a number in the simulated sample).",
             required=True,
             unique=True,
             pattern="SYN-P[0-9]{7,}",
@@ -358,6 +358,7 @@ def build(
     posts: int | None = None,
     parameters_path: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    memory_limit: int = simulate.MEMORY_LIMIT_BYTES,
 ) -> Built:
     """Generate a sample from a parameter file and render it to bytes and descriptor entries.
 
@@ -366,7 +367,9 @@ def build(
     """
     parameters_path = parameters_path or paths.simulation_parameters
     params = simulate.load_parameters(parameters_path)
-    drawn = simulate.simulate(params, seed, scale, accounts=accounts, posts=posts)
+    drawn = simulate.simulate(
+        params, seed, scale, accounts=accounts, posts=posts, memory_limit=memory_limit
+    )
     payloads = {}
     for name, frame in (("accounts", drawn.accounts), ("posts", drawn.posts)):
         step = None
@@ -396,36 +399,46 @@ def build(
 
 
 def write(built: Built, data_dir: Path | None = None) -> None:
-    """Write the CSVs atomically and record their entries in ``data_dir``'s descriptor.
+    """Write the CSVs and record their entries in ``data_dir``'s descriptor, all together.
 
     For a folder other than data/, the project's descriptor, the documented files it lists and
-    the parameter file used are copied there first, so the folder is a complete data package.
+    the parameter file used are copied there too, so the folder is a complete data package.
+    Every file is staged first and swapped in at the end (``atomic.write_together``): an
+    interrupted run leaves the previous sample and descriptor intact and consistent.
     """
     data_dir = data_dir or paths.data
     descriptor_path = data_dir / "datapackage.json"
+    payloads: dict[Path, bytes] = {}
     if data_dir.resolve() != paths.data.resolve():
-        _copy_package(data_dir)
-        atomic.write_bytes(data_dir / "simulation.toml", built.parameters_path.read_bytes())
+        descriptor = _package_payloads(data_dir, payloads)
+        payloads[data_dir / "simulation.toml"] = built.parameters_path.read_bytes()
+    else:
+        descriptor = datapackage.read_descriptor(descriptor_path)
     for name in RESOURCES:
-        atomic.write_bytes(data_dir / FILES[name], built.payloads[name])
-    datapackage.update_resources(built.entries, descriptor_path)
+        payloads[datapackage.resource_path({"name": name, "path": FILES[name]}, data_dir)] = (
+            built.payloads[name]
+        )
+    datapackage.merge_resources(descriptor, built.entries)
+    payloads[descriptor_path] = datapackage.dumps(descriptor)
+    atomic.write_together(payloads)
 
 
-def _copy_package(target: Path) -> None:
-    """Copy the descriptor, references.bib, CHANGELOG and the non-synthetic files to ``target``."""
+def _package_payloads(target: Path, payloads: dict[Path, bytes]) -> dict[str, Any]:
+    """Stage the descriptor's non-synthetic files and CHANGELOG for ``target``.
+
+    references.bib is not copied: the loader falls back to the repository's, and the artifact
+    cache lets analyses open only the data files of a data folder.
+    """
     descriptor = datapackage.read_descriptor()
-    target.mkdir(parents=True, exist_ok=True)
     for entry in descriptor.get("resources", []):
         if entry.get("synthetic") or entry.get("name") in RESOURCES:
             continue
         source = datapackage.resource_path(entry)
-        if source.exists():
-            destination = datapackage.resource_path(entry, target)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination)
-    shutil.copyfile(paths.references_bib, target / "references.bib")
-    shutil.copyfile(paths.changelog, target / "CHANGELOG.md")
-    atomic.write_json(target / "datapackage.json", descriptor)
+        if source.is_file():
+            payloads[datapackage.resource_path(entry, target)] = source.read_bytes()
+    if paths.changelog.is_file():
+        payloads[target / "CHANGELOG.md"] = paths.changelog.read_bytes()
+    return descriptor
 
 
 @dataclass

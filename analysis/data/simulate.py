@@ -33,17 +33,19 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.data import datasets
-from analysis.errors import DataValidationError, ModelInputError
+from analysis.data import datasets, parameters
+from analysis.errors import DataValidationError, ModelInputError, UsageError
 
 GENERATOR_VERSION = "1.0.0"
+MEMORY_LIMIT_BYTES = 8 * 10**9  # refuse a run estimated to need more (simulate --max-memory)
 
-PLATFORMS = ("weibo", "wechat")
-LEVELS = ("ministry", "provincial", "prefecture", "county")
-ACCOUNT_TYPES = ("bureau", "officer")
-REGIONS = ("east", "central", "west", "northeast")
-CATEGORIES = ("publicity", "services", "interaction", "daily_tips")
-OUTCOMES = ("reposts", "page_views", "likes", "comments")
+# The levels of the process, shared with the parameter checks (analysis.data.parameters).
+PLATFORMS = parameters.PLATFORMS
+LEVELS = parameters.LEVELS
+ACCOUNT_TYPES = parameters.ACCOUNT_TYPES
+REGIONS = parameters.REGIONS
+CATEGORIES = parameters.CATEGORIES
+OUTCOMES = parameters.OUTCOMES
 # Outcomes observed on one platform only; the others exist on both and take the platform IRR.
 OUTCOME_PLATFORM = {"reposts": "weibo", "page_views": "wechat"}
 MINISTRY_PROVINCE = "110000"  # the Ministry of Public Security's accounts are placed in Beijing
@@ -93,15 +95,80 @@ def load_parameters(path: Path | None = None) -> dict[str, Any]:
     path = path or paths.simulation_parameters
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            params = tomllib.load(handle)
     except FileNotFoundError:
         raise DataValidationError.single(
             path, "parameter file missing", "a TOML parameter file", "no file"
+        ) from None
+    except IsADirectoryError:
+        raise DataValidationError.single(
+            path, "parameter file is not a file", "a TOML parameter file", "a directory"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise DataValidationError.single(
             path, "parameter file is not valid TOML", "TOML", str(exc)
         ) from None
+    except UnicodeDecodeError as exc:
+        raise DataValidationError.single(
+            path, "parameter file is not UTF-8", "UTF-8 TOML", f"byte offset {exc.start}"
+        ) from None
+    problems = parameters.problems(params, _display(path))
+    if problems:
+        raise DataValidationError(problems)
+    return params
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.root))
+    except ValueError:
+        return str(path)
+
+
+def size(
+    params: dict[str, Any],
+    provinces: pd.DataFrame,
+    scale: float = 1.0,
+    *,
+    accounts: int | None = None,
+    posts: int | None = None,
+) -> tuple[int, int, int]:
+    """(accounts, upper bound of posts, peak bytes) of a run, from the parameters alone."""
+    strata = list(_strata(params, provinces))
+    base = sum(item[-1] for item in strata)
+    if accounts is not None:
+        scale = accounts / max(base, 1)
+    n_accounts = 0
+    n_posts = 0.0
+    for _, level, platform, kind, _, _, base_n in strata:
+        n = max(1.0, base_n * scale)
+        n_accounts += n
+        n_posts += n * parameters.expected_posts_per_account_upper(
+            params, level, f"{platform}_{kind}"
+        )
+    if posts is not None:
+        n_posts = posts
+    return int(n_accounts), int(n_posts), parameters.estimate(n_accounts, n_posts)
+
+
+def check_size(
+    params: dict[str, Any],
+    provinces: pd.DataFrame,
+    scale: float = 1.0,
+    *,
+    accounts: int | None = None,
+    posts: int | None = None,
+    limit: int = MEMORY_LIMIT_BYTES,
+) -> tuple[int, int, int]:
+    """``size`` of the run, or UsageError giving the estimate when it exceeds ``limit``."""
+    n_accounts, n_posts, need = size(params, provinces, scale, accounts=accounts, posts=posts)
+    if need > limit:
+        raise UsageError(
+            f"simulate: this sample would need about {need / 1e9:,.1f} GB of memory "
+            f"(about {n_accounts:,} accounts and up to {n_posts:,} posts), above the limit of "
+            f"{limit / 1e9:g} GB; use a smaller --scale/--accounts/--posts or raise --max-memory"
+        )
+    return n_accounts, n_posts, need
 
 
 def parameters_sha256(path: Path | None = None) -> str:
@@ -192,17 +259,24 @@ def simulate(
     accounts: int | None = None,
     posts: int | None = None,
     provinces: pd.DataFrame | None = None,
+    memory_limit: int = MEMORY_LIMIT_BYTES,
 ) -> Sample:
     """Like ``generate`` but also returns the latent account variables (for recovery tests)."""
-    params = params if params is not None else load_parameters()
+    if params is None:
+        params = load_parameters()
+    else:
+        problems = parameters.problems(params, "simulation parameters")
+        if problems:
+            raise DataValidationError(problems)
     seed = int(params["seed"]["value"] if seed is None else seed)
     if provinces is None:
         provinces = datasets.load("provinces")
-    if scale <= 0:
-        raise ModelInputError(f"scale must be positive, found {scale}")
+    if not np.isfinite(scale) or scale <= 0:
+        raise ModelInputError(f"scale must be a positive finite number, found {scale}")
+    if accounts is not None and accounts <= 0:
+        raise ModelInputError(f"accounts must be positive, found {accounts}")
+    check_size(params, provinces, scale, accounts=accounts, posts=posts, limit=memory_limit)
     if accounts is not None:
-        if accounts <= 0:
-            raise ModelInputError(f"accounts must be positive, found {accounts}")
         scale = accounts / _base_account_count(params, provinces)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     frame = _draw_accounts(params, provinces, scale, streams[0])

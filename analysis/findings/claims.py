@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from analysis.findings.rules import (
-    SYNTHETIC_CAVEAT,
+    SYNTHETIC_WORDS,
     AllOf,
     Compare,
     Equals,
     EvidenceKind,
     IfDocumented,
+    Independence,
     Near,
     Precedes,
     Rule,
@@ -94,6 +95,8 @@ class Claim:
     needs: str = ""  # for qualitative claims: what data could test it
     caveat: str = ""  # what the evidence cannot show, appended to the result
     reading: str = ""  # how the claim's words become a test (thresholds and their reasons)
+    independence: Independence | None = None  # documented claims: how independent the evidence
+    shares_test_with: str = ""  # id of an earlier claim decided by the very same test
 
     @property
     def test(self) -> str:
@@ -115,19 +118,40 @@ class Finding:
     verdict: Verdict
     result: dict[str, Any]
     summary: str
+    observed: bool = False  # a sample claim decided on observed data, not the synthetic sample
+
+    @property
+    def evidence_kind(self) -> EvidenceKind:
+        """The kind of evidence this finding rests on: the claim's, or "observed sample" when a
+        claim declared on the engagement sample was decided on observed data."""
+        return EvidenceKind.OBSERVED if self.observed else self.claim.evidence_kind
+
+    @property
+    def decided(self) -> bool:
+        """Whether a rule decided the claim (not qualitative, not pending)."""
+        return self.verdict not in (Verdict.PENDING, Verdict.NOT_TESTABLE)
 
     @property
     def verdict_text(self) -> str:
-        """The verdict as a reader meets it; synthetic verdicts carry their caveat."""
-        if self.claim.evidence_kind is EvidenceKind.SYNTHETIC and self.verdict not in (
-            Verdict.PENDING,
-            Verdict.NOT_TESTABLE,
-        ):
-            return f"{self.verdict} ({SYNTHETIC_CAVEAT})"
+        """The verdict as a reader meets it: a synthetic verdict in its own words (never
+        "supported"), a documented one with the independence of its evidence."""
+        if not self.decided:
+            return str(self.verdict)
+        if self.evidence_kind is EvidenceKind.OBSERVED:
+            return f"{self.verdict} (observed sample)"
+        if self.evidence_kind is EvidenceKind.SYNTHETIC:
+            return SYNTHETIC_WORDS[self.verdict]
+        if self.claim.independence is not None:
+            return f"{self.verdict} ({self.claim.independence})"
         return str(self.verdict)
 
 
 D, S, Q = EvidenceKind.DOCUMENTED, EvidenceKind.SYNTHETIC, EvidenceKind.QUALITATIVE
+INDEPENDENT, SAME, DERIVED = (
+    Independence.INDEPENDENT,
+    Independence.SAME_SOURCE,
+    Independence.DERIVED,
+)
 REGIONS = ("east", "central", "west", "northeast")
 
 # Chapter sections (the book's `#sec-` ids) where each claim is shown.
@@ -138,6 +162,9 @@ CH_AIMS = f"{_CONTEXT}#sec-context-aims"
 CH_DATED = f"{_CONTEXT}#sec-context-verdicts"
 CH_DIFFUSION = "chapters/02-diffusion.qmd#sec-diffusion-claims"
 CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion-verdicts"
+CH_TENCENT = "chapters/02-diffusion.qmd#sec-diffusion-tencent"
+CH_SECTORS = "chapters/02-diffusion.qmd#sec-diffusion-police"
+CH_NANJING = f"{_CONTEXT}#sec-context-nanjing"
 CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage-verdict"
 CH_CONTENT = "chapters/05-content.qmd#sec-content-verdict"
 CH_ENGAGEMENT = "chapters/06-engagement.qmd#sec-engagement-verdict"
@@ -158,6 +185,8 @@ CH_REC_002 = f"{_OBSTACLES}#sec-recommendations-002"
 CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
 
 _NO_COUNT = "oped_platforms_without_documented_count"  # diffusion.values lists gaps here
+MIN_CONTENT_SHARE = 0.05  # S000-F2: a kind of content rarer than 1 post in 20 is not "posted"
+MIN_RANKING_SOURCES = 2  # S002-F2: rankings by at least two sources besides the seed
 _RECOMMENDATION_NEEDS = (
     "outcomes of departments that adopted the measure compared with those that did not"
 )
@@ -185,6 +214,7 @@ CLAIMS: tuple[Claim, ...] = (
         "whole Wilson 95% interval",
         caveat="Weibo only (no coverage data exist for WeChat), from a list compiled in "
         "2022-2023, so a lower bound on coverage",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S000-F2", "000", "finding",
@@ -193,11 +223,14 @@ CLAIMS: tuple[Claim, ...] = (
         S,
         Evidence(
             "content.values",
-            each(Compare("share_{group}", 0.0, "above"),
+            each(Compare("share_{group}", MIN_CONTENT_SHARE, "above", inclusive=True,
+                         low="share_{group}_low", high="share_{group}_high"),
                  ("publicity", "services", "interaction", "daily_tips")),
         ),
         CH_CONTENT,
-        reading="each of the four content types makes up a share of posts above zero",
+        reading="'post four kinds of content' read as each kind making up at least 5% of posts "
+        "(a kind rarer than one post in twenty is not a kind the accounts post) over the whole "
+        "Wilson 95% interval; an interval wholly below 5% contradicts the claim",
     ),
     Claim(
         "S000-F3", "000", "finding",
@@ -242,6 +275,21 @@ CLAIMS: tuple[Claim, ...] = (
         "interval, in each of the four regions",
     ),
     Claim(
+        "S000-F6", "000", "finding",
+        "Police accounts are among the most influential of all government social media "
+        "accounts.",
+        D,
+        Evidence("diffusion.wechat_values", Compare("police_over_runner_up", 1.0, "above")),
+        CH_SECTORS,
+        reading="'extremely influential among all government accounts' read as police holding "
+        "more government WeChat accounts than any other sector (police accounts divided by the "
+        "next sector's above 1)",
+        caveat="WeChat at end 2013 only: for Weibo the documented counts give the police share "
+        "(about a third of Sina government accounts in 2012) but not the other sectors, so "
+        "'largest' cannot be checked there; a count of accounts is not a measure of influence",
+        independence=INDEPENDENT,
+    ),
+    Claim(
         "S000-C1", "000", "characteristic",
         "Participation grows both from below (local bureaus experimenting) and from above "
         "(the Ministry's national programme).",
@@ -250,7 +298,8 @@ CLAIMS: tuple[Claim, ...] = (
         CH_DIRECTION,
         reading="local police microblogs documented before the Ministry's national launch",
         caveat="the dates show local adoption first and a national mandate after; they cannot "
-        "say how much of the growth each force caused",
+        "say how much of the growth each force caused; S001-F1 rests on the same test",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S000-C2", "000", "characteristic",
@@ -335,6 +384,9 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence("timeline.values", Equals("mandate_date", "2011-09-27")),
         CH_DATED,
+        caveat="the date in the data comes from Mattis and from People's Daily of 27 September "
+        "2011, which Mattis cites: not an independent check",
+        independence=SAME,
     ),
     Claim(
         "S001-D2", "001", "figure",
@@ -348,11 +400,12 @@ CLAIMS: tuple[Claim, ...] = (
         reading="months from the first documented local police microblog to the launch "
         "within 10% of 18; the first accounts are dated to the month, so the span is a range",
         caveat="no source dates the start of the trial itself",
+        independence=DERIVED,
     ),
     Claim(
         "S001-D3", "001", "figure",
-        "Foshan's bureau in Guangdong took the first steps in police microblogging, as the "
-        "Ministry said at the launch.",
+        "Foshan's bureau in Guangdong was the first to use microblogs for police work (the "
+        "first steps the Ministry credited it with at the launch).",
         D,
         Evidence(
             "timeline.values",
@@ -365,6 +418,9 @@ CLAIMS: tuple[Claim, ...] = (
         CH_DATED,
         reading="sources other than the seed that credit Foshan (alone or jointly) against "
         "those that credit Zhaoqing alone",
+        caveat="what the sources dispute is who was first; that the Ministry credited Foshan "
+        "rests on Mattis's report alone and is not in question",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S001-A1", "001", "aim",
@@ -381,13 +437,22 @@ CLAIMS: tuple[Claim, ...] = (
         CH_DATED,
         reading="local police microblogs documented before the Ministry's national launch",
         caveat="the order of events fits the reading; it does not show that the Ministry "
-        "learned from the pilots",
+        "learned from the pilots; the same test as S000-C1, counted once",
+        independence=INDEPENDENT,
+        shares_test_with="S000-C1",
     ),
     Claim(
         "S001-F2", "001", "finding",
         "Besides Foshan, the Ministry singled out Beijing, Xiamen, Ji'nan, Kunming and Hebei "
         "as innovators.",
         Q, None, CH_FIRST, needs="the Ministry's own launch documents",
+    ),
+    Claim(
+        "S001-F3", "001", "finding",
+        "The Ministry presented police microblogging as the newest tool of its social "
+        "management and of making public security work information-based.",
+        Q, None, CH_AIMS, needs="the Ministry's launch documents and its other social-management "
+        "programmes, to place the microblogs among them",
     ),
     # --- seed 002: micropolicing and Nanjing -------------------------------------------------
     Claim(
@@ -438,7 +503,17 @@ CLAIMS: tuple[Claim, ...] = (
         "S002-F2", "002", "finding",
         "Nanjing's public security bureau offers transferable experience in managing "
         "micropolicing.",
-        Q, None, CH_REC_002, needs="comparable performance data for Nanjing and its peers",
+        D,
+        Evidence("timeline.values",
+                 Compare("nanjing_ranking_sources_n", MIN_RANKING_SOURCES, "above",
+                         inclusive=True)),
+        CH_NANJING,
+        reading="'advanced experience' read as Nanjing police accounts (the city bureau's or "
+        "its Jiangning sub-bureau's) placed in the published rankings of at least two sources "
+        "other than the seed",
+        caveat="rankings measure reach and activity as each ranker defines them; they cannot "
+        "show that Nanjing's way of managing the accounts would work elsewhere",
+        independence=INDEPENDENT,
     ),
     # --- seed 003: the China Daily op-ed's figures (Ma 2014) ---------------------------------
     Claim(
@@ -448,10 +523,17 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence(
             "diffusion.values",
-            IfDocumented(Near("documented_tencent", 160_000), _NO_COUNT, "tencent"),
+            Near("tencent_room", 160_000, low="tencent_room_low", high="tencent_room"),
         ),
-        CH_GROWTH,
-        reading="the latest documented count for the platform within 10% of the op-ed's",
+        CH_TENCENT,
+        reading="no Tencent count is documented for 2013, so the claim is checked for room: "
+        "the documented four-platform total minus the documented Sina count bounds the Tencent "
+        "count from above; the op-ed's figure must lie within 10% of that range (mixed up to "
+        "20%)",
+        caveat="the bound also holds People's Daily Online and Xinhua accounts, so it can show "
+        "the figure is too large, not that it is right; the Sina count subtracted comes from "
+        "the monitoring office the op-ed cites",
+        independence=DERIVED,
     ),
     Claim(
         "S003-D2", "003", "figure",
@@ -463,6 +545,10 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         CH_GROWTH,
         reading="the latest documented count for the platform within 10% of the op-ed's",
+        caveat="the documented count (South China Morning Post, October 2013) cites the People's "
+        "Daily Online public opinion monitoring office, the office the op-ed cites: the two "
+        "agree, but this is not an independent check",
+        independence=SAME,
     ),
     Claim(
         "S003-D3", "003", "figure",
@@ -477,6 +563,7 @@ CLAIMS: tuple[Claim, ...] = (
         reading="the documented multi-platform count within 10% of the op-ed's",
         caveat="the documented count covers four platforms (Sina, Tencent, People's Daily "
         "Online, Xinhua); the op-ed may count more",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S003-D4", "003", "figure",
@@ -494,6 +581,7 @@ CLAIMS: tuple[Claim, ...] = (
         reading="compound annual growth of the documented multi-platform count above 100%, "
         "over the longest documented window and over the printed counts alone",
         caveat="the documented window is about three years (2010-2013), not five",
+        independence=DERIVED,
     ),
     Claim(
         "S003-D5", "003", "figure",
@@ -506,6 +594,7 @@ CLAIMS: tuple[Claim, ...] = (
         CH_GROWTH,
         reading="the documented count of government WeChat accounts at the end of 2013 "
         "above 3,000",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S003-F1", "003", "finding",
@@ -523,6 +612,13 @@ CLAIMS: tuple[Claim, ...] = (
         "Bureaucratic habits make social media hard for agencies to use well, and problems "
         "have appeared.",
         Q, None, CH_RULES, needs="activity and response data on government accounts",
+    ),
+    Claim(
+        "S003-F4", "003", "finding",
+        "Social media have loosened the authorities' control over media channels: anyone can "
+        "voice an opinion or a concern online.",
+        Q, None, CH_AIMS, needs="measures of who publishes on which channels before and after "
+        "social media, and of what the authorities remove",
     ),
     # --- seed 004: Ji'nan's practice (interview with Xu Chunhua) -----------------------------
     Claim(
@@ -553,9 +649,9 @@ CLAIMS: tuple[Claim, ...] = (
         Q, None, CH_REC_004, needs="reply records including telephone replies",
     ),
     Claim(
-        "S004-P4", "004", "practice",
-        "For sudden incidents, an 'online spokesman' posts the facts on the forum and "
-        "microblog at once.",
+        "S004-P4", "004", "aim",
+        "An intention, not a reported practice: for sudden incidents the bureau says it will "
+        "have an 'online spokesman' post the facts on the forum and microblog at once.",
         Q, None, CH_REC_004, needs="timing of incident posts relative to the incidents",
     ),
     Claim(
@@ -565,11 +661,34 @@ CLAIMS: tuple[Claim, ...] = (
         Q, None, CH_JINAN, needs="measures of service quality before and after",
     ),
     Claim(
+        "S004-A2", "004", "aim",
+        "The forum and microblog are opened to accept netizens' supervision: harsh criticism "
+        "online is taken as a sign of real problems in the force.",
+        Q, None, CH_JINAN, needs="logs of criticism received and what it changed",
+    ),
+    Claim(
+        "S004-A3", "004", "aim",
+        "An intention: the bureau says it will add service functions to the community-police "
+        "QQ groups and the microblog.",
+        Q, None, CH_JINAN, needs="dated records of the services offered on each channel",
+    ),
+    Claim(
         "S004-F2", "004", "finding",
         "Beijing's bureau set up a public relations leading group and then opened its "
         "official blog and microblog on 1 August.",
-        Q, None, CH_JINAN,
-        needs="an independent dated source: the milestone rests on this interview alone",
+        D,
+        Evidence(
+            "timeline.values",
+            SourcesAgree(("beijing_launch_sources_agree",),
+                         ("beijing_launch_sources_disagree",), own_source="yin2010jinan"),
+        ),
+        CH_JINAN,
+        reading="sources other than the interview that date the opening of a Beijing police "
+        "microblog: within the eight weeks before 1 August 2010 (an announcement or test run "
+        "ahead of the formal opening) they agree, at any other time they disagree",
+        caveat="the corroborating Beijing News page is dated only by its web address (July "
+        "2010), so the year 2010 rests on that address",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S004-F3", "004", "finding",

@@ -34,8 +34,12 @@ Verdict rules (every rule answers supported / not supported / mixed):
   artifact does not exist yet is reported as *evidence pending*, never given a number.
 
 Verdicts on the synthetic sample are computed by the same rules, but the sample was generated
-from parameters that encode the seeds' claims, so such a verdict shows that the pipeline
-recovers what was put in; it is not a fact about China. Every synthetic verdict says so.
+from parameters that encode the seeds' claims, so such a verdict says whether the pipeline
+recovers what was put in; it is never "supported". It reads "recovered from the synthetic
+sample", "not recovered from the synthetic sample" or "mixed on the synthetic sample"
+(``SYNTHETIC_WORDS``) and is counted apart from documented verdicts in every tally. A
+documented verdict states how independent its evidence is of the claim's own source
+(``Independence``).
 """
 
 from __future__ import annotations
@@ -70,11 +74,28 @@ class EvidenceKind(StrEnum):
     DOCUMENTED = "documented data"
     SYNTHETIC = "synthetic sample"
     QUALITATIVE = "qualitative source only"
+    # A claim declared on the engagement sample, decided on an observed sample a user brought
+    # in (the descriptor says so): a real test, reported beside the documented ones.
+    OBSERVED = "observed sample"
 
 
-SYNTHETIC_CAVEAT = (
-    "synthetic sample: shows the pipeline recovers its inputs, not a fact about China"
-)
+SYNTHETIC_CAVEAT = "a check of the pipeline on simulated data, not a fact about China"
+
+# A verdict resting only on the synthetic sample, in words: never "supported".
+SYNTHETIC_WORDS = {
+    Verdict.SUPPORTED: "recovered from the synthetic sample",
+    Verdict.NOT_SUPPORTED: "not recovered from the synthetic sample",
+    Verdict.MIXED: "mixed on the synthetic sample",
+}
+
+
+class Independence(StrEnum):
+    """How independent a documented claim's evidence is of the claim's own source."""
+
+    INDEPENDENT = "independent source"
+    SAME_SOURCE = "same source"  # the evidence comes from the source the claim relays
+    DERIVED = "derived"  # computed from documented figures rather than read from one
+
 
 Values = Mapping[str, Any]
 
@@ -488,6 +509,13 @@ RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
         "every part is supported",
         "every part is not supported",
         "the parts disagree",
+    ),
+    (
+        "any rule, on the synthetic sample",
+        "claims whose only evidence is the simulated engagement sample",
+        "-: 'recovered from the synthetic sample' (never 'supported')",
+        "-: 'not recovered from the synthetic sample'",
+        "'mixed on the synthetic sample'; all three counted apart from documented verdicts",
     ),
     (
         "qualitative",

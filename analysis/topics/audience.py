@@ -66,6 +66,7 @@ def followers_model(accounts: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any
     table = _ratios(
         design, result.params, result.bse, "followers", "geometric-mean followers", x != 0
     )
+    table.attrs["notes"] = [f"Followers model: {n}" for n in design.notes]
     stats = {
         "n_accounts": len(weibo),
         "r_squared": float(result.rsquared),
@@ -92,6 +93,7 @@ def page_views_model(accounts: pd.DataFrame, cells: Cells) -> tuple[pd.DataFrame
     table = _ratios(
         design, result.params, result.bse, "page_views", "mean page views per post", x != 0
     )
+    table.attrs["notes"] = [f"Page-views model: {n}" for n in design.notes]
     stats = {
         "n_accounts": len(wechat),
         "n_posts": int(posts.sum()),
@@ -108,13 +110,18 @@ def by_region(accounts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
     for region in levels_of(accounts["region"]):
         w = weibo[weibo["region"].astype(str) == region]
         v = views[views["region"].astype(str) == region]
+        posts = float(v["page_views_n"].sum())
         rows.append(
             {
                 "region": region,
                 "weibo_accounts": len(w),
-                "median_followers": float(pd.to_numeric(w["followers"]).median()),
+                "median_followers": float(pd.to_numeric(w["followers"]).median())
+                if len(w)
+                else float("nan"),
                 "wechat_accounts": int(v["account"].nunique()),
-                "page_views_per_post": float(v["page_views_sum"].sum() / v["page_views_n"].sum()),
+                "page_views_per_post": float(v["page_views_sum"].sum()) / posts
+                if posts
+                else float("nan"),
             }
         )
     return pd.DataFrame(rows)
@@ -125,10 +132,27 @@ def fit_audience(cells: Cells | None = None) -> dict[str, Any]:
     from analysis.topics import modelframe
 
     cells = cells or modelframe.bundled()
-    followers, followers_stats = followers_model(cells.accounts)
-    views, views_stats = page_views_model(cells.accounts, cells)
+    tables, statistics, notes = [], {}, []
+    platform = cells.accounts["platform"].astype(str)
+    views = cells.frame["page_views_n"] > 0
+    models = (
+        ("followers", "Weibo accounts", (platform == "weibo").any(), followers_model, ()),
+        ("page_views", "WeChat posts", views.any(), page_views_model, (cells,)),
+    )
+    for name, needs, present, model, extra in models:
+        if not present:
+            reason = f"no {needs} in these data"
+            statistics[name] = {"available": False, "reason": reason}
+            notes.append(f"{name.replace('_', ' ').capitalize()} model not estimated: {reason}")
+            continue
+        table, stats = model(cells.accounts, *extra)
+        notes += table.attrs.pop("notes", [])
+        tables.append(table)
+        statistics[name] = stats
+    ratios = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return {
-        "ratios": pd.concat([followers, views], ignore_index=True),
+        "ratios": ratios,
         "by_region": by_region(cells.accounts, cells),
-        "statistics": {"followers": followers_stats, "page_views": views_stats},
+        "statistics": statistics,
+        "notes": notes,
     }

@@ -212,6 +212,9 @@ def by_region() -> pd.DataFrame:
     return _shares_table("region")
 
 
+MIN_SHARE = 0.05  # the registry's reading of "posts this kind of content" (S000-F2)
+
+
 def content_values() -> dict[str, Any]:
     """Every number the content chapter quotes: shares by group, tests, the publicity share."""
     joined = _load_joined()
@@ -219,6 +222,9 @@ def content_values() -> dict[str, Any]:
     overall = joined["category"].value_counts(normalize=True)
     for category in CATEGORY_LABELS:
         out[f"share_{category}"] = float(overall.get(category, 0.0))
+        interval = share_with_interval(joined, category)
+        out[f"share_{category}_low"] = interval["low"]
+        out[f"share_{category}_high"] = interval["high"]
     publicity = share_with_interval(joined, "publicity")
     out.update({f"publicity_{k}": v for k, v in publicity.items()})
     out["largest_category"] = str(overall.idxmax())
@@ -240,9 +246,15 @@ def content_values() -> dict[str, Any]:
     }
     out["publicity_share_min"] = min(publicity_by_group.values())
     out["publicity_share_max"] = max(publicity_by_group.values())
-    out["publicity_largest_in_every_group"] = (
-        "yes" if all(_largest_is_publicity(joined, by) for by in FACTOR_LABELS) else "no"
+    largest = all(_largest_is_publicity(joined, by) for by in FACTOR_LABELS)
+    out["publicity_largest_in_every_group"] = "yes" if largest else "no"
+    out["publicity_largest_sentence"] = (
+        "In the sample it is: publicity is the largest category in every group."
+        if largest
+        else "In the sample it is not: in at least one group another category is larger."
     )
+    rare = [c for c in CATEGORY_LABELS if out[f"share_{c}_low"] < MIN_SHARE]
+    out["rare_types"] = ", ".join(CATEGORY_LABELS[c] for c in rare) if rare else "none"
     return out
 
 

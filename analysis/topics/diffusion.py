@@ -504,6 +504,15 @@ def diffusion_values() -> dict[str, object]:
         out["oped_sina_plus_tencent_minus_documented_all"] = both - int(
             out["documented_all_platforms"]
         )
+    if {"documented_sina", "documented_all_platforms"} <= out.keys():
+        # Seed 003's Tencent figure has no documented count to compare with; the documented
+        # four-platform total minus the documented Sina count bounds it from above.
+        room = int(out["documented_all_platforms"]) - int(out["documented_sina"])
+        out["tencent_room"] = float(room)
+        out["tencent_room_low"] = 0.0
+        if "oped_tencent" in out:
+            out["oped_tencent_minus_room"] = int(out["oped_tencent"]) - room
+            out["oped_tencent_over_room"] = int(out["oped_tencent"]) / room
 
     fit = fitted_logistic(counts)
     out |= {
@@ -519,6 +528,13 @@ def diffusion_values() -> dict[str, object]:
         "t0_month": _year_month(fit.t0),
         "fit_residual_sd": _num(fit.residual_sd),
         "ceiling_at_bound": "yes" if fit.ceiling_at_bound else "no",
+        "ceiling_sentence": (
+            "The fitted ceiling sits at the edge of the range the fit allows, a sign that the "
+            "data cannot identify it."
+            if fit.ceiling_at_bound
+            else "The fitted ceiling lies inside the range the fit allows, though its interval "
+            f"shows how loosely {fit.n_points} points pin it down."
+        ),
         "share_of_ceiling_reached": float(growth.end_count / fit.K),
     }
     try:  # sensitivity: without counts the project derived (leaves too few points, or none)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.errors import NotAvailable
 from analysis.topics import inference
 from analysis.topics.modelframe import LABELS, Cells, Design, build_design
 
@@ -148,7 +149,10 @@ def irr_table(data: CountData, model: inference.Fit) -> pd.DataFrame:
 
 
 def regional_test(data: CountData, model: inference.Fit) -> dict[str, float]:
-    """Cluster-robust Wald and model-based LR tests of 'no regional difference' (df = regions-1)."""
+    """Cluster-robust Wald and model-based LR tests of 'no regional difference' (df = regions-1);
+    NaN where the data have one region only (the term was dropped)."""
+    if REGION_FACTOR not in data.design.levels:
+        return inference.no_test()
     wald = inference.wald_test(model, data.design.term(REGION_FACTOR))
     factors = tuple(f for f in data.design.factors if f != REGION_FACTOR)
     restricted_x = data.design.matrix(data.frame)
@@ -197,8 +201,8 @@ def predictions(data: CountData, model: inference.Fit) -> pd.DataFrame:
     covariates (every post counterfactually given that region and type), with 95% intervals."""
     rows = []
     weight = data.n
-    for region in data.design.levels["region"]:
-        for kind in data.design.levels["account_type"]:
+    for region in data.design.levels_or_observed("region"):
+        for kind in data.design.levels_or_observed("account_type"):
             counterfactual = data.design.counterfactual(
                 data.frame, region=region, account_type=kind
             )
@@ -225,6 +229,16 @@ def region_range(data: CountData, model: inference.Fit) -> dict[str, Any]:
     whatever the other covariates, so its interval comes from var(b_high - b_low). The two
     regions are chosen by their point estimates, so the interval ignores that selection.
     """
+    if REGION_FACTOR not in data.design.levels:
+        only = data.design.levels_or_observed(REGION_FACTOR)
+        nan = float("nan")
+        return {
+            "highest_region": only[0] if only else "",
+            "lowest_region": only[0] if only else "",
+            "ratio": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+        }
     regions = data.design.levels[REGION_FACTOR]
     positions = data.design.term(REGION_FACTOR)
     log_irr = np.r_[0.0, model.params[positions]]
@@ -274,12 +288,60 @@ def fit_outcome(cells: Cells, outcome: str) -> dict[str, Any]:
         "region_range": region_range(data, model),
         "platform_means": platform_means(data),
         "reference": {f: lv[0] for f, lv in data.design.levels.items()},
+        "available": True,
+        "dropped": list(data.design.dropped),
+        "notes": list(data.design.notes),
     }
 
 
+def unavailable_reason(cells: Cells, outcome: str) -> str | None:
+    """Why an outcome's model cannot run on these data (no posts that have it), else None."""
+    spec = OUTCOMES[outcome]
+    frame = cells.frame
+    if spec.platform is not None:
+        frame = frame[frame["platform"].astype(str) == spec.platform]
+        if frame.empty:
+            name = {"weibo": "Weibo", "wechat": "WeChat"}.get(spec.platform, spec.platform)
+            return f"no {name} posts in these data"
+    if not (frame[f"{outcome}_n"] > 0).any():
+        return f"no posts with {spec.label.lower()} in these data"
+    return None
+
+
+def outcome_results(fits: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    """One outcome's results from ``fit_all``; NotAvailable, with the reason, where the data
+    cannot carry that outcome (so the book shows a callout instead of failing)."""
+    fit = fits[name]
+    if not fit.get("available", True):
+        raise NotAvailable(f"{fit['label']} model: {fit['reason']}")
+    return fit
+
+
+def available(fits: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The outcomes of ``fit_all`` that were fitted (those the data can carry)."""
+    return {name: fit for name, fit in fits.items() if fit.get("available", True)}
+
+
 def fit_all(cells: Cells | None = None) -> dict[str, dict[str, Any]]:
-    """All engagement outcomes' results (the bundled sample by default)."""
+    """All engagement outcomes' results (the bundled sample by default).
+
+    An outcome the data cannot carry (page views without WeChat posts) is kept as
+    ``{"available": False, "reason": ...}`` beside the fitted ones.
+    """
     from analysis.topics import modelframe
 
     cells = cells or modelframe.bundled()
-    return {name: fit_outcome(cells, name) for name in OUTCOMES}
+    out = {}
+    for name in OUTCOMES:
+        reason = unavailable_reason(cells, name)
+        out[name] = (
+            fit_outcome(cells, name)
+            if reason is None
+            else {
+                "outcome": name,
+                "label": OUTCOMES[name].label,
+                "available": False,
+                "reason": reason,
+            }
+        )
+    return out

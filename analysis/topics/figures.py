@@ -3,11 +3,20 @@
 Every figure function returns a matplotlib Figure with a title, labelled axes and English text
 only; figures drawn from the synthetic engagement sample carry a footer saying so. The cache
 stores figures as PNG through ``to_png``.
+
+Legibility. The palette is seaborn's ``colorblind`` (distinguishable with the common forms of
+colour-vision deficiency). A PNG is shown at its pixel width, or shrunk to the text column
+(``COLUMN_PX`` CSS pixels in a 1280 px window), so a font of ``s`` points in the figure is seen
+at ``s x display_scale(width)`` points. ``to_png`` raises every text below ``MIN_DISPLAY_PT`` at
+display size to that floor before saving (``legible``), whatever size a figure function asked
+for, and a test checks every figure of the book. On a phone the whole column is narrower, so the
+figure shrinks with it; readers there zoom the image.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 from typing import Any
 
 import numpy as np
@@ -18,8 +27,12 @@ from analysis.data.labels import SYNTHETIC_FOOTER
 STYLE = "whitegrid"
 CONTEXT = "notebook"
 PALETTE = "colorblind"
-FONT_SCALE = 0.9
+FONT_SCALE = 1.0
 DPI = 150
+COLUMN_PX = 680  # width of the book's text column at a 1280 px window (Quarto, cosmo theme)
+MIN_DISPLAY_PT = 9.0  # no text smaller than this at display size
+CSS_PT_PER_PX = 0.75  # CSS: 1pt = 4/3 px
+SAVE_PAD_INCHES = 0.1  # matplotlib's default pad around a tight bounding box
 REGION_ORDER = ("east", "central", "west", "northeast")
 LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100)
 TYPE_LABELS = {"bureau": "Bureau account", "officer": "Officer's real-name account"}
@@ -34,7 +47,13 @@ def theme() -> None:
         context=CONTEXT,
         palette=PALETTE,
         font_scale=FONT_SCALE,
-        rc={"figure.dpi": 100, "axes.titleweight": "bold", "axes.titlesize": "medium"},
+        # text.parse_math off: a label from data ("$5") is drawn as written, never as math.
+        rc={
+            "figure.dpi": 100,
+            "axes.titleweight": "bold",
+            "axes.titlesize": "medium",
+            "text.parse_math": False,
+        },
     )
 
 
@@ -45,19 +64,91 @@ def palette(n: int) -> list[tuple[float, float, float]]:
     return list(sns.color_palette(PALETTE, n))
 
 
+def display_scale(width_inches: float) -> float:
+    """Points seen on the page per point in a figure saved ``width_inches`` wide at ``DPI``."""
+    image_px = width_inches * DPI
+    shown_px = min(image_px, COLUMN_PX)
+    return shown_px / image_px * DPI / 72 * CSS_PT_PER_PX
+
+
+def saved_width(fig: Any) -> float:
+    """Width in inches of the PNG ``to_png`` writes (tight bounding box plus its pad)."""
+    renderer = fig.canvas.get_renderer()
+    return fig.get_tightbbox(renderer).width + 2 * SAVE_PAD_INCHES
+
+
+def texts(fig: Any) -> list[Any]:
+    """Every visible, non-empty text of the figure (titles, labels, ticks, legends, notes)."""
+    from matplotlib.text import Text
+
+    return [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
+    ]
+
+
+def smallest_display_pt(fig: Any) -> float:
+    """The smallest text of the figure as seen on the page, in points."""
+    sizes = [t.get_fontsize() for t in texts(fig)]
+    return min(sizes) * display_scale(saved_width(fig)) if sizes else float("inf")
+
+
+def legible(fig: Any, rounds: int = 4) -> Any:
+    """Raise every text below ``MIN_DISPLAY_PT`` at display size to that floor.
+
+    Larger text can widen the saved image (and so shrink it on the page), so the floor is
+    recomputed until no text is below it; notes written on the figure itself wrap at its edge.
+    """
+    for note in fig.texts:  # figure-level notes wrap within the figure instead of widening it
+        note.set_wrap(True)
+    for _ in range(rounds):
+        floor = MIN_DISPLAY_PT / display_scale(saved_width(fig))
+        small = [t for t in texts(fig) if t.get_fontsize() < floor]
+        if not small:
+            break
+        for text in small:
+            text.set_fontsize(floor * 1.05)
+        _relayout(fig)
+    return fig
+
+
+def _relayout(fig: Any) -> None:
+    """Lay the figure out again after its text grew: leave room at the bottom for the notes and
+    legends placed on the figure itself, and tilt tick labels that would overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    below = [t for t in fig.texts if t.get_window_extent(renderer).y0 < 0.1 * height]
+    below += [g for g in fig.legends if g.get_window_extent(renderer).y0 < 0.2 * height]
+    bottom = max((a.get_window_extent(renderer).y1 / height for a in below), default=0.0)
+    rect = (0, min(bottom + 0.01, 0.4), 1, 1)
+    fig.tight_layout(rect=rect)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        if any(a.x1 > b.x0 for a, b in itertools.pairwise(boxes)):
+            for label in labels:
+                label.set_rotation(30)
+                label.set_horizontalalignment("right")
+            fig.tight_layout(rect=rect)
+
+
 def to_png(fig: Any) -> bytes:
-    """The figure as PNG bytes (the cache's storage format); closes the figure."""
+    """The figure as PNG bytes (the cache's storage format), every text legible; closes it."""
     import matplotlib.pyplot as plt
 
+    legible(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", pad_inches=SAVE_PAD_INCHES)
     plt.close(fig)
     return buffer.getvalue()
 
 
 def synthetic_footer(fig: Any) -> None:
     """Write the synthetic-sample notice under the figure."""
-    fig.text(0.01, 0.005, SYNTHETIC_FOOTER, ha="left", va="bottom", fontsize=7, color="0.35")
+    fig.text(0.01, 0.005, SYNTHETIC_FOOTER, ha="left", va="bottom", fontsize=10, color="0.3")
 
 
 def forest_plot(
@@ -187,7 +278,7 @@ def answer_rates_plot(rates: pd.DataFrame, title: str) -> Any:
     ax.set_ylabel("Comments answered (%)")
     ax.set_ylim(0, max(100 * part["ci_high"].max(), 100 * part["observed_rate"].max()) * 1.25)
     ax.set_title(title, loc="left")
-    ax.legend(frameon=False, fontsize="small", loc="lower left")
+    ax.legend(frameon=False, loc="lower left")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     synthetic_footer(fig)
     return fig

@@ -267,6 +267,16 @@ def joint_tests(wald: dict[str, float], lr: dict[str, float]) -> dict[str, float
     }
 
 
+def no_test() -> dict[str, float]:
+    """``joint_tests`` of a hypothesis the data cannot test (its term was dropped): NaN, df 0."""
+    nan = float("nan")
+    return {
+        f"{n}_{part}": 0 if part == "df" else nan
+        for n in ("wald", "lr")
+        for part in ("chi2", "df", "p")
+    }
+
+
 def ratio_table(fit: Fit, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Tidy table of exp(coefficient) with 95% Wald interval and p-value (intercept excluded)."""
     rows = []

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.topics import wording
+from analysis.topics.engagement import OUTCOMES, available, outcome_results
 from analysis.topics.modelframe import FEW_ACCOUNTS
 
 OUTCOME_ORDER = ("comments", "likes", "reposts", "page_views")
@@ -57,8 +59,8 @@ Fits = dict[str, dict[str, Any]]
 
 def engagement_values(fits: Fits) -> dict[str, Any]:
     """The engagement numbers chapters quote: IRRs with intervals, tests, dispersion, N."""
-    out: dict[str, Any] = {}
-    for outcome, result in fits.items():
+    out: dict[str, Any] = {"unavailable": unavailable(fits)}
+    for outcome, result in available(fits).items():
         stats, test = result["statistics"], result["regional_test"]
         out[f"{outcome}_n_posts"] = int(stats["n_posts"])
         out[f"{outcome}_n_accounts"] = int(stats["n_accounts"])
@@ -81,13 +83,91 @@ def engagement_values(fits: Fits) -> dict[str, Any]:
             out[name] = row.predicted
             out[f"{name}_low"] = row.ci_low
             out[f"{name}_high"] = row.ci_high
+        for row in result["irr"].itertuples():
+            name = row.term.replace("[", "_").replace("]", "")
+            out[f"{outcome}_direction_{name}"] = wording.direction(row.ci_low, row.ci_high)
+            than = THAN.get(name.split("_")[0] if name.startswith("region") else name)
+            if than is not None:
+                noun = NOUNS.get(outcome, outcome.replace("_", " "))
+                out[f"{outcome}_words_{name}"] = wording.ratio_words(
+                    row.ratio, row.ci_low, row.ci_high, noun, than
+                )
+    out |= _outcomes_agree(out, available(fits))
     return out
+
+
+PLATFORMS = frozenset(spec.platform for spec in OUTCOMES.values() if spec.platform)
+
+
+def unavailable(fits: Fits) -> dict[str, str]:
+    """What these data cannot give, for ``book``: ``{outcome or term: reason}``. A value whose
+    key names one of them reads "not available with these data" in the book."""
+    out: dict[str, str] = {}
+    for outcome, fit in fits.items():
+        if not fit.get("available", True):
+            out[outcome] = f"{fit.get('label', outcome)} model: {fit.get('reason')}"
+            continue
+        for term in fit.get("dropped", []):
+            out.setdefault(term, f"{term.replace('_', ' ')} dropped: not estimable with these data")
+    return out
+
+
+# The comparison each model term makes, in words ("a western account draws ... than <than>").
+THAN = {
+    "region": "an eastern one",
+    "account_type_officer": "a bureau account",
+    "level_provincial": "a prefecture account",
+    "level_county": "a prefecture account",
+    "level_ministry": "a prefecture account",
+    "platform_wechat": "a comparable Weibo post",
+    "category_interaction": "a publicity post",
+    "category_daily_tips": "a publicity post",
+    "category_services": "a publicity post",
+}
+NOUNS = {"page_views": "page views"}
+OUTCOME_WORDS = {"likes": "likes", "reposts": "reposts", "page_views": "page views"}
+
+
+def _outcomes_agree(values: dict[str, Any], fits: Fits) -> dict[str, Any]:
+    """Do the other outcomes point the same way as comments for each region? A computed
+    sentence, never a typed "the other outcomes tell the same story"."""
+    regions = [
+        k.removeprefix("comments_direction_")
+        for k in values
+        if k.startswith("comments_direction_region_")
+    ]
+    disagree = []
+    for outcome in fits:
+        if outcome == "comments":
+            continue
+        for region in regions:
+            other = values.get(f"{outcome}_direction_{region}")
+            if other is not None and other != values[f"comments_direction_{region}"]:
+                label = region.removeprefix("region_")
+                disagree.append(f"{OUTCOME_WORDS.get(outcome, outcome)} in the {label} ({other})")
+    others = [OUTCOME_WORDS.get(o, o) for o in fits if o != "comments"]
+    if not disagree:
+        sentence = (
+            f"the other outcomes ({', '.join(others)}) point the same way as comments for "
+            "every region"
+        )
+    else:
+        sentence = "the other outcomes do not all point the same way as comments: " + "; ".join(
+            disagree
+        )
+    return {
+        "outcomes_agree_on_regions": "no" if disagree else "yes",
+        "outcomes_agree_sentence": sentence,
+    }
 
 
 def engagement_summary(fits: Fits) -> dict[str, Any]:
     """Observed mean engagement per post by platform (e.g. weibo_mean_comments)."""
-    out: dict[str, Any] = {}
-    for outcome, result in fits.items():
+    out: dict[str, Any] = {"unavailable": unavailable(fits)}
+    seen = {p for fit in available(fits).values() for p in fit["platform_means"]}
+    for platform in sorted(PLATFORMS - seen):
+        out["unavailable"][platform] = f"no {platform} posts in these data"
+    for outcome, result in available(fits).items():
         for platform, mean in result["platform_means"].items():
             out[f"{platform}_mean_{outcome}"] = mean
         out[f"{outcome}_n_posts"] = int(result["statistics"]["n_posts"])
@@ -96,8 +176,8 @@ def engagement_summary(fits: Fits) -> dict[str, Any]:
 
 def engagement_regions(fits: Fits) -> dict[str, Any]:
     """Highest over lowest region's expected comments per post, with its 95% interval."""
-    spread = fits["comments"]["region_range"]
-    test = fits["comments"]["regional_test"]
+    spread = outcome_results(fits, "comments")["region_range"]
+    test = outcome_results(fits, "comments")["regional_test"]
     return {
         "max_min_ratio": spread["ratio"],
         "max_min_ratio_low": spread["ci_low"],
@@ -112,7 +192,7 @@ def engagement_regions(fits: Fits) -> dict[str, Any]:
 
 def engagement_irr_table(fits: Fits) -> pd.DataFrame:
     """Tidy IRR table of the main model (comments per post), NB2 beside Poisson."""
-    result = fits["comments"]
+    result = outcome_results(fits, "comments")
     table = result["irr"]
     out = pd.DataFrame(
         {
@@ -142,9 +222,8 @@ def engagement_irr_table(fits: Fits) -> pd.DataFrame:
 
 def engagement_all_outcomes_table(fits: Fits) -> pd.DataFrame:
     """IRR (95% interval) of every term for every engagement outcome, side by side."""
-    fits = fits or fits
     frames = []
-    for outcome in OUTCOME_ORDER:
+    for outcome in [o for o in OUTCOME_ORDER if o in available(fits)]:
         table = fits[outcome]["irr"]
         frames.append(
             pd.DataFrame(
@@ -176,9 +255,8 @@ def engagement_all_outcomes_table(fits: Fits) -> pd.DataFrame:
 
 def engagement_fit_table(fits: Fits) -> pd.DataFrame:
     """Fit statistics, over-dispersion evidence and the regional test for every outcome."""
-    fits = fits or fits
     rows = []
-    for outcome in OUTCOME_ORDER:
+    for outcome in [o for o in OUTCOME_ORDER if o in available(fits)]:
         result = fits[outcome]
         s, t = result["statistics"], result["regional_test"]
         rows.append(
@@ -208,7 +286,7 @@ def engagement_fit_table(fits: Fits) -> pd.DataFrame:
 
 def engagement_predictions_table(fits: Fits) -> pd.DataFrame:
     """Expected comments per post by region and account type, 95% intervals."""
-    pred = fits["comments"]["predictions"]
+    pred = outcome_results(fits, "comments")["predictions"]
     out = _round(
         pd.DataFrame(
             {
@@ -234,7 +312,7 @@ def engagement_forest_figure(fits: Fits) -> Any:
     from analysis.topics import figures
 
     return figures.forest_plot(
-        fits["comments"]["irr"],
+        outcome_results(fits, "comments")["irr"],
         "Comments per post: incidence-rate ratios",
         xlabel="Incidence-rate ratio (NB2, clustered by account)",
         few_accounts=FEW_ACCOUNTS,
@@ -246,7 +324,7 @@ def engagement_predictions_figure(fits: Fits) -> Any:
     from analysis.topics import figures
 
     return figures.predictions_plot(
-        fits["comments"]["predictions"],
+        outcome_results(fits, "comments")["predictions"],
         "Expected comments per post by region and account type",
         "Expected comments per post (95% interval)",
     )
@@ -258,6 +336,10 @@ def engagement_predictions_figure(fits: Fits) -> Any:
 def responsiveness_values(result: dict[str, Any]) -> dict[str, Any]:
     """Answer rates per region with intervals, odds ratios and the regional test."""
     out: dict[str, Any] = dict(result["statistics"])
+    out["unavailable"] = {
+        term: f"{term.replace('_', ' ')} dropped: not estimable with these data"
+        for term in result.get("dropped", [])
+    }
     for key, value in result["regional_test"].items():
         out[f"region_{key}"] = value
     for row in result["answer_rates"].itertuples():
@@ -283,7 +365,36 @@ def responsiveness_regions(result: dict[str, Any]) -> dict[str, Any]:
         out[f"answer_rate_{row.region}_high"] = row.ci_high
     test = result["regional_test"]
     out.update(wald_chi2=test["wald_chi2"], wald_df=test["wald_df"], wald_p=test["wald_p"])
+    rates = result["answer_rates"]
+    lowest = rates.loc[rates["answer_rate"].idxmin()]
+    highest = rates.loc[rates["answer_rate"].idxmax()]
+    out |= {
+        "lowest_rate_region": str(lowest["region"]),
+        "lowest_rate": float(lowest["answer_rate"]),
+        "highest_rate_region": str(highest["region"]),
+        "highest_rate": float(highest["answer_rate"]),
+    }
+    sides = {
+        str(row.region): wording.below_or_above(row.ci_low, row.ci_high, HALF)
+        for row in rates.itertuples()
+    }
+    if set(sides.values()) == {"below"}:
+        words = "fewer than half of the comments in every region"
+    elif set(sides.values()) == {"above"}:
+        words = "more than half of the comments in every region"
+    else:
+        words = "; ".join(
+            f"{'fewer than' if v == 'below' else 'more than' if v == 'above' else 'about'} half "
+            f"in the {r}"
+            for r, v in sides.items()
+        )
+    out["answered_vs_half"] = words
+    out["regions_differ"] = "yes" if test["wald_p"] < LEVEL else "no"
     return out
+
+
+HALF = 0.5  # the registry's reading of "too few answered" (S000-F5)
+LEVEL = 0.05  # the regional Wald test's level
 
 
 def responsiveness_table(result: dict[str, Any]) -> pd.DataFrame:
@@ -346,10 +457,17 @@ def answer_rates_figure(result: dict[str, Any]) -> Any:
 
 def audience_values(result: dict[str, Any]) -> dict[str, Any]:
     """Audience ratios by region (followers, page views) with intervals, and the N."""
+    statistics = result["statistics"]
     out: dict[str, Any] = {
-        "followers_n_accounts": result["statistics"]["followers"]["n_accounts"],
-        "page_views_n_accounts": result["statistics"]["page_views"]["n_accounts"],
+        "unavailable": {
+            name: f"{name.replace('_', ' ')} model: {stats.get('reason')}"
+            for name, stats in statistics.items()
+            if not stats.get("available", True)
+        }
     }
+    for name, stats in statistics.items():
+        if stats.get("available", True):
+            out[f"{name}_n_accounts"] = stats["n_accounts"]
     for row in result["ratios"].itertuples():
         name = f"{row.outcome}_ratio_{row.term.replace('[', '_').replace(']', '')}"
         out[name] = row.ratio
@@ -358,6 +476,13 @@ def audience_values(result: dict[str, Any]) -> dict[str, Any]:
     for row in result["by_region"].itertuples():
         out[f"median_followers_{row.region}"] = row.median_followers
         out[f"page_views_per_post_{row.region}"] = row.page_views_per_post
+    for row in result["ratios"].itertuples():
+        name = f"{row.outcome}_ratio_{row.term.replace('[', '_').replace(']', '')}"
+        if "region" in name:
+            noun = "followers" if row.outcome == "followers" else "page views"
+            out[f"{name}_words"] = wording.ratio_words(
+                row.ratio, row.ci_low, row.ci_high, noun, "an eastern one"
+            )
     return out
 
 
@@ -394,6 +519,8 @@ def robustness_values(result: dict[str, Any]) -> dict[str, Any]:
     }
     for outcome, ok in result["survives"].items():
         out[f"{outcome}_survives"] = "yes" if ok else "no"
+    for outcome, found in result["main_finds"].items():
+        out[f"{outcome}_main_finds_differences"] = "yes" if found else "no"
     for outcome, effect in result["gdp_effects"].items():
         for key, value in effect.items():
             out[f"{outcome}_gdp_{key}"] = value

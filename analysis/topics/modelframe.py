@@ -17,7 +17,8 @@ linear-algebra routine can fail with a singular-matrix traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -234,15 +235,74 @@ def prepare(
         )
     columns[f"{ANSWERED}_sum"] = np.bincount(cell, weights=answered.astype(float), minlength=size)
     del answered, comments, cell, account, category
+    return assemble(acc, categories, columns, histograms)
 
+
+def assemble(
+    acc: pd.DataFrame,
+    categories: Sequence[str],
+    columns: dict[str, np.ndarray],
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> Cells:
+    """Cells from per-cell statistics, whichever path computed them (pandas here, DuckDB in
+    analysis.topics.reduce): ``columns`` holds one array of length accounts x categories per
+    statistic (``n_posts`` first), indexed by account position x len(categories) + category."""
+    n_cat = len(categories)
+    n_posts = columns["n_posts"]
     keep = np.flatnonzero(n_posts > 0)
     frame = acc.iloc[keep // n_cat].reset_index(drop=True)
     frame.insert(1, "account", keep // n_cat)
-    frame["category"] = pd.Categorical.from_codes(keep % n_cat, categories=categories)
+    frame["category"] = pd.Categorical.from_codes(keep % n_cat, categories=list(categories))
     for name, values in columns.items():
         frame[name] = values[keep]
     acc["n_posts"] = n_posts.reshape(len(acc), n_cat).sum(axis=1)
     return Cells(frame=frame, histograms=histograms, accounts=acc, n_posts=int(n_posts.sum()))
+
+
+def prepare_parquet(
+    source: Path,
+    accounts: pd.DataFrame,
+    provinces: pd.DataFrame,
+    *,
+    categories: Sequence[str] | None = None,
+    followers_centre: float = FOLLOWERS_CENTRE,
+    temp_dir: Path | None = None,
+) -> Cells:
+    """``prepare`` for posts in a Parquet file or folder, reduced out of core in DuckDB
+    (analysis.topics.reduce): the same Cells as ``prepare`` on the same posts."""
+    from analysis.topics import reduce
+
+    acc = account_covariates(accounts, provinces, followers_centre)
+    levels, columns, histograms = reduce.statistics(
+        source, list(acc["account_id"]), categories=categories, temp_dir=temp_dir
+    )
+    return assemble(acc, levels, columns, histograms)
+
+
+def package_cells(base: Path | None = None, temp_dir: Path | None = None) -> Cells:
+    """Cells of a data package's sample: Parquet posts validated streaming, then reduced in
+    DuckDB; CSV posts loaded and summed in memory."""
+    from analysis import paths
+    from analysis.data import datapackage, datasets
+    from analysis.errors import DataValidationError
+
+    base = base or paths.data
+    entry = datapackage.resource(datapackage.read_descriptor(base / "datapackage.json"), "posts")
+    accounts = datasets.load("accounts", base=base)
+    provinces = datasets.load("provinces", base=base)
+    if entry.get("format") != "parquet":
+        return prepare(datasets.load("posts", base=base), accounts, provinces)
+    checked = datasets.check("posts", base=base)
+    if not checked.ok:
+        raise DataValidationError(checked.problems)
+    spec = next(f for f in entry["schema"]["fields"] if f["name"] == "category")
+    return prepare_parquet(
+        datapackage.resource_path(entry, base),
+        accounts,
+        provinces,
+        categories=spec.get("constraints", {}).get("enum"),
+        temp_dir=temp_dir,
+    )
 
 
 def post_frame(posts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
@@ -258,10 +318,8 @@ def post_frame(posts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
 
 
 def bundled() -> Cells:
-    """The committed synthetic sample (and province table) as model cells."""
-    from analysis.data import datasets
-
-    return prepare(datasets.load("posts"), datasets.load("accounts"), datasets.load("provinces"))
+    """The package's sample (and province table) as model cells (see ``package_cells``)."""
+    return package_cells()
 
 
 # --- design matrices -----------------------------------------------------------------------
@@ -269,12 +327,24 @@ def bundled() -> Cells:
 
 @dataclass(frozen=True)
 class Design:
-    """Treatment-coded design: which columns exist and how to build them for any frame."""
+    """Treatment-coded design: which columns exist and how to build them for any frame.
+
+    ``dropped`` lists the terms the data cannot estimate (a factor observed at one level only,
+    a level without observations, a constant numeric column) and ``notes`` says why, in words
+    for a table note; ``observed`` keeps the single level of each dropped factor.
+    """
 
     factors: tuple[str, ...]
     numerics: tuple[str, ...]
     levels: dict[str, tuple[str, ...]]  # factor -> levels, reference first
     columns: tuple[str, ...]  # "Intercept", "region[central]", ..., "log_followers"
+    dropped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    observed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def levels_or_observed(self, factor: str) -> tuple[str, ...]:
+        """The factor's levels in the design, or the one level observed where it was dropped."""
+        return self.levels.get(factor) or self.observed.get(factor, ())
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """The design matrix of ``frame`` (rows of the same covariates)."""
@@ -303,6 +373,8 @@ class Design:
         """``frame`` with factors set to one level for every row (categorical, same levels)."""
         out = frame.copy(deep=False)
         for factor, level in levels.items():
+            if factor not in self.levels:  # a dropped factor does not enter the matrix
+                continue
             categories = list(self.levels[factor])
             codes = np.full(len(frame), categories.index(level), dtype=np.int8)
             out[factor] = pd.Categorical.from_codes(codes, categories=categories)
@@ -331,6 +403,12 @@ def build_design(
     ``weight`` counts the observations each row stands for (rows with 0 are ignored);
     ``outcome`` (with ``trials`` for a binomial model) lets the check refuse a level whose
     outcome is all zero (or all successes), whose ratio would be zero or infinite.
+
+    Terms the data cannot estimate are dropped with a note rather than refused (graceful
+    degradation for samples without, say, officer accounts or WeChat): a factor observed at one
+    level only, the levels of a factor without observations, a constant numeric column.
+    Problems that are not missing levels (empty data, all-zero outcomes, collinear columns)
+    still raise ModelInputError.
     """
     require_columns(frame, (*factors, *numerics), what)
     weight = np.ones(len(frame)) if weight is None else np.asarray(weight, dtype=float)
@@ -339,8 +417,18 @@ def build_design(
     rows = frame.loc[used]
     _require_values(rows, (*factors, *numerics), what)
     levels: dict[str, tuple[str, ...]] = {}
+    observed: dict[str, tuple[str, ...]] = {}
+    dropped: list[str] = []
+    notes: list[str] = []
     for factor in factors:
-        levels[factor] = _factor_levels(rows, factor, weight[used], what, unit)
+        found, note = _factor_levels(rows, factor, weight[used], unit)
+        if note:
+            notes.append(note)
+        if len(found) < 2:
+            observed[factor] = found
+            dropped.append(factor)
+            continue
+        levels[factor] = found
         if outcome is not None:
             _check_outcome_by_level(
                 rows[factor].astype(str).to_numpy(),
@@ -350,47 +438,57 @@ def build_design(
                 factor,
                 what,
             )
+    kept_numerics = []
     for numeric in numerics:
         values = rows[numeric].to_numpy(dtype=float)
         if np.ptp(values) == 0:
-            raise ModelInputError(
-                f"{what}: column '{numeric}' is constant (every row is {values[0]:g}); a constant "
-                "column cannot be estimated beside the intercept"
+            dropped.append(numeric)
+            notes.append(
+                f"{LABELS.get(numeric, numeric)}: not estimated, the same value ({values[0]:g}) "
+                "in every row of these data"
             )
+            continue
+        kept_numerics.append(numeric)
+    kept = tuple(f for f in factors if f in levels)
     columns = ["Intercept"]
-    for factor in factors:
+    for factor in kept:
         columns += [f"{factor}[{lv}]" for lv in levels[factor][1:]]
-    columns += list(numerics)
-    design = Design(tuple(factors), tuple(numerics), levels, tuple(columns))
+    columns += kept_numerics
+    design = Design(
+        kept, tuple(kept_numerics), levels, tuple(columns), tuple(dropped), tuple(notes), observed
+    )
     _check_rank(design.matrix(rows), design.columns, what)
     return design
 
 
 def _factor_levels(
-    rows: pd.DataFrame, factor: str, weight: np.ndarray, what: str, unit: str
-) -> tuple[str, ...]:
-    """Levels of a factor, reference first, after refusing constant factors and empty levels."""
+    rows: pd.DataFrame, factor: str, weight: np.ndarray, unit: str
+) -> tuple[tuple[str, ...], str | None]:
+    """(levels with observations, reference first; a note on what is missing, or None).
+
+    Fewer than two levels means the factor cannot be compared and is dropped.
+    """
     values = rows[factor].astype(str).to_numpy()
     expected = levels_of(rows[factor])
     present = pd.Series(weight).groupby(values).sum()
     seen = [lv for lv in expected if present.get(lv, 0) > 0]
-    if len(seen) < 2:
-        found = repr(seen[0]) if seen else "no value"
-        raise ModelInputError(
-            f"{what}: column '{factor}' is constant ({found} in every row); a factor needs "
-            "observations at two or more levels to be compared"
-        )
+    label = LABELS.get(factor, factor)
     empty = [lv for lv in expected if present.get(lv, 0) == 0]
-    if empty:
-        raise ModelInputError(
-            f"{what}: level(s) {', '.join(map(repr, empty))} of '{factor}' have no {unit} "
-            f"(expected levels {', '.join(expected)}); its ratio cannot be estimated: "
-            "collect data for it or drop the level from the codebook"
-        )
-    reference = REFERENCE.get(factor, expected[0])
-    if reference not in expected:
-        reference = expected[0]
-    return (reference, *[lv for lv in expected if lv != reference])
+    missing = ", ".join(lv.replace("_", " ") for lv in empty)
+    if len(seen) < 2:
+        only = seen[0].replace("_", " ") if seen else "no value"
+        note = f"{label}: not estimated, all {unit} in these data are {only}"
+        return tuple(seen), note + (f" (none {missing})" if missing else "")
+    if not empty:
+        reference = REFERENCE.get(factor, expected[0])
+        reference = reference if reference in expected else expected[0]
+        return (reference, *[lv for lv in expected if lv != reference]), None
+    reference = REFERENCE.get(factor, seen[0])
+    note = f"{label}: {missing} not estimated, no {unit} there in these data"
+    if reference not in seen:
+        note += f"; ratios are relative to {seen[0].replace('_', ' ')} instead of {reference}"
+        reference = seen[0]
+    return (reference, *[lv for lv in seen if lv != reference]), note
 
 
 def _check_outcome_by_level(

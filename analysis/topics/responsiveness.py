@@ -74,7 +74,7 @@ def answer_rates(data: BinomialData, model: inference.Fit) -> pd.DataFrame:
     """Each region's model-based answer rate (all comments given that region) and observed rate."""
     rows = []
     region = data.frame["region"].astype(str).to_numpy()
-    for level in data.design.levels["region"]:
+    for level in data.design.levels_or_observed("region"):
         x = data.design.matrix(data.design.counterfactual(data.frame, region=level))
         value, low, high = inference.average_prediction(model, x, data.comments, link="logit")
         mine = region == level
@@ -106,7 +106,10 @@ def odds_ratio_table(data: BinomialData, model: inference.Fit) -> pd.DataFrame:
 
 
 def regional_test(data: BinomialData, model: inference.Fit) -> dict[str, float]:
-    """Cluster-robust Wald and model-based LR tests that answer rates do not differ by region."""
+    """Cluster-robust Wald and model-based LR tests that answer rates do not differ by region;
+    NaN where the data have one region only."""
+    if "region" not in data.design.levels:
+        return inference.no_test()
     positions = data.design.term("region")
     wald = inference.wald_test(model, positions)
     keep = [j for j in range(len(data.design.columns)) if j not in positions]
@@ -143,4 +146,6 @@ def fit_responsiveness(cells: Cells | None = None) -> dict[str, Any]:
             "loglik": model.loglik,
         },
         "reference": {f: lv[0] for f, lv in data.design.levels.items()},
+        "dropped": list(data.design.dropped),
+        "notes": list(data.design.notes),
     }

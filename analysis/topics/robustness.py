@@ -161,6 +161,7 @@ def robustness(cells: Cells | None = None) -> dict[str, Any]:
         "table": table,
         "gdp_effects": gdp_effects,
         "survives": survives,
+        "main_finds": _main_finds(table),
         "statement": _statement(table, survives),
         "internet_note": INTERNET_NOTE,
         "n_provinces": int(cells.accounts["province_code"].nunique()),
@@ -176,20 +177,44 @@ def _ratio(model: inference.Fit, j: int) -> dict[str, float]:
     }
 
 
+def _main_finds(table: pd.DataFrame) -> dict[str, bool]:
+    """Per outcome, whether the main specification (the first listed) rejects equal regions."""
+    out = {}
+    for outcome, rows in table.groupby("outcome", sort=False):
+        main = rows[rows["specification"] == rows["specification"].iloc[0]]
+        out[str(outcome)] = bool(main["wald_p"].iloc[0] < LEVEL)
+    return out
+
+
 def _statement(table: pd.DataFrame, survives: dict[str, bool]) -> str:
-    """One plain sentence per conclusion saying whether it survives every specification."""
+    """One plain sentence per conclusion: whether the main model finds regional differences
+    (its Wald test at ``LEVEL``) and whether every specification agrees with it."""
     names = {
-        "comments": "regional differences in comments per post",
-        "answered": "regional differences in answer rates",
+        "comments": "comments per post",
+        "answered": "answer rates",
     }
     parts = []
     for outcome, ok in survives.items():
-        failed = table[(table["outcome"] == outcome) & ~table["holds"]]["specification"].unique()
-        if ok:
-            parts.append(f"The {names[outcome]} survive every specification.")
+        rows = table[table["outcome"] == outcome]
+        found = _main_finds(rows)[outcome]
+        failed = rows[~rows["holds"]]["specification"].unique()
+        if found and ok:
+            parts.append(
+                f"The regional differences in {names[outcome]} survive every specification."
+            )
+        elif found:
+            parts.append(
+                f"The regional differences in {names[outcome]} do not survive: "
+                f"{'; '.join(failed)} gives a different verdict."
+            )
+        elif ok:
+            parts.append(
+                f"The main model finds no clear regional differences in {names[outcome]}, and "
+                "every other specification agrees: the differences are absent."
+            )
         else:
             parts.append(
-                f"The {names[outcome]} do not survive: {'; '.join(failed)} gives a different "
-                "verdict."
+                f"The main model finds no clear regional differences in {names[outcome]}, but "
+                f"{'; '.join(failed)} finds them."
             )
     return " ".join([*parts, INTERNET_NOTE])

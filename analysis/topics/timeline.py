@@ -183,6 +183,68 @@ def dispute(milestones: pd.DataFrame, group: str = FIRST_MICROBLOG_GROUP) -> pd.
     return frame.sort_values(["shared", "source"]).reset_index(drop=True)
 
 
+SAFE_BEIJING_PATTERN = r"Safe Beijing"  # seed 004's 1 August opening of Beijing's accounts
+SAFE_BEIJING_SOURCE = "yin2010jinan"  # seed 004 itself: never its own corroboration
+ANNOUNCEMENT_WINDOW = pd.Timedelta(weeks=8)  # an announcement or test run ahead of an opening
+OPENING_PATTERN = r"\bopen|\bannounce|\blaunch"  # an opening, not later activity
+RANKING_PATTERN = r"\brank"  # milestones recording a published ranking
+NANJING_PATTERN = r"Nanjing"
+NANJING_SOURCE = "seed002micropolicing"
+
+
+def _sources(rows: pd.DataFrame) -> list[str]:
+    return sorted({k.strip() for cell in rows["source"].astype(str) for k in cell.split(";")})
+
+
+def safe_beijing_corroboration(milestones: pd.DataFrame) -> dict[str, Any]:
+    """Sources other than seed 004 that date a Beijing police microblog: those within the eight
+    weeks up to seed 004's 1 August opening agree with it, any other date disagrees."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    stated = milestones.loc[
+        milestones["event"].str.contains(SAFE_BEIJING_PATTERN, regex=True)
+        & milestones["source"].str.contains(SAFE_BEIJING_SOURCE, regex=False)
+    ]
+    if len(stated) != 1:
+        raise ModelInputError(
+            f"timeline: expected one milestone from {SAFE_BEIJING_SOURCE} whose event mentions "
+            f"'{SAFE_BEIJING_PATTERN}', found {len(stated)}"
+        )
+    opening = stated["date"].iloc[0]
+    others = milestones.loc[
+        (milestones["place"] == "Beijing")
+        & (milestones["actor_type"] == "police")
+        & milestones["platform"].isin(["weibo", "blog", "multiple"])
+        & ~milestones["source"].str.contains(SAFE_BEIJING_SOURCE, regex=False)
+        & milestones["event"].str.contains(OPENING_PATTERN, case=False, regex=True)
+    ]
+    inside = others["date"].between(opening - ANNOUNCEMENT_WINDOW, opening)
+    return {
+        "safe_beijing_date": opening.strftime("%Y-%m-%d"),
+        "beijing_launch_sources_agree": _sources(others.loc[inside]),
+        "beijing_launch_sources_disagree": _sources(others.loc[~inside]),
+        "beijing_launch_corroborating_uncertain": (
+            "yes" if (others.loc[inside, "certainty"] != "documented").any() else "no"
+        ),
+    }
+
+
+def nanjing_rankings(milestones: pd.DataFrame) -> dict[str, Any]:
+    """Published rankings that place Nanjing police accounts, by source (seed 002 left out)."""
+    require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
+    rows = milestones.loc[
+        milestones["place"].str.contains(NANJING_PATTERN, regex=True)
+        & (milestones["actor_type"] == "research_body")
+        & milestones["event"].str.contains(RANKING_PATTERN, case=False, regex=True)
+    ]
+    sources = [s for s in _sources(rows) if s != NANJING_SOURCE]
+    return {
+        "nanjing_ranking_sources": sources,
+        "nanjing_ranking_sources_n": len(sources),
+        "nanjing_ranking_first_year": int(rows["date"].min().year) if len(rows) else None,
+        "nanjing_ranking_last_year": int(rows["date"].max().year) if len(rows) else None,
+    }
+
+
 def _load() -> pd.DataFrame:
     from analysis.data import datasets
 
@@ -200,6 +262,8 @@ def timeline_values() -> dict[str, Any]:
         out[f"sources_crediting_only_{place.lower()}"] = sorted(alone["source"])
     out["sources_crediting_both"] = sorted(conflict.loc[conflict["shared"], "source"])
     out["first_microblog_candidates"] = places
+    out |= safe_beijing_corroboration(milestones)
+    out |= nanjing_rankings(milestones)
     out["milestones"] = len(milestones)
     out["milestones_uncertain_or_disputed"] = int(
         milestones["certainty"].isin(["uncertain", "disputed"]).sum()

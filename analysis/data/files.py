@@ -1,0 +1,195 @@
+"""Confined, bounded access to the files of a data package, checked before anything is parsed.
+
+Every resource path is resolved against the package folder and refused unless it is relative,
+stays inside the folder once ``..`` and symlinks are resolved, and names a regular file (not a
+directory, a device such as /dev/zero or a pipe). Size and longest line are checked against
+limits before the bytes are handed to a parser, so a huge or single-line file is refused in
+milliseconds. Messages name the path as written in the descriptor and never quote the content
+of a file, so nothing outside the project leaks through an error.
+
+Limits default to ``DEFAULT_LIMITS`` and may be raised per resource in the descriptor with a
+project extension: ``"limits": {"bytes": N, "lineBytes": N}``.
+
+Schema ``pattern`` constraints are Python regular expressions evaluated on every cell, and the
+standard library has no match timeout (RE2 or ``regex`` with timeouts are not dependencies), so
+``check_pattern`` admits only a safe subset that matches in time linear in the cell: no nested
+or alternated repetition, at most one unbounded repeat, no backreferences or lookaround.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from analysis.errors import DataProblem
+
+DEFAULT_LIMITS = {"bytes": 1 << 30, "lineBytes": 1 << 16}  # 1 GiB per file, 64 KiB per line
+DESCRIPTOR_MAX_BYTES = 16 << 20
+PATTERN_MAX_LENGTH = 200
+PATTERN_MAX_REPEAT = 1000
+
+
+def confined(base: Path, relative: Any, label: str) -> tuple[Path | None, DataProblem | None]:
+    """The file ``relative`` names inside ``base``, or the problem that refuses it."""
+    expected = "a relative path inside the data folder"
+    if not isinstance(relative, str) or not relative.strip():
+        return None, DataProblem(
+            label, "resource path is not a file path", expected, repr(relative)
+        )
+    pure = PurePosixPath(relative)
+    if "\\" in relative or pure.is_absolute() or Path(relative).is_absolute():
+        return None, DataProblem(label, "resource path is absolute", expected, repr(relative))
+    if ".." in pure.parts:
+        return None, DataProblem(
+            label, "resource path leaves the data folder", expected, repr(relative)
+        )
+    root = base.resolve()
+    target = (root / pure).resolve()
+    if target != root and root not in target.parents:
+        return None, DataProblem(
+            label,
+            "resource path leaves the data folder through a symbolic link",
+            expected,
+            f"{relative!r} (a link pointing outside {base})",
+        )
+    return target, None
+
+
+def regular_file(path: Path, label: str) -> DataProblem | None:
+    """None when ``path`` is an existing regular file; else what is there instead."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return DataProblem(label, "file missing", "a data file", "no file")
+    except OSError as exc:
+        return DataProblem(
+            label, "file cannot be read", "a readable data file", exc.strerror or "error"
+        )
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+    return DataProblem(label, "not a regular file", "a regular data file", kind)
+
+
+def limits(entry: dict[str, Any]) -> dict[str, int]:
+    """The resource's limits: the defaults, raised or lowered by its ``limits`` entry."""
+    out = dict(DEFAULT_LIMITS)
+    given = entry.get("limits")
+    if isinstance(given, dict):
+        for key in out:
+            if isinstance(given.get(key), int) and not isinstance(given.get(key), bool):
+                out[key] = given[key]
+    return out
+
+
+def read_bounded(
+    path: Path, label: str, limit: dict[str, int]
+) -> tuple[bytes | None, list[DataProblem]]:
+    """The bytes of a regular file within the size and line-length limits, else the problem."""
+    problem = regular_file(path, label)
+    if problem:
+        return None, [problem]
+    size = path.stat().st_size
+    if size > limit["bytes"]:
+        return None, [
+            DataProblem(
+                label,
+                "file larger than its limit",
+                f"at most {limit['bytes']:,} bytes (raise limits.bytes in datapackage.json)",
+                f"{size:,} bytes",
+            )
+        ]
+    with path.open("rb") as handle:
+        raw = handle.read(limit["bytes"] + 1)
+    if len(raw) > limit["bytes"]:  # the file grew while being read
+        return None, [
+            DataProblem(
+                label, "file larger than its limit", f"at most {limit['bytes']:,} bytes", "more"
+            )
+        ]
+    line, length = longest_line(raw)
+    if length > limit["lineBytes"]:
+        return None, [
+            DataProblem(
+                label,
+                "line longer than its limit",
+                f"at most {limit['lineBytes']:,} bytes per line (raise limits.lineBytes)",
+                f"{length:,} bytes at line {line}",
+                row=line - 1 or None,
+            )
+        ]
+    return raw, []
+
+
+def longest_line(raw: bytes) -> tuple[int, int]:
+    """(1-based line number, length in bytes) of the longest line, vectorised."""
+    import numpy as np  # here, not at the top: chapters read the descriptor without numpy
+
+    if not raw:
+        return 1, 0
+    ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], ends, [len(raw)]))
+    lengths = np.diff(bounds) - 1
+    i = int(np.argmax(lengths))
+    return i + 1, int(lengths[i])
+
+
+_UNSAFE = {"GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"}
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def check_pattern(pattern: Any) -> str | None:
+    """None when ``pattern`` is in the safe subset; else why it is refused."""
+    if not isinstance(pattern, str):
+        return f"a pattern must be text, found {type(pattern).__name__}"
+    if len(pattern) > PATTERN_MAX_LENGTH:
+        return f"pattern longer than {PATTERN_MAX_LENGTH} characters"
+    try:
+        import re._parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error as exc:
+        return f"not a valid regular expression ({exc})"
+    unbounded = 0
+
+    def walk(items: Any, in_repeat: bool) -> str | None:
+        nonlocal unbounded
+        for op, arg in items:
+            name = str(op)
+            if name in _UNSAFE:
+                return "backreferences and lookaround are not allowed"
+            if name in _REPEATS:
+                _low, high, body = arg
+                if in_repeat:
+                    return "nested repetition is not allowed (it can take exponential time)"
+                if high == sre_parse.MAXREPEAT:
+                    unbounded += 1
+                elif high > PATTERN_MAX_REPEAT:
+                    return f"repeat counts above {PATTERN_MAX_REPEAT} are not allowed"
+                problem = walk(body, True)
+                if problem:
+                    return problem
+            elif name == "BRANCH":
+                if in_repeat:
+                    return "alternation inside a repetition is not allowed"
+                for branch in arg[1]:
+                    problem = walk(branch, in_repeat)
+                    if problem:
+                        return problem
+            elif name == "SUBPATTERN":
+                problem = walk(arg[-1], in_repeat)
+                if problem:
+                    return problem
+        return None
+
+    problem = walk(parsed, False)
+    if problem:
+        return problem
+    if unbounded > 1:
+        return "at most one unbounded repeat (*, +, {n,}) is allowed"
+    return None

@@ -1,0 +1,551 @@
+"""Streaming validation of a Parquet resource (one file or a folder of parts) against its schema.
+
+A resource with ``"format": "parquet"`` in data/datapackage.json may hold hundreds of millions
+of posts, so it is never loaded into memory to be checked. The checks, in the order they stop:
+
+1. the parts: a ``.parquet`` file, or a folder whose ``*.parquet`` files (any depth; names
+   starting with ``.`` or ``_`` are ignored) are the parts, each a readable Parquet file;
+2. each part's columns (by name; order does not matter in Parquet) and their physical types
+   against the field types (integer, number, string, boolean, date, datetime), from the
+   Parquet footers only;
+3. the constraints (required, minimum, maximum, enum, pattern) in one streaming aggregate pass
+   of DuckDB over every part, then unique fields and the primary key (DuckDB's hash aggregate,
+   which spills to disk beyond its memory limit) and foreign keys (an anti-join against the
+   referenced resource);
+4. (in analysis.data.datasets, as for CSV) the recorded hash and size, then the metadata.
+
+Every problem names the part file, the row within it (1-based) with its row group and offset,
+the field, what was expected and what was found (``ParquetProblem``). Only offending rows are
+ever fetched, at most a few per constraint.
+
+The hash of a single file is the sha256 of its bytes (as for CSV); the hash of a folder is the
+sha256 of a ``sha256sum``-style manifest of its parts (``<hex>  <relative path>`` lines, sorted
+by path), so ``cd folder && sha256sum <parts in order> | sha256sum`` reproduces it. ``digest``
+computes it; the data command records it.
+
+DuckDB is used rather than pyarrow's dataset scanner because the same SQL runs the out-of-core
+reduction (analysis.topics.reduce) and could later run on a cluster engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.errors import DataProblem
+
+MAX_PROBLEMS_PER_CHECK = 3
+MEMORY_LIMIT = "3GB"  # DuckDB's own limit; it spills to a temporary folder beyond it
+_CHUNK = 1 << 22
+
+
+@dataclass
+class ParquetProblem(DataProblem):
+    """A problem located in a Parquet part: row within the file, its row group and offset."""
+
+    row_group: int | None = None
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+            if self.row_group is not None:
+                where += f" (row group {self.row_group}, offset {self.offset})"
+        if self.field is not None:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.problem}: expected {self.expected}, found {self.found}"
+
+
+# --- parts, hash, connection ----------------------------------------------------------------
+
+
+def parts(path: Path) -> list[Path]:
+    """The Parquet files of a resource: the file itself, or a folder's parts sorted by path."""
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*.parquet")
+            if p.is_file()
+            and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        )
+    return [path]
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def digest(path: Path) -> tuple[str, int]:
+    """('sha256:<hex>', bytes) of a Parquet file or folder of parts, read in chunks."""
+    files = parts(path)
+    size = sum(p.stat().st_size for p in files)
+    if not path.is_dir():
+        return "sha256:" + _sha256_file(path), size
+    manifest = "".join(f"{_sha256_file(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
+    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(), size
+
+
+def connect(temp_dir: Path | None = None, threads: int | None = None) -> Any:
+    """An in-process DuckDB connection with a memory limit, spilling to ``temp_dir``."""
+    import duckdb
+
+    config = {
+        "memory_limit": MEMORY_LIMIT,
+        "threads": threads or os.cpu_count() or 1,
+        "preserve_insertion_order": False,
+        # never DuckDB's default (.tmp in the working directory, which may be the repository)
+        "temp_directory": str(temp_dir or Path(tempfile.gettempdir()) / "analysis-duckdb-spill"),
+    }
+    return duckdb.connect(config=config)
+
+
+def source_sql(files: list[Path]) -> str:
+    """SQL of the posts relation: every part, with ``filename`` and ``file_row_number``."""
+    listed = ", ".join(literal(str(p)) for p in files)
+    return f"read_parquet([{listed}], filename = true, file_row_number = true)"
+
+
+def literal(value: Any) -> str:
+    """A SQL literal (text quoted, numbers as written)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- locating rows --------------------------------------------------------------------------
+
+
+class Locator:
+    """Turns (part file, 0-based row in the file) into a located ParquetProblem."""
+
+    def __init__(self, files: list[Path], label: str, root: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.label, self.root = label, root
+        self.starts: dict[str, list[int]] = {}
+        for file in files:
+            meta = pq.ParquetFile(file).metadata
+            sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+            self.starts[str(file)] = [sum(sizes[:i]) for i in range(len(sizes))]
+
+    def name(self, file: str | Path) -> str:
+        path = Path(file)
+        if self.root.is_dir():
+            return f"{self.label}/{path.relative_to(self.root).as_posix()}"
+        return self.label
+
+    def problem(
+        self, file: str, row: int, field: str | None, problem: str, expected: str, found: str
+    ) -> ParquetProblem:
+        starts = self.starts.get(str(file), [0])
+        group = max(i for i, start in enumerate(starts) if start <= row)
+        return ParquetProblem(
+            self.name(file),
+            problem,
+            expected,
+            found,
+            row=int(row) + 1,
+            field=field,
+            row_group=group,
+            offset=int(row - starts[group]),
+        )
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def _type_ok(kind: str, arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    checks = {
+        "integer": pa.types.is_integer,
+        "number": lambda t: (
+            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+        ),
+        "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+        "boolean": pa.types.is_boolean,
+        "date": pa.types.is_date,
+        "datetime": pa.types.is_timestamp,
+    }
+    return bool(checks[kind](arrow_type))
+
+
+_TYPE_WORDS = {
+    "integer": "an integer column",
+    "number": "a numeric column",
+    "string": "a text column",
+    "boolean": "a boolean column",
+    "date": "a date column",
+    "datetime": "a timestamp column",
+}
+
+
+def check_parts(files: list[Path], fields: list[dict[str, Any]], locator: Locator) -> list:
+    """Readable parts whose columns and physical types match the schema (footers only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not files:
+        return [
+            DataProblem(locator.label, "no Parquet parts", "one or more *.parquet files", "none")
+        ]
+    problems: list[DataProblem] = []
+    expected = [f["name"] for f in fields]
+    for file in files:
+        name = locator.name(file)
+        try:
+            schema = pq.read_schema(file)
+        except (pa.ArrowInvalid, OSError) as exc:
+            problems.append(
+                DataProblem(name, "not a readable Parquet file", "a Parquet file", str(exc)[:120])
+            )
+            continue
+        found = list(schema.names)
+        missing = [c for c in expected if c not in found]
+        extra = [c for c in found if c not in expected]
+        if missing or extra:
+            parts_ = ([f"missing column {', '.join(missing)}"] if missing else []) + (
+                [f"unexpected column {', '.join(extra)}"] if extra else []
+            )
+            odd = missing + extra
+            problems.append(
+                DataProblem(
+                    name,
+                    "columns differ from the schema",
+                    "columns " + ", ".join(expected),
+                    "; ".join(parts_),
+                    field=odd[0] if len(odd) == 1 else None,
+                )
+            )
+            continue
+        for spec in fields:
+            kind = spec.get("type", "string")
+            arrow_type = schema.field(spec["name"]).type
+            if not _type_ok(kind, arrow_type):
+                problems.append(
+                    DataProblem(
+                        name,
+                        "wrong column type",
+                        _TYPE_WORDS[kind],
+                        str(arrow_type),
+                        field=spec["name"],
+                    )
+                )
+    return problems
+
+
+def _constraint_checks(fields: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """(field, SQL condition of an offending row, problem, expected) for every constraint."""
+    out = []
+    for spec in fields:
+        name, kind = spec["name"], spec.get("type", "string")
+        column = ident(name)
+        rules = spec.get("constraints", {})
+        if rules.get("required"):
+            out.append((name, f"{column} IS NULL", "required value missing", "a value"))
+        numeric = kind in ("integer", "number")
+        if numeric and "minimum" in rules:
+            out.append(
+                (
+                    name,
+                    f"{column} < {literal(rules['minimum'])}",
+                    "value out of range",
+                    f">= {rules['minimum']}",
+                )
+            )
+        if numeric and "maximum" in rules:
+            out.append(
+                (
+                    name,
+                    f"{column} > {literal(rules['maximum'])}",
+                    "value out of range",
+                    f"<= {rules['maximum']}",
+                )
+            )
+        if "enum" in rules:
+            allowed = ", ".join(literal(str(v)) for v in rules["enum"])
+            out.append(
+                (
+                    name,
+                    f"CAST({column} AS VARCHAR) NOT IN ({allowed})",
+                    "unknown category",
+                    "one of " + ", ".join(map(str, rules["enum"])),
+                )
+            )
+        if "pattern" in rules:
+            out.append(
+                (
+                    name,
+                    f"NOT regexp_full_match(CAST({column} AS VARCHAR), "
+                    f"{literal(rules['pattern'])})",
+                    "value does not match pattern",
+                    rules["pattern"],
+                )
+            )
+    return out
+
+
+def _fetch(con: Any, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def check_rows(
+    con: Any, source: str, fields: list[dict[str, Any]], locator: Locator
+) -> tuple[int, list[DataProblem]]:
+    """(rows, problems) of the constraints, in one aggregate pass plus one query per failure."""
+    checks = _constraint_checks(fields)
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond, _, _ in checks)
+    row = _fetch(con, f"SELECT count(*){', ' + counts if counts else ''} FROM {source}")[0]
+    rows, failures = int(row[0]), row[1:]
+    problems: list[DataProblem] = []
+    if rows == 0:
+        return 0, [DataProblem(locator.label, "empty file", "at least one data row", "0 rows")]
+    for (name, cond, problem, expected), failed in zip(checks, failures, strict=True):
+        if not failed:
+            continue
+        for file, number, value in _fetch(
+            con,
+            f"SELECT filename, file_row_number, {ident(name)} FROM {source} WHERE {cond} "
+            f"ORDER BY filename, file_row_number LIMIT {MAX_PROBLEMS_PER_CHECK}",
+        ):
+            found = "empty" if value is None else repr(value)
+            problems.append(locator.problem(file, number, name, problem, expected, found))
+    return rows, problems
+
+
+def _key_sets(entry: dict[str, Any]) -> list[list[str]]:
+    schema = entry["schema"]
+    keys = [[f["name"]] for f in schema["fields"] if f.get("constraints", {}).get("unique")]
+    primary = schema.get("primaryKey")
+    if primary:
+        primary = [primary] if isinstance(primary, str) else list(primary)
+        if primary not in keys:
+            keys.append(primary)
+    return keys
+
+
+def check_unique(
+    con: Any, source: str, entry: dict[str, Any], locator: Locator
+) -> list[DataProblem]:
+    """Unique fields and the primary key: candidates by 64-bit hash, confirmed on the values."""
+    problems: list[DataProblem] = []
+    for key in _key_sets(entry):
+        columns = ", ".join(ident(k) for k in key)
+        present = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key)
+        sql = f"""
+            WITH candidates AS (
+                SELECT hash({columns}) AS h FROM {source} WHERE {present}
+                GROUP BY h HAVING count(*) > 1
+            ), rows AS (
+                SELECT {columns}, filename, file_row_number,
+                       row_number() OVER (PARTITION BY {columns}
+                                          ORDER BY filename, file_row_number) AS nth
+                FROM {source}
+                WHERE {present} AND hash({columns}) IN (SELECT h FROM candidates)
+            )
+            SELECT {columns}, filename, file_row_number FROM rows WHERE nth > 1
+            ORDER BY filename, file_row_number LIMIT {MAX_PROBLEMS_PER_CHECK}
+        """
+        what = "duplicate value" if len(key) == 1 else "duplicate primary key"
+        for *values, file, number in _fetch(con, sql):
+            problems.append(
+                locator.problem(
+                    file,
+                    number,
+                    "+".join(key),
+                    what,
+                    "unique values",
+                    repr("/".join(map(str, values)) if len(values) > 1 else values[0]),
+                )
+            )
+    return problems
+
+
+def check_foreign_keys(
+    con: Any, source: str, entry: dict[str, Any], locator: Locator, target_frame: Any
+) -> list[DataProblem]:
+    """Every non-empty key must appear in the referenced resource (an anti-join)."""
+    problems: list[DataProblem] = []
+    for number, fk in enumerate(entry["schema"].get("foreignKeys", [])):
+        local = [fk["fields"]] if isinstance(fk["fields"], str) else list(fk["fields"])
+        remote = fk["reference"]["fields"]
+        remote = [remote] if isinstance(remote, str) else list(remote)
+        target = fk["reference"].get("resource") or entry["name"]
+        referenced = target_frame(target)
+        if isinstance(referenced, DataProblem):
+            problems.append(referenced)
+            continue
+        table = f"fk_target_{number}"
+        keys = pd.DataFrame(
+            {f"k{i}": referenced[r].astype("string").to_numpy() for i, r in enumerate(remote)}
+        ).drop_duplicates()
+        con.register(table, keys)
+        on = " AND ".join(f"CAST(s.{ident(c)} AS VARCHAR) = t.k{i}" for i, c in enumerate(local))
+        present = " AND ".join(f"s.{ident(c)} IS NOT NULL" for c in local)
+        shown = " || '/' || ".join(f"CAST(s.{ident(c)} AS VARCHAR)" for c in local)
+        sql = f"""
+            SELECT {shown}, s.filename, s.file_row_number FROM {source} s
+            ANTI JOIN {table} t ON {on} WHERE {present}
+            ORDER BY s.filename, s.file_row_number LIMIT {MAX_PROBLEMS_PER_CHECK}
+        """
+        for value, file, row in _fetch(con, sql):
+            problems.append(
+                locator.problem(
+                    file,
+                    row,
+                    "+".join(local),
+                    f"unknown key (not in {target}.{'+'.join(remote)})",
+                    f"one of the {'+'.join(remote)} values in {target}",
+                    repr(value),
+                )
+            )
+        con.unregister(table)
+    return problems
+
+
+def validate(
+    entry: dict[str, Any],
+    path: Path,
+    label: str,
+    target_frame: Any,
+    temp_dir: Path | None = None,
+) -> tuple[int, list[DataProblem]]:
+    """(rows, problems) of a Parquet resource's schema checks, streaming over its parts.
+
+    ``target_frame(name)`` returns the referenced resource of a foreign key as a DataFrame, or
+    the DataProblem that makes it unusable.
+    """
+    fields = entry["schema"]["fields"]
+    files = parts(path)
+    if not files:
+        return 0, [DataProblem(label, "no Parquet parts", "one or more *.parquet files", "none")]
+    unsupported = [f["name"] for f in fields if f.get("bibkey") or f.get("maximumFrom")]
+    if unsupported:
+        return 0, [
+            DataProblem(
+                label,
+                "constraint not supported for Parquet resources",
+                "no bibkey or maximumFrom fields (use CSV for documented tables)",
+                ", ".join(unsupported),
+            )
+        ]
+    locator = Locator([], label, path)
+    problems = check_parts(files, fields, locator)
+    if problems:
+        return 0, problems
+    locator = Locator(files, label, path)
+    con = connect(temp_dir)
+    try:
+        source = source_sql(files)
+        rows, problems = check_rows(con, source, fields, locator)
+        if not problems:
+            problems += check_unique(con, source, entry, locator)
+        if not problems:
+            problems += check_foreign_keys(con, source, entry, locator, target_frame)
+    finally:
+        con.close()
+    return rows, problems
+
+
+# --- the datasets hook ----------------------------------------------------------------------
+
+_memo: dict[tuple[Any, ...], int] = {}
+
+
+def _targets_key(entry: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
+    """The content hashes of the resources the entry's foreign keys reference (for the memo)."""
+    from analysis.data import datapackage
+
+    descriptor = datapackage.read_descriptor(base / "datapackage.json")
+    out = []
+    for fk in entry["schema"].get("foreignKeys", []):
+        target = fk.get("reference", {}).get("resource")
+        if target and target != entry["name"]:
+            path = datapackage.resource_path(datapackage.resource(descriptor, target), base)
+            out.append((target, digest(path)[0] if path.exists() else "missing"))
+    return tuple(out)
+
+
+def check(
+    entry: dict[str, Any], path: Path, label: str, referenced: Callable[[str], Any]
+) -> tuple[int, list[DataProblem], tuple[str, int]]:
+    """(rows, problems, (hash, bytes)) of a Parquet resource, for analysis.data.datasets.check.
+
+    ``referenced(name)`` checks a foreign key's target resource (a datasets.Checked); the caller
+    then checks the hash and the metadata as for CSV. Results are memoised by content.
+    """
+    if not path.exists():
+        problem = DataProblem(label, "file missing", "a Parquet file or folder", "no file")
+        return 0, [problem], ("none", 0)
+    found = digest(path) if parts(path) else ("none", 0)
+
+    def target_frame(target: str) -> Any:
+        if target == entry["name"]:
+            return DataProblem(label, "self-referencing foreign key", "another resource", target)
+        checked = referenced(target)
+        if checked.frame is None or not checked.ok:
+            first = str(checked.problems[0]) if checked.problems else "not a CSV resource"
+            return DataProblem(
+                label, f"foreign key target '{target}' is invalid", "a valid resource", first
+            )
+        return checked.frame
+
+    key = (found[0], json.dumps(entry, sort_keys=True), _targets_key(entry, _package(path)))
+    if key in _memo:
+        return _memo[key], [], found
+    rows, problems = validate(entry, path, label, target_frame)
+    if not problems:
+        _memo[key] = rows
+    return rows, problems, found
+
+
+def _package(path: Path) -> Path:
+    """The package folder of a resource path: the nearest parent holding datapackage.json."""
+    for folder in path.parents:
+        if (folder / "datapackage.json").is_file():
+            return folder
+    return path.parent
+
+
+def read(path: Path, entry: dict[str, Any]) -> pd.DataFrame:
+    """The whole resource as a DataFrame typed as datasets.load types CSV (small data only)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(parts(path)) if path.is_dir() else pq.read_table(path)
+    frame = table.to_pandas()
+    out = {}
+    for spec in entry["schema"]["fields"]:
+        column = frame[spec["name"]]
+        kind = spec.get("type", "string")
+        enum = spec.get("constraints", {}).get("enum")
+        if kind == "string":
+            column = column.astype(str).where(column.notna(), None)
+            column = pd.Categorical(column, categories=enum) if enum else column.astype("str")
+        elif kind == "integer":
+            column = column.astype("Int64") if column.isna().any() else column.astype("int64")
+        elif kind == "number":
+            column = column.astype("float64")
+        out[spec["name"]] = column
+    return pd.DataFrame(out)

@@ -1,0 +1,207 @@
+"""The findings as readers meet them: the key-findings table, the per-claim blocks and the
+recommendations (analysis.findings.report, rendered by analysis.book.report)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from analysis import paths
+from analysis.book import report as book_report
+from analysis.book import tables
+from analysis.findings import EvidenceKind, Finding, Verdict, registry, report
+
+BIB_KEYS = frozenset(re.findall(r"^@\w+\{([^,\s]+),", paths.references_bib.read_text(), re.M))
+
+
+def _findings(verdict: Verdict = Verdict.MIXED) -> list[Finding]:
+    """Every registry claim with a made-up verdict (tested claims) or not testable."""
+    return [
+        Finding(c, verdict if c.evidence else Verdict.NOT_TESTABLE, {}, "a result")
+        for c in registry()
+    ]
+
+
+def _milestones(**overrides: str) -> dict[str, report.Milestone]:
+    """The milestones the recommendations file names, as plain rows (no data file needed)."""
+    ids = {m for r in report.load_recommendations() for m in (*r.since, *r.problem_milestones)}
+    return {
+        m: report.Milestone(
+            m,
+            "2018-12-01",
+            "month",
+            f"event {m}",
+            overrides.get(m, "documented"),
+            ("thepaper2019enshi",),
+        )
+        for m in ids
+    }
+
+
+def _display(frame: pd.DataFrame) -> dict:
+    """A frame in the cache's display form, as book.table receives it."""
+    return {
+        "columns": list(frame.columns),
+        "rows": frame.astype(str).to_numpy().tolist(),
+        "note": frame.attrs.get("note", ""),
+    }
+
+
+def raw_keys(markdown: str) -> list[str]:
+    """Bibliography keys in text other than as Pandoc citations (``@key``)."""
+    text = markdown.replace("\\_", "_").replace("\\-", "-").replace("\\:", ":")
+    text = re.sub(r"@[A-Za-z][A-Za-z0-9_:-]*", " ", text)
+    return sorted(k for k in BIB_KEYS if re.search(rf"(?<![\w@]){re.escape(k)}(?!\w)", text))
+
+
+# --- the key-findings table -----------------------------------------------------------------
+
+
+def test_key_findings_table_has_at_most_five_short_columns() -> None:
+    frame = report.key_findings_table(_findings())
+    assert len(frame.columns) <= 5
+    tested = [c for c in registry() if c.evidence is not None]
+    assert len(frame) == len(tested)
+    documented = [c.id for c in tested if c.evidence_kind is EvidenceKind.DOCUMENTED]
+    assert [re.search(r"\((S\d+-\w+)\)$", x)[1] for x in frame["claim"]][: len(documented)] == (
+        documented
+    )
+
+
+def test_every_testable_claim_has_a_short_label() -> None:
+    for claim in registry():
+        if claim.evidence is not None:
+            assert claim.id in report.SHORT, f"add a short label for {claim.id} to SHORT"
+            assert len(report.SHORT[claim.id]) <= 38, claim.id
+
+
+def test_key_findings_cells_fit_a_phone() -> None:
+    """No cell but the link is longer than a phone line can wrap sensibly."""
+    frame = report.key_findings_table(_findings())
+    for column in ("claim", "verdict", "evidence"):
+        assert frame[column].str.len().max() <= 80, column
+
+
+def test_no_table_or_block_output_contains_a_raw_bibliography_key() -> None:
+    assert raw_keys("source [seed000participation]") == ["seed000participation"]
+    assert raw_keys("see mattis2011public") == ["mattis2011public"]
+    assert raw_keys("as shown [@mattis2011public; @seed000participation]") == []
+    key_table = tables.to_markdown(_display(report.key_findings_table(_findings())))
+    assert raw_keys(key_table) == []
+    blocks = book_report.claims_markdown(report.claim_blocks(_findings()))
+    assert raw_keys(blocks) == []
+    assert "[@seed000participation]" in blocks
+    entries = [
+        report.recommendation_entry(a, _milestones())
+        for a in report.assess_all(_findings(), _milestones())
+    ]
+    rendered = "\n".join(book_report.recommendation_markdown(e) for e in entries)
+    assert raw_keys(rendered) == []
+    assert raw_keys(book_report.brief_markdown(entries)) == []
+
+
+# --- the recommendations --------------------------------------------------------------------
+
+
+def test_every_recommendation_has_its_five_parts() -> None:
+    entries = [
+        report.recommendation_entry(a, _milestones())
+        for a in report.assess_all(_findings(), _milestones())
+    ]
+    assert entries
+    for entry in entries:
+        assert entry["asks"].strip() and entry["asks_sources"]
+        assert entry["problem"].strip()
+        assert entry["since"] or entry["since_text"].strip()
+        assert entry["indicator"].strip()
+        assert entry["priority"] in report.PRIORITIES
+        rendered = book_report.recommendation_markdown(entry)
+        for label in (
+            "What it asks",
+            "problem it answers",
+            "What has happened",
+            "worked",
+            "Priority",
+        ):
+            assert label in rendered, (entry["id"], label)
+
+
+def test_every_seed_recommendation_has_its_own_entry() -> None:
+    recs = report.load_recommendations()
+    covered = {r.claim for r in recs}
+    for claim in registry():
+        if claim.kind in ("recommendation", "practice"):
+            assert claim.id in covered, f"{claim.id} has no entry in recommendations.toml"
+    seed_000 = [r for r in recs if r.seed == "000"]
+    # Seed 000 names eleven measures: awareness of service (police) and of participation
+    # (citizens), top-level design, management system, responsibility system, incentives,
+    # communication among departments, publicity, training, new work methods, community policing.
+    assert len(seed_000) == 11
+    assert len({r.title for r in seed_000}) == len(seed_000)
+
+
+def _rec(**changes) -> report.Recommendation:
+    base = report.load_recommendations()[0]
+    fields = {
+        **base.__dict__,
+        "problem_claims": (),
+        "problem_milestones": (),
+        "problem_studies": (),
+        **changes,
+    }
+    return report.Recommendation(**fields)
+
+
+def test_priority_rule_follows_the_strength_of_the_evidence() -> None:
+    by_id = {f.claim.id: f for f in _findings(Verdict.MIXED)}
+    milestones = _milestones()
+    shown = _rec(problem_claims=(("S000-F1", ("MIXED",)),), problem_studies=("fu2013reality",))
+    assert report.assess(shown, by_id, milestones).priority == "first"
+    supported = {f.claim.id: f for f in _findings(Verdict.SUPPORTED)}
+    assert report.assess(shown, supported, milestones).priority == "second"
+    synthetic = _rec(problem_claims=(("S000-F5", ("MIXED", "SUPPORTED")),))
+    assessed = report.assess(synthetic, supported, milestones)
+    assert assessed.priority == "third" and assessed.synthetic_only == ("S000-F5",)
+    mid = next(iter(milestones))
+    assert report.assess(_rec(problem_milestones=(mid,)), by_id, milestones).priority == "first"
+    disputed = _milestones(**{mid: "disputed"})
+    assert report.assess(_rec(problem_milestones=(mid,)), by_id, disputed).priority == "third"
+
+
+def test_bad_recommendation_files_fail_with_the_field_named() -> None:
+    text = '[[recommendation]]\nid = "R000-99"\nseed = "000"\nclaim = "S000-R1"\ntitle = "x"\n'
+    with pytest.raises(report.RecommendationError, match=r"R000-99.*'asks'"):
+        report.load_recommendations(text)
+    with pytest.raises(report.RecommendationError, match="unknown claim"):
+        report.assess(_rec(problem_claims=(("S999-X1", ("MIXED",)),)), {}, {})
+    with pytest.raises(report.RecommendationError, match="milestone 'M999'"):
+        report.assess(_rec(problem_milestones=("M999",)), {}, {})
+
+
+def test_markdown_from_data_is_inert() -> None:
+    hostile = "[link](http://x) <b>bold</b> {{< shortcode >}}"
+    milestones = {
+        "M1": report.Milestone(
+            "M1", "2010-02-25", "day", hostile, "uncertain", ("enorth2010zhaoqing",)
+        )
+    }
+    assessed = report.assess(_rec(since=("M1",)), {}, milestones)
+    rendered = book_report.recommendation_markdown(
+        report.recommendation_entry(assessed, milestones)
+    )
+    assert "25 February 2010 \\(date uncertain\\)" in rendered
+    assert "<b>" not in rendered and "](http" not in rendered and "{{<" not in rendered
+    assert "[@enorth2010zhaoqing]" in rendered
+
+
+def test_table_cells_reach_the_page_whole() -> None:
+    """The cache's display text keeps long cells (the claim and 'shown in' link of the key
+    findings table): a cut cell would break the link and the claim."""
+    from analysis.build import cache
+
+    location = "chapters/08-characteristics.qmd#sec-characteristics-direction"
+    frame = pd.DataFrame({"shown in": [location], "claim": ["x" * 90]})
+    shown = cache.table_text(frame, None)
+    assert shown["rows"] == [[location, "x" * 90]]

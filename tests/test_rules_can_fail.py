@@ -1,0 +1,156 @@
+"""Every verdict rule of the registry can fail: plausible evidence moves each claim's rule between
+supported, not supported and (where the rule has one) mixed.
+
+For each claim with evidence, the test takes the claim's own rule and builds evidence values that
+a different world could have produced (an interval on the other side of the reference, a count
+far from the stated one, a source that disagrees, dates in the other order) and checks the rule
+answers each verdict. A rule that no data could flip would fail here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from analysis import findings
+from analysis.findings import (
+    AllOf,
+    Compare,
+    Equals,
+    IfDocumented,
+    Near,
+    Precedes,
+    SourcesAgree,
+    Verdict,
+)
+
+S, N, M = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
+
+
+def scenario(rule: Any, target: Verdict) -> dict[str, Any] | None:
+    """Evidence values under which ``rule`` should answer ``target`` (None: the rule has no such
+    verdict, e.g. Equals is never mixed)."""
+    if isinstance(rule, Compare):
+        ref, up = rule.reference, rule.direction == "above"
+        spread = max(abs(ref) * 0.2, 0.02)
+        if target is M:
+            low, high = ref - spread, ref + spread
+        elif (target is S) == up:  # interval wholly above the reference
+            low, high = ref + spread, ref + 2 * spread
+        else:
+            low, high = ref - 2 * spread, ref - spread
+        if not rule.low and target is M:
+            return None  # a point value is never mixed
+        mid = (low + high) / 2 if rule.low else (low if low > ref else high)
+        values = {rule.key: mid}
+        if rule.low:
+            values |= {rule.low: low, rule.high: high}
+        return values
+    if isinstance(rule, Near):
+        factor = {S: 1.05, M: 1.15, N: 1.5}[target] if rule.tolerance == 0.10 else None
+        if factor is None:
+            factor = 1 + {S: 0.5, M: 1.5, N: 3.0}[target] * rule.tolerance
+        value = rule.claimed * factor
+        values = {rule.key: value}
+        if rule.low:
+            values[rule.low] = value * 0.99 if rule.low != rule.key else value
+        if rule.high and rule.high != rule.key:
+            values[rule.high] = value * 1.01
+        return values
+    if isinstance(rule, IfDocumented):
+        inner = scenario(rule.rule, target)
+        return None if inner is None else {**inner, rule.list_key: []}
+    if isinstance(rule, SourcesAgree):
+        backing = {S: ["other2020"], N: [], M: ["other2020"]}[target]
+        against = {S: [], N: ["rival2021"], M: ["rival2021"]}[target]
+        values = {k: [] for k in rule.inputs()}
+        values[rule.supporting[0]] = [*backing, rule.own_source]  # own source never counts
+        values[rule.contradicting[0]] = against
+        return values
+    if isinstance(rule, Equals):
+        if target is M:
+            return None
+        return {rule.key: rule.expected if target is S else "1999-01-01"}
+    if isinstance(rule, Precedes):
+        if target is M:
+            return None
+        first, second = date(2010, 2, 1), date(2011, 9, 27)
+        if target is N:
+            first, second = second, first + timedelta(days=0)
+        return {rule.earlier: first.isoformat(), rule.later: second.isoformat()}
+    if isinstance(rule, AllOf):
+        if target is M:  # the first part supported, the others not
+            parts = [scenario(r, S if i == 0 else N) for i, (_, r) in enumerate(rule.parts)]
+        else:
+            parts = [scenario(r, target) for _, r in rule.parts]
+        if any(p is None for p in parts):
+            return None
+        return {k: v for p in parts for k, v in p.items()}
+    raise AssertionError(f"no scenario for rule type {type(rule).__name__}")
+
+
+TESTED = [c for c in findings.registry() if c.evidence is not None]
+
+
+@pytest.mark.parametrize("claim", TESTED, ids=[c.id for c in TESTED])
+def test_every_claims_rule_can_be_supported_and_can_fail(claim: findings.Claim) -> None:
+    rule = claim.evidence.rule
+    reached = set()
+    for target in (S, N, M):
+        values = scenario(rule, target)
+        if values is None:
+            continue
+        verdict = rule.decide(values)[0]
+        assert verdict is target, f"{claim.id}: built for {target}, the rule said {verdict}"
+        reached.add(verdict)
+    assert {S, N} <= reached, f"{claim.id}: the rule cannot both hold and fail"
+
+
+def test_content_types_rule_fails_when_a_type_is_rare() -> None:
+    """S000-F2 used to read 'every share above zero', true of any sample: now a kind rarer than
+    one post in twenty contradicts it, and an interval across 5% is mixed."""
+    rule = next(c for c in findings.registry() if c.id == "S000-F2").evidence.rule
+    common = {"share": 0.2, "low": 0.19, "high": 0.21}
+    base = {
+        f"share_{g}{suffix}": common[key]
+        for g in ("publicity", "services", "interaction", "daily_tips")
+        for suffix, key in (("", "share"), ("_low", "low"), ("_high", "high"))
+    }
+    assert rule.decide(base)[0] is S
+    rare = base | {
+        "share_interaction": 0.02,
+        "share_interaction_low": 0.015,
+        "share_interaction_high": 0.025,
+    }
+    assert rule.decide(rare)[0] is M  # one of four parts fails: the claim is mixed
+    gone = {k: (0.01 if k.endswith("high") else 0.0) for k in base}
+    assert rule.decide(gone)[0] is N
+    edge = base | {
+        "share_interaction": 0.05,
+        "share_interaction_low": 0.04,
+        "share_interaction_high": 0.06,
+    }
+    assert rule.decide(edge)[0] is M
+
+
+def test_a_null_regional_effect_and_a_high_answer_rate_flip_the_synthetic_claims() -> None:
+    """Plausible model output for a world without the seeds' effects."""
+    registry = {c.id: c for c in findings.registry()}
+    regional = registry["S000-F4"].evidence.rule
+    assert (
+        regional.decide(
+            {"max_min_ratio": 1.05, "max_min_ratio_low": 0.92, "max_min_ratio_high": 1.2}
+        )[0]
+        is N
+    )
+    answers = registry["S000-F5"].evidence.rule
+    high = {}
+    for region in ("east", "central", "west", "northeast"):
+        high |= {
+            f"answer_rate_{region}": 0.8,
+            f"answer_rate_{region}_low": 0.78,
+            f"answer_rate_{region}_high": 0.82,
+        }
+    assert answers.decide(high)[0] is N

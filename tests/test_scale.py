@@ -1,0 +1,270 @@
+"""Posts as Parquet: streaming validation, the DuckDB reduction and the bench-scale command.
+
+The DuckDB path must give exactly the cells, frequency tables and estimates of the in-memory
+path on the same posts; Parquet problems must be located by part file, row (row group and
+offset) and field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from analysis.build import bench_scale
+from analysis.data import datapackage, datasets, parquet
+from analysis.errors import DataValidationError, ModelInputError
+from analysis.topics import audience, engagement, modelframe, reduce, responsiveness
+
+CATEGORIES = ["publicity", "services", "interaction", "daily_tips"]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return datasets.load("posts"), datasets.load("accounts"), datasets.load("provinces")
+
+
+def write_parts(posts: pd.DataFrame, folder: Path, parts: int = 2, row_group: int = 10_000):
+    """Posts as ``parts`` Parquet files (plain text columns, as a crawler would write them)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(
+        posts.assign(
+            account_id=posts["account_id"].astype(str), category=posts["category"].astype(str)
+        ),
+        preserve_index=False,
+    )
+    bounds = np.linspace(0, table.num_rows, parts + 1).astype(int)
+    for i in range(parts):
+        part = table.slice(bounds[i], bounds[i + 1] - bounds[i])
+        pq.write_table(part, folder / f"part-{i}.parquet", row_group_size=row_group)
+    return bounds
+
+
+def use_parquet(base: Path, folder: str = "posts_parquet") -> dict:
+    """Point the package's posts entry at the Parquet folder and record its hash."""
+    descriptor = datapackage.read_descriptor(base / "datapackage.json")
+    entry = datapackage.resource(descriptor, "posts")
+    entry.update(path=folder, format="parquet")
+    entry["hash"], entry["bytes"] = parquet.digest(base / folder)
+    (base / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    return entry
+
+
+def restamp(base: Path) -> None:
+    use_parquet(base)
+
+
+@pytest.fixture
+def parquet_package(package_copy: Path, bundled) -> Path:
+    posts, _, _ = bundled
+    write_parts(posts, package_copy / "posts_parquet")
+    use_parquet(package_copy)
+    return package_copy
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def test_parquet_posts_validate_and_load_as_the_csv_does(parquet_package, bundled):
+    posts, accounts, provinces = bundled
+    checked = datasets.check("posts", base=parquet_package)
+    assert checked.ok, checked.problems
+    assert checked.rows == len(posts)
+    loaded = datasets.load("posts", base=parquet_package)
+    assert list(loaded.columns) == list(posts.columns)
+    assert loaded["category"].cat.categories.tolist() == CATEGORIES
+    a = modelframe.prepare(loaded, accounts, provinces)
+    b = modelframe.prepare(posts, accounts, provinces)
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def damaged(package: Path, bundled, change) -> list:
+    posts, _, _ = bundled
+    folder = package / "posts_parquet"
+    for old in folder.iterdir():
+        old.unlink()
+    write_parts(change(posts.copy()), folder)
+    restamp(package)
+    checked = datasets.check("posts", base=package)
+    assert not checked.ok
+    return checked.problems
+
+
+def test_problems_name_part_row_group_offset_and_field(parquet_package, bundled):
+    posts, _, _ = bundled
+    half = len(posts) // 2
+    row = half + 12_345  # in the second part: row 12,346 of the file, row group 1, offset 2,345
+
+    def negative(frame):
+        frame["comments"] = frame["comments"].astype("int64")
+        frame.loc[row, "comments"] = -3
+        return frame
+
+    (problem,) = damaged(parquet_package, bundled, negative)
+    assert problem.file.endswith("posts_parquet/part-1.parquet")
+    assert (problem.row, problem.row_group, problem.offset) == (12_346, 1, 2_345)
+    assert problem.field == "comments" and problem.found == "-3"
+    assert "row 12346 (row group 1, offset 2345)" in str(problem)
+    assert "line" not in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (
+            lambda f: f.assign(category=f["category"].astype(str).replace("services", "x")),
+            "category",
+            "unknown category",
+        ),
+        (
+            lambda f: f.assign(post_id=f["post_id"].where(f.index != 7, f["post_id"].iloc[3])),
+            "post_id",
+            "duplicate value",
+        ),
+        (
+            lambda f: f.assign(
+                account_id=f["account_id"].astype(str).where(f.index != 11, "SYN-A9999")
+            ),
+            "account_id",
+            "unknown key",
+        ),
+        (
+            lambda f: f.assign(post_id=f["post_id"].where(f.index != 2, "P-1")),
+            "post_id",
+            "does not match pattern",
+        ),
+        (
+            lambda f: f.assign(likes=f["likes"].astype("Int64").where(f.index != 5, None)),
+            "likes",
+            "required value missing",
+        ),
+    ],
+)
+def test_each_constraint_is_located(parquet_package, bundled, change, field, words):
+    problems = damaged(parquet_package, bundled, change)
+    assert problems[0].field == field and words in problems[0].problem
+    assert problems[0].file.endswith("part-0.parquet") and problems[0].row is not None
+
+
+def test_wrong_types_and_columns_are_found_in_the_footers(parquet_package, bundled):
+    problems = damaged(
+        parquet_package, bundled, lambda f: f.assign(comments=f["comments"].astype(str))
+    )
+    assert {(p.field, p.problem) for p in problems} == {("comments", "wrong column type")}
+    assert problems[0].expected == "an integer column"
+    problems = damaged(parquet_package, bundled, lambda f: f.drop(columns="likes"))
+    assert problems[0].problem == "columns differ from the schema" and problems[0].field == "likes"
+
+
+def test_a_changed_part_fails_the_recorded_hash(parquet_package, bundled):
+    posts, _, _ = bundled
+    write_parts(posts.iloc[::-1].reset_index(drop=True), parquet_package / "posts_parquet")
+    problems = datasets.check("posts", base=parquet_package).problems
+    assert [p.problem for p in problems] == [
+        "file changed after its hash was recorded in datapackage.json"
+    ]
+
+
+def test_folder_digest_is_a_manifest_of_the_parts(tmp_path, bundled):
+    import hashlib
+
+    write_parts(bundled[0].head(1000), tmp_path / "p")
+    lines = "".join(
+        f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n"
+        for f in sorted((tmp_path / "p").glob("*.parquet"))
+    )
+    digest, size = parquet.digest(tmp_path / "p")
+    assert digest == "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
+    assert size == sum(f.stat().st_size for f in (tmp_path / "p").iterdir())
+
+
+# --- the DuckDB reduction -------------------------------------------------------------------
+
+
+def test_duckdb_reduction_equals_the_in_memory_cells_and_estimates(tmp_path, bundled):
+    posts, accounts, provinces = bundled
+    write_parts(posts, tmp_path / "posts", parts=3)
+    memory = modelframe.prepare(posts, accounts, provinces)
+    duck = modelframe.prepare_parquet(
+        tmp_path / "posts", accounts, provinces, categories=CATEGORIES
+    )
+    pd.testing.assert_frame_equal(duck.frame, memory.frame, check_exact=True)
+    pd.testing.assert_frame_equal(duck.accounts, memory.accounts, check_exact=True)
+    assert duck.n_posts == memory.n_posts
+    for outcome, (values, freq) in memory.histograms.items():
+        np.testing.assert_array_equal(duck.histograms[outcome][0], values)
+        np.testing.assert_array_equal(duck.histograms[outcome][1], freq)
+    for name in ("comments", "page_views"):
+        a, b = engagement.fit_outcome(duck, name), engagement.fit_outcome(memory, name)
+        pd.testing.assert_frame_equal(a["irr"], b["irr"], check_exact=True)
+        assert a["statistics"] == b["statistics"]
+    a, b = responsiveness.fit_responsiveness(duck), responsiveness.fit_responsiveness(memory)
+    pd.testing.assert_frame_equal(a["odds_ratios"], b["odds_ratios"], check_exact=True)
+    a, b = audience.fit_audience(duck), audience.fit_audience(memory)
+    pd.testing.assert_frame_equal(a["ratios"], b["ratios"], check_exact=True)
+
+
+def test_the_sql_names_the_statistics_as_modelframe_does():
+    assert reduce.COUNT_OUTCOMES == modelframe.COUNT_OUTCOMES
+    assert reduce.ANSWERED == modelframe.ANSWERED
+
+
+def test_package_cells_validate_then_reduce(parquet_package, bundled):
+    posts, accounts, provinces = bundled
+    cells = modelframe.package_cells(parquet_package)
+    memory = modelframe.prepare(posts, accounts, provinces)
+    pd.testing.assert_frame_equal(cells.frame, memory.frame)
+    (parquet_package / "posts_parquet" / "part-1.parquet").unlink()
+    with pytest.raises(DataValidationError, match="hash"):
+        modelframe.package_cells(parquet_package)
+
+
+def test_reduction_refuses_bad_posts_naming_file_and_row(tmp_path, bundled):
+    posts, accounts, provinces = bundled
+    over = posts.copy()
+    over.loc[4, "comments_answered"] = over.loc[4, "comments"] + 1
+    write_parts(over, tmp_path / "over", parts=1)
+    with pytest.raises(ModelInputError, match=r"part-0.parquet, row 5\), field 'comments_answ"):
+        modelframe.prepare_parquet(tmp_path / "over", accounts, provinces)
+    stranger = posts.assign(account_id=posts["account_id"].astype(str))
+    stranger.loc[9, "account_id"] = "SYN-A9999"
+    write_parts(stranger, tmp_path / "stranger", parts=1)
+    with pytest.raises(ModelInputError, match=r"row 10\), field 'account_id'.*'SYN-A9999'"):
+        modelframe.prepare_parquet(tmp_path / "stranger", accounts, provinces)
+
+
+# --- the benchmark command (tiny size; the figures come from running it) --------------------
+
+
+def test_bench_scale_runs_end_to_end_and_paths_agree(capsys):
+    code = bench_scale.main(["--posts", "40000", "--check-memory-path"])
+    out = capsys.readouterr().out
+    assert "estimates equal: True" in out and "frequency tables equal: True" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("scale: posts=40000 seconds=") and " peak_gb=" in last
+    assert code == 0
+
+
+def test_a_single_parquet_file_is_a_resource_too(package_copy, bundled):
+    posts, _, _ = bundled
+    table = pa.Table.from_pandas(posts.assign(category=posts["category"].astype(str)))
+    pq.write_table(table, package_copy / "posts.parquet", row_group_size=50_000)
+    use_parquet(package_copy, "posts.parquet")
+    checked = datasets.check("posts", base=package_copy)
+    assert checked.ok and checked.rows == len(posts)
+    entry = datapackage.resource(
+        datapackage.read_descriptor(package_copy / "datapackage.json"), "posts"
+    )
+    assert entry["hash"] == datapackage.sha256_bytes((package_copy / "posts.parquet").read_bytes())
+
+
+def test_generated_post_ids_are_the_codebook_pattern_and_unique():
+    ids = bench_scale.post_ids(99_999_998, 3).to_pylist()
+    assert ids == ["SYN-P099999998", "SYN-P099999999", "SYN-P100000000"]
+    with pytest.raises(ValueError, match="at most"):
+        bench_scale.post_ids(10**bench_scale.ID_DIGITS, 1)
