@@ -263,6 +263,18 @@ def _largest_is_publicity(joined: pd.DataFrame, by: str) -> bool:
     return bool((counts.idxmax(axis=1) == "publicity").all())
 
 
+def mix_title(joined: pd.DataFrame) -> str:
+    """The figure's point, computed: which category leads, and whether it leads everywhere."""
+    leaders = set()
+    for by in ("level", "platform"):
+        shares = category_shares(joined, by)
+        leaders |= set(shares[[c for c in CATEGORY_LABELS if c in shares]].idxmax(axis=1))
+    if len(leaders) == 1:
+        label = CATEGORY_LABELS[leaders.pop()]
+        return f"{label} is the largest share of posts\nat every level and on every platform"
+    return "No one content category leads at every level and on every platform"
+
+
 def mix_figure():
     """Figure: content mix by level and by platform as stacked bars (synthetic sample)."""
     import matplotlib.pyplot as plt
@@ -289,7 +301,7 @@ def mix_figure():
     fig.legend(
         handles, names, loc="lower center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.04)
     )
-    fig.suptitle("Content of police posts by level and platform (synthetic sample)")
+    fig.suptitle(mix_title(joined))
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     figures.synthetic_footer(fig)
     return fig

@@ -727,6 +727,7 @@ def counts_figure():
     fig, ax = plt.subplots(figsize=(9, 4.6))
     colors = figures.palette(len(shown) + 1)
     markers = ["o", "s", "^", "D", "v"]
+    grew: list[bool] = []
     for series, color, marker in zip(shown, colors, markers, strict=False):
         part = rows.loc[(rows["series"] == series) & (rows["certainty"] == "documented")]
         kinds = [k for k in ("all", "institutional") if (part["account_kind"] == k).any()]
@@ -734,6 +735,9 @@ def counts_figure():
         part = part.drop_duplicates("date", keep="last")
         if part.empty:
             continue
+        if len(part) > 1:
+            ordered = part.sort_values("date")["count"]
+            grew.append(bool(ordered.iloc[-1] > ordered.iloc[0]))
         ax.plot(
             part["date"],
             part["count"],
@@ -771,9 +775,13 @@ def counts_figure():
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("Date")
     ax.set_ylabel("Accounts (log scale)")
-    ax.set_title(
-        "Government and police accounts on Weibo and WeChat, documented counts", loc="left"
-    )
+    if grew and all(grew):
+        title = "Every documented series of government and police accounts grew"
+    elif grew and not any(grew):
+        title = "Every documented series of government and police accounts fell"
+    else:
+        title = "Documented counts of government and police accounts moved in both directions"
+    ax.set_title(title, loc="left")
     ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.text(
         0.01,

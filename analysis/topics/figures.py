@@ -146,9 +146,20 @@ def to_png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def synthetic_footer(fig: Any) -> None:
-    """Write the synthetic-sample notice under the figure."""
-    fig.text(0.01, 0.005, SYNTHETIC_FOOTER, ha="left", va="bottom", fontsize=10, color="0.3")
+def synthetic_footer(fig: Any, resources: tuple[str, ...] = ("accounts", "posts")) -> None:
+    """Write under the figure what kind of sample it shows, read from the descriptor: the
+    synthetic-sample notice, or the observed sample's collection details (nothing for
+    documented data)."""
+    from analysis.data import labels
+
+    descriptor = labels.descriptor()
+    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
+    kinds = {r: labels.resource_kind(entries[r]) for r in resources if r in entries}
+    text = (
+        SYNTHETIC_FOOTER if "synthetic" in kinds.values() else labels.table_note(kinds, descriptor)
+    )
+    if text:
+        fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=10, color="0.3", wrap=True)
 
 
 def forest_plot(

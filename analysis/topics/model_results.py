@@ -311,9 +311,11 @@ def engagement_forest_figure(fits: Fits) -> Any:
     """Forest plot of the comments model's incidence-rate ratios."""
     from analysis.topics import figures
 
+    irr = outcome_results(fits, "comments")["irr"]
+    clear = int(((irr["ci_low"] > 1) | (irr["ci_high"] < 1)).sum())
     return figures.forest_plot(
-        outcome_results(fits, "comments")["irr"],
-        "Comments per post: incidence-rate ratios",
+        irr,
+        f"Comments per post: {clear} of {len(irr)} terms differ\nclearly from the reference",
         xlabel="Incidence-rate ratio (NB2, clustered by account)",
         few_accounts=FEW_ACCOUNTS,
     )
@@ -323,9 +325,18 @@ def engagement_predictions_figure(fits: Fits) -> Any:
     """Predicted comments per post by region and account type."""
     from analysis.topics import figures
 
+    result = outcome_results(fits, "comments")
+    spread = result["region_range"]
+    if wording.direction(spread["ci_low"], spread["ci_high"]) == wording.SAME:
+        title = "Expected comments per post: no clear difference between regions"
+    else:
+        title = (
+            f"Expected comments per post are highest in the {spread['highest_region']}\n"
+            f"and lowest in the {spread['lowest_region']}"
+        )
     return figures.predictions_plot(
-        outcome_results(fits, "comments")["predictions"],
-        "Expected comments per post by region and account type",
+        result["predictions"],
+        title,
         "Expected comments per post (95% interval)",
     )
 
@@ -449,7 +460,9 @@ def answer_rates_figure(result: dict[str, Any]) -> Any:
     """Answer rates by region with 95% intervals."""
     from analysis.topics import figures
 
-    return figures.answer_rates_plot(result["answer_rates"], "Share of comments answered by region")
+    rates = result["answer_rates"]["answer_rate"]
+    title = f"Share of comments answered: {rates.min():.0%} to {rates.max():.0%} across regions"
+    return figures.answer_rates_plot(result["answer_rates"], title)
 
 
 # --- audience and robustness ----------------------------------------------------------------
