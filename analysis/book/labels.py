@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.build import artifacts
-from analysis.data.labels import SYNTHETIC_NOTE
+from analysis.data.labels import SYNTHETIC_NOTE, collection_text
 
 
 def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
@@ -37,16 +37,7 @@ def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
     if observed:
         lines = []
         for resource in observed:
-            collection = entries[resource]["collection"]
-            described = "; ".join(
-                f"{label} {escape(str(collection[key]))}"
-                for key, label in (
-                    ("source", "source:"),
-                    ("period", "collected"),
-                    ("sampling", "sampling:"),
-                )
-                if collection.get(key)
-            )
+            described = collection_text(entries[resource]["collection"], escape)
             lines.append(f"- {escape(resource)}: {described or 'no collection details given'}")
         parts.append(
             "::: {.callout-note}\n## Observed sample\n\nThese results come from observed data "

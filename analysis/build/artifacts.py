@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from analysis.data import labels
-from analysis.data.labels import resource_kind
 
 Kind = Literal["values", "table", "figure", "object"]
 
@@ -115,8 +114,7 @@ def kinds(name: str, descriptor: dict[str, Any]) -> dict[str, str]:
     """``{resource: "synthetic" | "observed" | "documented"}`` for every descriptor resource the
     artifact reads, as the descriptor declares it now (``analysis.data.labels.resource_kind``);
     the whole-package pseudo-resource and non-resource files (simulation.toml) are left out."""
-    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    return {r: resource_kind(entries[r]) for r in resources_read(name) if r in entries}
+    return labels.kinds_of(resources_read(name), descriptor)
 
 
 def synthetic(name: str, descriptor: dict[str, Any]) -> bool:

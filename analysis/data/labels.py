@@ -7,6 +7,7 @@ import them, so one wording reaches captions, table notes and figure footers ali
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,30 @@ def resource_kind(entry: dict[str, Any]) -> str:
 _DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 
 
+def kinds_of(resources: Iterable[str], descriptor: dict[str, Any]) -> dict[str, str]:
+    """``{resource: resource_kind}`` for those of ``resources`` the descriptor lists, in order
+    (non-resource names such as ``simulation.toml`` are left out)."""
+    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
+    return {r: resource_kind(entries[r]) for r in resources if r in entries}
+
+
+_COLLECTION_WORDS = (("source", "source:"), ("period", "collected"), ("sampling", "sampling:"))
+
+
+def collection_text(collection: dict[str, Any], escape: Callable[[str], str] = str) -> str:
+    """How an observed sample was collected, in words ("source: …; collected …; sampling: …"),
+    each value passed through ``escape``; empty when the descriptor gives no details."""
+    return "; ".join(
+        f"{label} {escape(str(collection[key]))}"
+        for key, label in (
+            ("source", "source:"),
+            ("period", "collected"),
+            ("sampling", "sampling:"),
+        )
+        if collection.get(key)
+    )
+
+
 def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:
     """The sentence a table note opens with: what kind of sample its numbers come from
     (``kinds`` maps each resource read to ``resource_kind``); empty for documented data only."""
@@ -48,16 +73,7 @@ def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:
     for resource, kind in kinds.items():
         if kind != "observed":
             continue
-        collection = entries[resource].get("collection") or {}
-        said = "; ".join(
-            f"{label} {collection[key]}"
-            for key, label in (
-                ("source", "source:"),
-                ("period", "collected"),
-                ("sampling", "sampling:"),
-            )
-            if collection.get(key)
-        )
+        said = collection_text(entries[resource].get("collection") or {})
         described.append(f"{resource} ({said})" if said else resource)
     if not described:
         return ""

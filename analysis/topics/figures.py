@@ -153,8 +153,7 @@ def synthetic_footer(fig: Any, resources: tuple[str, ...] = ("accounts", "posts"
     from analysis.data import labels
 
     descriptor = labels.descriptor()
-    entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    kinds = {r: labels.resource_kind(entries[r]) for r in resources if r in entries}
+    kinds = labels.kinds_of(resources, descriptor)
     text = (
         SYNTHETIC_FOOTER if "synthetic" in kinds.values() else labels.table_note(kinds, descriptor)
     )
