@@ -125,16 +125,11 @@ def render(session: nox.Session) -> None:
     # Frozen chapters that print the Quarto version are re-executed when it changes.
     session.env["ANALYSIS_QUARTO_VERSION"] = version
     started = time.perf_counter()
-    # The python3 kernelspec of this environment (analysis.build.kernel: quiet kernel log).
-    session.run("python", "-m", "analysis.build.kernel", "install", silent=True)
-    # Cached results are keyed on the files they are computed from; whether the package as a
-    # whole is valid (foreign keys, source keys) is checked here, before anything is rendered.
-    session.run("python", "-m", "analysis", "validate")
-    # The book's static checks (citations, cross-references, captions, typed numbers): no
-    # kernel, Quarto executes the chapters below.
-    session.run("python", "-m", "analysis", "check-book", "--static")
-    # Stale frozen chapters (data or code changed) are deleted, so Quarto re-executes them.
-    session.run("python", "-m", "analysis", "freeze", "--invalidate")
+    # One process (analysis.cli.prepare_render): the python3 kernelspec of this environment
+    # (quiet kernel log), validate (re-read only what changed), the book's static checks (no
+    # kernel: Quarto executes the chapters), and stale frozen chapters deleted so Quarto
+    # re-executes exactly those.
+    session.run("python", "-m", "analysis", "prepare-render")
     own = time.perf_counter() - started
     session.log(f"render: the project's own steps took {own:.1f} s before quarto render")
     session.run(quarto, "render", *session.posargs, external=True)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import typst
 
 from analysis import paths
 from analysis.build import qmd
@@ -130,3 +131,26 @@ def test_every_entry_the_chapters_and_the_data_cite_is_present_and_complete() ->
     assert cited, "found no citation at all: the scan is broken"
     missing = sorted(cited - set(ENTRIES))
     assert not missing, f"cited but not in references.bib: {missing}"
+
+
+def _typst_document(keys: list[str]) -> str:
+    cites = "\n".join(f'#cite(label("{key}"))' for key in keys)
+    return f'#set page(width: 20cm, height: auto)\n{cites}\n#bibliography("references.bib")\n'
+
+
+def test_typst_the_pdf_engine_reads_the_bibliography_and_cites_every_entry(tmp_path) -> None:
+    """The PDF failed before on what Typst's BibLaTeX reader refused: compile a document that
+    cites every entry with the Typst compiler itself (PyPI ``typst``, a dev dependency)."""
+    (tmp_path / "references.bib").write_bytes(paths.references_bib.read_bytes())
+    (tmp_path / "book.typ").write_text(_typst_document(sorted(ENTRIES)), encoding="utf-8")
+    pdf = typst.compile(str(tmp_path / "book.typ"))
+    assert pdf[:5] == b"%PDF-"
+
+
+def test_typst_refuses_what_broke_the_pdf_before(tmp_path) -> None:
+    (tmp_path / "references.bib").write_text(
+        "@misc{undated,\n  title = {A note},\n  year = {n.d.},\n}\n", encoding="utf-8"
+    )
+    (tmp_path / "book.typ").write_text(_typst_document(["undated"]), encoding="utf-8")
+    with pytest.raises(Exception, match="BibLaTeX"):
+        typst.compile(str(tmp_path / "book.typ"))

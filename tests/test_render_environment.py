@@ -52,10 +52,28 @@ def test_the_project_interpreter_imports_what_quarto_jupyter_engine_needs(module
     assert done.returncode == 0, f"{sys.executable} cannot import {module}: {done.stderr}"
 
 
-def test_the_render_session_installs_the_kernelspec_it_says(tmp_path: Path) -> None:
+def test_the_render_session_prepares_then_renders_then_records() -> None:
     noxfile = (Path(kernel.__file__).parents[2] / "noxfile.py").read_text(encoding="utf-8")
-    assert '"python", "-m", "analysis.build.kernel", "install"' in noxfile
-    assert 'session.env["JUPYTER_PATH"]' in noxfile
+    render = noxfile[noxfile.index("def render(") : noxfile.index("def find_quarto(")]
+    prepare = render.index('"python", "-m", "analysis", "prepare-render"')
+    quarto = render.index('session.run(quarto, "render"')
+    record = render.index('"python", "-m", "analysis", "freeze", "--record"')
+    assert prepare < quarto < record
+    assert render.index('session.env["JUPYTER_PATH"]') < prepare
+
+
+def test_the_kernelspec_is_written_only_when_it_says_something_else(tmp_path: Path) -> None:
+    folder, written = kernel.install_kernelspec(tmp_path)
+    assert written and folder == kernel.installed_kernelspec(tmp_path)
+    spec_file = folder / "kernel.json"
+    before = spec_file.stat().st_mtime_ns
+    assert kernel.install_kernelspec(tmp_path) == (folder, False)
+    assert spec_file.stat().st_mtime_ns == before
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    spec["argv"][0] = "/usr/bin/some-other-python"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    assert kernel.install_kernelspec(tmp_path) == (folder, True)
+    assert json.loads(spec_file.read_text(encoding="utf-8")) == kernel.kernelspec()
 
 
 def test_the_installed_python3_kernelspec_runs_this_interpreter(tmp_path: Path) -> None:

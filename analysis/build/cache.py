@@ -55,6 +55,7 @@ import json
 import shutil
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ RENDERERS = {"figure": "analysis.topics.figures"}
 _FILE_HASHES: dict[tuple[str, int, int, int], str] = {}
 _IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
 _CODE_HASHES: dict[tuple[tuple[str, int, int, int], ...], str] = {}
+_CLOSURES: dict[str, tuple[tuple[str, ...], tuple[Path, ...], tuple[Any, ...]]] = {}
 _computing: list[str] = []  # artifacts being computed in this process, innermost last
 _audit_installed = False
 _auditing = False  # the guard itself opens the descriptor: do not check recursively
@@ -144,7 +146,7 @@ def _analysis_imports(path: Path, package: str) -> frozenset[str]:
     if memo_key in _IMPORTS:
         return _IMPORTS[memo_key]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+    for node in _statements(ast.parse(path.read_bytes(), filename=str(path)).body):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("analysis.")}
         elif isinstance(node, ast.ImportFrom):
@@ -163,9 +165,33 @@ def _analysis_imports(path: Path, package: str) -> frozenset[str]:
     return result
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, at any depth (imports are statements: expressions are not walked)."""
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+
+
 def module_closure(module: str) -> tuple[str, ...]:
     """The module and every analysis module it imports, transitively, sorted (bookkeeping
     modules are left out: they hold no computation)."""
+    return _closure(module)[0]
+
+
+def _closure(module: str) -> tuple[tuple[str, ...], tuple[tuple[str, int, int, int], ...]]:
+    """The closure and the stat keys of its files, memoised within the process while none of
+    those files changes (an artifact's key asks for the same closures hundreds of times)."""
+    known = _CLOSURES.get(module)
+    if known is not None:
+        names, files, stats = known
+        try:
+            if tuple(_stat_key(file) for file in files) == stats:
+                return names, stats
+        except OSError:
+            pass
     seen: set[str] = set()
     todo = [module]
     while todo:
@@ -174,19 +200,22 @@ def module_closure(module: str) -> tuple[str, ...]:
             continue
         seen.add(current)
         todo += _analysis_imports(module_file(current), current.rpartition(".")[0]) - seen
-    return tuple(sorted(seen))
+    names = tuple(sorted(seen))
+    files = tuple(module_file(name) for name in names)
+    stats = tuple(_stat_key(file) for file in files)
+    _CLOSURES[module] = (names, files, stats)
+    return names, stats
 
 
 def code_hash(module: str) -> str:
     """Hash of the source of a module and of its analysis imports ("absent" if not found)."""
     if not _module_exists(module):
         return "absent"
-    files = [(name, module_file(name)) for name in module_closure(module)]
-    memo_key = tuple(_stat_key(file) for _, file in files)
+    names, memo_key = _closure(module)
     if memo_key not in _CODE_HASHES:
         digest = hashlib.sha256()
-        for name, file in files:
-            digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+        for name in names:
+            digest.update(name.encode() + b"\0" + module_file(name).read_bytes() + b"\0")
         _CODE_HASHES[memo_key] = digest.hexdigest()[:20]
     return _CODE_HASHES[memo_key]
 

@@ -149,9 +149,22 @@ def kernelspec(python: str | None = None) -> dict[str, Any]:
     }
 
 
-def install_kernelspec(prefix: Path | None = None) -> Path:
+def installed_kernelspec(prefix: Path | None = None) -> Path:
+    """Where ``install_kernelspec`` puts the spec: ``<prefix>/share/jupyter/kernels/python3``."""
+    return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+
+
+def install_kernelspec(prefix: Path | None = None) -> tuple[Path, bool]:
     """Install the ``python3`` kernelspec of this interpreter under ``prefix`` (default: this
-    environment, as ``ipykernel install --sys-prefix`` does); returns its folder."""
+    environment, as ``ipykernel install --sys-prefix`` does); returns its folder and whether
+    anything was written (a spec that already says the same is left alone)."""
+    folder = installed_kernelspec(prefix)
+    try:
+        current = json.loads((folder / "kernel.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        current = None
+    if current == kernelspec():
+        return folder, False
     from jupyter_client.kernelspec import KernelSpecManager
 
     with tempfile.TemporaryDirectory() as folder:
@@ -161,7 +174,7 @@ def install_kernelspec(prefix: Path | None = None) -> Path:
         installed = KernelSpecManager().install_kernel_spec(
             str(source), KERNEL_NAME, prefix=str(prefix or sys.prefix)
         )
-    return Path(installed)
+    return Path(installed), True
 
 
 def _spec_manager() -> Any:
@@ -444,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     install = sub.add_parser("install", help="install the python3 kernelspec of this interpreter")
     install.add_argument("--prefix", type=Path, help="environment prefix (default: this one)")
     args = parser.parse_args(argv)
-    folder = install_kernelspec(args.prefix)
-    print(f"Installed kernelspec {KERNEL_NAME} in {folder}")
+    folder, written = install_kernelspec(args.prefix)
+    print(f"{'Installed' if written else 'Unchanged:'} kernelspec {KERNEL_NAME} in {folder}")
     return 0
 
 

@@ -25,4 +25,8 @@ COMMANDS = {
     "freeze": ("analysis.build.freeze", "list chapters whose frozen results are stale"),
     "bench": ("analysis.build.bench", "time chapter execution as Quarto would run it"),
     "check-book": ("analysis.build.book_check", "execute and lint every chapter without Quarto"),
+    "prepare-render": (
+        "analysis.cli.prepare_render",
+        "before quarto render: kernelspec, validate, static checks, stale frozen chapters",
+    ),
 }
