@@ -74,6 +74,7 @@ _FILE_HASHES: dict[tuple[str, int, int, int], str] = {}
 _IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
 _CODE_HASHES: dict[tuple[tuple[str, int, int, int], ...], str] = {}
 _CLOSURES: dict[str, tuple[tuple[str, ...], tuple[Path, ...], tuple[Any, ...]]] = {}
+_KEYS: dict[str, str] | None = None  # keys memoised inside ``inputs_fixed()``
 _computing: list[str] = []  # artifacts being computed in this process, innermost last
 _audit_installed = False
 _auditing = False  # the guard itself opens the descriptor: do not check recursively
@@ -286,8 +287,31 @@ def _self_hash() -> str:
     return file_hash(Path(__file__))
 
 
+@contextlib.contextmanager
+def inputs_fixed() -> Iterator[None]:
+    """Within this block each artifact's key is computed once: for a command that reads keys
+    hundreds of times (freeze: every chapter's fingerprint, then every artifact to prefetch)
+    while nothing edits data or code. Outside it, every call reads the inputs afresh."""
+    global _KEYS
+    outer = _KEYS
+    _KEYS = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _KEYS = outer
+
+
 def key(name: str) -> str:
     """The content key of an artifact's current inputs."""
+    if _KEYS is not None and name in _KEYS:
+        return _KEYS[name]
+    found = _key(name)
+    if _KEYS is not None:
+        _KEYS[name] = found
+    return found
+
+
+def _key(name: str) -> str:
     art = artifacts.get(name)
     payload = {
         "name": art.name,

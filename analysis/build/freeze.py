@@ -510,6 +510,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with cache.inputs_fixed():  # nothing edits data or code while this command runs
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     found = statuses()
     errors = [s for s in found if s.state == "error"]
     if args.record:
