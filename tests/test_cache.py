@@ -96,6 +96,36 @@ def test_the_code_closure_follows_analysis_imports_but_not_bookkeeping(tiny):
     assert "analysis.data.datapackage" in cache.module_closure("analysis.data.datasets")
 
 
+def _new_process(monkeypatch) -> None:
+    """Forget what this process has memoised, as a new process would start."""
+    monkeypatch.setattr(cache, "_IMPORTS", {})
+    monkeypatch.setattr(cache, "_CLOSURES", {})
+    monkeypatch.setattr(cache, "_IMPORTS_ON_DISK", None)
+
+
+def test_imports_are_remembered_across_processes_by_file_content(tiny, monkeypatch):
+    _new_process(monkeypatch)
+    assert "analysis.data.datasets" not in cache.module_closure(tiny.module)
+    tiny.edit(
+        tiny.module_file.relative_to(tiny.root).as_posix(),
+        lambda t: t.replace("import csv\n", "import csv\n\nimport analysis.data.datasets\n"),
+    )
+    assert "analysis.data.datasets" in cache.module_closure(tiny.module)  # same process
+    _new_process(monkeypatch)
+
+    def no_parsing(*_args):
+        raise AssertionError("parsed again although the content is known")
+
+    real = cache._parse_imports
+    monkeypatch.setattr(cache, "_parse_imports", no_parsing)
+    assert "analysis.data.datasets" in cache.module_closure(tiny.module)
+    _new_process(monkeypatch)
+    (tiny.cache / cache.IMPORTS_FILE).write_text("{damaged", encoding="utf-8")
+    monkeypatch.setattr(cache, "_parse_imports", real)
+    assert "analysis.data.datasets" in cache.module_closure(tiny.module)
+    assert json.loads((tiny.cache / cache.IMPORTS_FILE).read_text(encoding="utf-8"))
+
+
 def test_the_whole_package_pseudo_resource_covers_every_file(tiny, monkeypatch):
     artifacts.register(
         "tiny.package",

@@ -75,6 +75,9 @@ _IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
 _CODE_HASHES: dict[tuple[tuple[str, int, int, int], ...], str] = {}
 _CLOSURES: dict[str, tuple[tuple[str, ...], tuple[Path, ...], tuple[Any, ...]]] = {}
 _KEYS: dict[str, str] | None = None  # keys memoised inside ``inputs_fixed()``
+IMPORTS_FILE = "imports.json"
+_IMPORTS_ON_DISK: dict[str, Any] | None = None  # content digest -> analysis names imported
+_UNSAVED: set[str] = set()  # digests parsed in this process and not yet written
 _computing: list[str] = []  # artifacts being computed in this process, innermost last
 _audit_installed = False
 _auditing = False  # the guard itself opens the descriptor: do not check recursively
@@ -146,8 +149,48 @@ def _analysis_imports(path: Path, package: str) -> frozenset[str]:
     memo_key = _stat_key(path)
     if memo_key in _IMPORTS:
         return _IMPORTS[memo_key]
+    result = frozenset(m for m in _imported_names(path, package) if _module_exists(m))
+    _IMPORTS[memo_key] = result
+    return result
+
+
+def _imported_names(path: Path, package: str) -> list[str]:
+    """The ``analysis.*`` names a file imports, remembered across processes by the file's
+    content (``imports.json`` in the cache folder): every chapter kernel and command would
+    otherwise parse the whole package again to find which code an artifact's key covers."""
+    global _IMPORTS_ON_DISK
+    source = path.read_bytes()
+    digest = hashlib.sha256(package.encode() + b"\0" + source).hexdigest()[:32]
+    if _IMPORTS_ON_DISK is None:
+        _IMPORTS_ON_DISK = _read_imports_file()
+    names = _IMPORTS_ON_DISK.get(digest)
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return names
+    names = sorted(_parse_imports(source, path, package))
+    _IMPORTS_ON_DISK[digest] = names
+    _UNSAVED.add(digest)
+    return names
+
+
+def _save_imports() -> None:
+    """Write what this process parsed (once per closure, not once per file)."""
+    if _UNSAVED and _IMPORTS_ON_DISK is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs the parsing
+            atomic.write_json(paths.cache / IMPORTS_FILE, _IMPORTS_ON_DISK)
+        _UNSAVED.clear()
+
+
+def _read_imports_file() -> dict[str, Any]:
+    try:
+        found = json.loads((paths.cache / IMPORTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _parse_imports(source: bytes, path: Path, package: str) -> set[str]:
     found: set[str] = set()
-    for node in _statements(ast.parse(path.read_bytes(), filename=str(path)).body):
+    for node in _statements(ast.parse(source, filename=str(path)).body):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("analysis.")}
         elif isinstance(node, ast.ImportFrom):
@@ -161,9 +204,7 @@ def _analysis_imports(path: Path, package: str) -> frozenset[str]:
                 found |= {f"{base}.{a.name}" for a in node.names}
                 if base != "analysis":
                     found.add(base)
-    result = frozenset(m for m in found if _module_exists(m))
-    _IMPORTS[memo_key] = result
-    return result
+    return found
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -201,6 +242,7 @@ def _closure(module: str) -> tuple[tuple[str, ...], tuple[tuple[str, int, int, i
             continue
         seen.add(current)
         todo += _analysis_imports(module_file(current), current.rpartition(".")[0]) - seen
+    _save_imports()
     names = tuple(sorted(seen))
     files = tuple(module_file(name) for name in names)
     stats = tuple(_stat_key(file) for file in files)
