@@ -96,6 +96,19 @@ def test_three_points_fit_exactly_and_report_no_interval():
     assert "no interval" in fit.caveat
 
 
+@pytest.mark.parametrize(
+    ("years", "words"),
+    [
+        ((2010.0, 2011.0, 2012.0, 2013.5), "(1 residual degree of freedom)"),
+        ((2010.0, 2011.0, 2012.0, 2013.5, 2015.0), "(2 residual degrees of freedom)"),
+    ],
+)
+def test_the_caveat_counts_the_residual_degrees_of_freedom_in_words(years, words):
+    t = np.array(years)
+    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE) * 1.01)
+    assert words in fit.caveat
+
+
 def test_compound_growth_is_hand_checkable():
     growth = diffusion.compound_growth(
         pd.Timestamp("2011-01-01"), 1000, pd.Timestamp("2013-01-01"), 1210, requested=5

@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.errors import ModelInputError
 from analysis.topics.inputs import require_columns
+from analysis.topics.wording import counted
 
 LOGISTIC_PARAMETERS = ("K", "r", "t0")
 DAYS_PER_YEAR = 365.25
@@ -59,6 +60,11 @@ class LogisticFit:
         return logistic(t, self.K, self.r, self.t0)
 
     @property
+    def df_words(self) -> str:
+        """The residual degrees of freedom in words ("1 residual degree of freedom")."""
+        return counted(self.df_resid, "residual degree of freedom", "residual degrees of freedom")
+
+    @property
     def caveat(self) -> str:
         """Plain statement of how far the fit can be trusted."""
         if self.df_resid == 0:
@@ -67,8 +73,8 @@ class LogisticFit:
                 "and no interval can be estimated"
             )
         text = (
-            f"{self.n_points} points for 3 parameters ({self.df_resid} residual degrees of "
-            "freedom): intervals are wide and rest on the log-normal error assumption"
+            f"{self.n_points} points for 3 parameters ({self.df_words}): intervals are wide "
+            "and rest on the log-normal error assumption"
         )
         if self.ceiling_at_bound:
             text += "; the ceiling K hit its search bound, so the data do not identify it"
@@ -519,6 +525,7 @@ def diffusion_values() -> dict[str, object]:
         "fit_series": FIT_SERIES,
         "fit_points": fit.n_points,
         "fit_df": fit.df_resid,
+        "fit_df_words": fit.df_words,
         "fit_caveat": fit.caveat,
         "fit_first_year": int(np.floor(fit.t_range[0])),
         "fit_last_year": int(np.floor(fit.t_range[1])),

@@ -44,6 +44,12 @@ def below_or_above(low: float, high: float, threshold: float) -> str:
     return "around"
 
 
+def counted(n: int, singular: str, plural: str) -> str:
+    """A count with its noun in the right number: "1 residual degree of freedom", "2 residual
+    degrees of freedom"."""
+    return f"{n:,} {singular if n == 1 else plural}"
+
+
 def sentence_case(text: str) -> str:
     """The text with its first letter capitalised (computed words may start a sentence)."""
     return text[:1].upper() + text[1:]
