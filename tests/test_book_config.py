@@ -7,9 +7,12 @@ from jsDelivr. What the configuration decides is pinned here; the rest is in the
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
+import typst
 import yaml
+from fontTools.ttLib import TTFont
 
 from analysis import paths
 
@@ -52,3 +55,42 @@ def test_the_book_offers_its_pdf_and_states_the_quarto_it_needs() -> None:
     assert found["book"]["downloads"] == ["pdf"]
     assert re.fullmatch(r">=\s*1\.(9|\d{2,})(\.\d+)*", found["quarto-required"])
     assert "repo-url" not in found["book"]  # no public repository yet: no links to nowhere
+
+
+# --- Chinese characters in the PDF --------------------------------------------------------
+
+FONT = paths.root / "fonts" / "DroidSansFallback-GB2312.ttf"
+
+
+def _subset_tool():
+    spec = importlib.util.spec_from_file_location(
+        "subset_cjk_font", paths.root / "tools" / "subset_cjk_font.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pdf_finds_the_chinese_fallback_font() -> None:
+    paths_listed = config()["format"]["typst"]["font-paths"]
+    assert [paths.root / p for p in paths_listed] == [FONT.parent]
+    assert FONT.is_file() and (FONT.parent / "LICENSE-Apache-2.0.txt").is_file()
+
+
+def test_every_chinese_character_of_the_sources_is_in_the_font() -> None:
+    covered = set(map(chr, TTFont(FONT).getBestCmap()))
+    used = _subset_tool().used_in_sources()
+    assert used, "the sources hold Chinese text (glossary, province names, references)"
+    missing = "".join(sorted(used - covered))
+    assert not missing, f"run tools/subset_cjk_font.py again: the font lacks {missing}"
+
+
+def test_typst_draws_chinese_with_the_bundled_font(tmp_path) -> None:
+    (tmp_path / "page.typ").write_text(
+        "#set page(width: 10cm, height: auto)\nWeibo (微博), MPS (公安部).\n", encoding="utf-8"
+    )
+    pdf, warnings = typst.compile_with_warnings(
+        str(tmp_path / "page.typ"), font_paths=[str(FONT.parent)]
+    )
+    assert not warnings
+    assert b"DroidSansFallback" in pdf  # the Chinese glyphs come from the bundled font
