@@ -81,6 +81,13 @@ def parse_bib(text: str) -> dict[str, dict[str, str]]:
 ENTRIES = parse_bib(paths.references_bib.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize("key", sorted(ENTRIES))
+def test_no_latex_quotes_that_typst_would_print_literally(key: str) -> None:
+    """Typst's reader keeps `` `quoted' `` as typed, backtick included: use real quotes."""
+    for name, value in ENTRIES[key].items():
+        assert "`" not in value and "''" not in value, f"{key}.{name}: {value}"
+
+
 def test_the_parser_reads_every_entry_the_project_knows() -> None:
     assert set(ENTRIES) == set(datapackage.bib_keys())
 
