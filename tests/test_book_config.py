@@ -94,3 +94,25 @@ def test_typst_draws_chinese_with_the_bundled_font(tmp_path) -> None:
     )
     assert not warnings
     assert b"DroidSansFallback" in pdf  # the Chinese glyphs come from the bundled font
+
+
+def _typst_header() -> str:
+    includes = config()["format"]["typst"]["include-in-header"]
+    return "\n".join(item["text"] for item in includes)
+
+
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_long_tables_continue_on_the_next_page_of_the_pdf(tmp_path) -> None:
+    """Pandoc puts every captioned table in a figure, which Typst keeps on one page unless told
+    otherwise: the timeline and the findings tables would run off the page."""
+    rows = "\n".join(f"  [{i}], [An event of the timeline, row {i}]," for i in range(120))
+    body = f"#figure(table(columns: 2,\n{rows}\n), kind: table, caption: [A long table])\n"
+    (tmp_path / "plain.typ").write_text(body, encoding="utf-8")
+    (tmp_path / "book.typ").write_text(_typst_header() + "\n" + body, encoding="utf-8")
+    assert _pages(typst.compile(str(tmp_path / "plain.typ"))) == 1  # what Typst does unasked
+    pdf, warnings = typst.compile_with_warnings(str(tmp_path / "book.typ"))
+    assert not warnings
+    assert _pages(pdf) > 1

@@ -195,7 +195,7 @@ def test_book_table_is_a_pipe_table_with_inert_cells_and_note(monkeypatch) -> No
 def test_numeric_columns_are_right_aligned_and_text_columns_are_not(monkeypatch) -> None:
     out = table_markdown(monkeypatch, [["a", "1,234"], ["b", "12.5%"], ["c", ""]], note="")
     separator = out.splitlines()[1]
-    assert re.fullmatch(r"\| -{3,} \| -+: \|", separator), separator
+    assert re.fullmatch(r"\| :-{2,} \| -+: \|", separator), separator
 
 
 def test_book_locations_become_relative_qmd_links_and_nothing_else_does(tmp_path) -> None:

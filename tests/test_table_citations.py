@@ -10,6 +10,7 @@ import pytest
 from analysis import paths
 from analysis.book import tables
 from analysis.build import artifacts, cache
+from analysis.data import datapackage
 
 BIB_KEYS = frozenset(re.findall(r"^@\w+\{([^,\s]+),", paths.references_bib.read_text(), re.M))
 
@@ -37,3 +38,29 @@ def test_raw_keys_finds_keys_but_not_citations() -> None:
 def test_no_table_output_contains_a_raw_bibliography_key(name: str) -> None:
     shown = tables.to_markdown(cache.table(name))
     assert raw_keys(shown) == [], f"{name} prints bibliography keys instead of citations"
+
+
+def test_column_widths_count_a_citation_as_what_it_prints() -> None:
+    """Pandoc sizes columns by the separator's dashes: a column of long key names must not
+    take the room a column of sentences needs (a citation prints as "[3]" or "(Yin 2010)")."""
+    long_keys = sorted(datapackage.bib_keys(), key=len, reverse=True)[:4]
+    sources = "; ".join(long_keys)
+    sentence = "A police bureau opens an account and says why."
+    assert len(sources) > len(sentence)  # as typed, the keys are the longer text
+    table = {"columns": ["Event", "Source"], "rows": [[sentence, sources]], "note": ""}
+    separator = tables.to_markdown(table).splitlines()[1]
+    event, source = (cell.strip() for cell in separator.strip("|").split("|"))
+    assert event.startswith(":") and source.startswith(":")  # text: left-aligned, said so
+    assert len(source) < len(event)
+
+
+def test_every_column_keeps_room_for_its_longest_word() -> None:
+    sentence = "Beijing police formally open the Safe Beijing blog after a test period. " * 3
+    columns = ["Date", "Event", "Level", "Certainty"]
+    rows = [["25 Feb 2010", sentence, "prefecture", "documented"]] * 3
+    widths = tables.column_widths(columns, rows)
+    assert widths[2] >= len("prefecture") and widths[3] >= len("documented")
+    assert widths[1] == max(widths)  # the sentences get the room that is left
+    assert sum(widths) <= tables.LINE + len(columns)  # the shares fit one line (rounding)
+    short = tables.column_widths(["a", "b"], [["x", "y"]])
+    assert short == [3, 3]  # a narrow table keeps the minimum dashes

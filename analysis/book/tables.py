@@ -11,8 +11,12 @@ rewrites ``.qmd`` links to the rendered page, so they work below any path and fr
 pattern admits only letters, digits and ``._-/#``, so the target cannot carry markup either.
 
 Pandoc gives a pipe table relative column widths from the dashes of its separator line when a
-row is wider than the page, so the dashes follow each column's longest text (bounded), and a
-column whose every cell is a number is right-aligned. Built by hand rather than with pandas
+row is wider than the page. The dashes give every column at least its longest word, so no word
+is broken or overflows its cell, and share what is left of a line of ``LINE`` characters in
+proportion to how much more each column's longest text wants (bounded). Text is measured as the
+reader sees it: a citation counts as the few characters it prints, not as its keys. A column
+whose every cell is a number is right-aligned, every other column left-aligned: said
+explicitly, since the PDF would otherwise centre cells. Built by hand rather than with pandas
 (``DataFrame.to_markdown`` needs tabulate and does not escape) so that chapters never import pandas.
 """
 
@@ -32,7 +36,10 @@ BOOK_LOCATION = re.compile(
     r"(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?"
 )
 _NUMBER = re.compile(r"[-+−]?(?:\d[\d,]*)?(?:\.\d+)?(?:[eE][-+]?\d+)?%?")
-_MIN_DASHES, _MAX_DASHES = 3, 40
+_MIN_DASHES, _MAX_DASHES = 3, 60
+LINE = 90  # characters of a table line the column widths share (a page or a screen, roughly)
+# Characters one cited work takes on the page, roughly: "[18]" in the PDF, "(Yin 2010)" online.
+_CITED_WIDTH = 10
 
 
 def location_link(text: str, here: Path | None = None) -> str | None:
@@ -48,6 +55,34 @@ def location_link(text: str, here: Path | None = None) -> str | None:
     target = Path(os.path.relpath(paths.root.resolve() / path, here)).as_posix()
     href = target + (f"#{anchor}" if anchor else "")
     return f"[{escape.inline(label)}]({href})"
+
+
+def column_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's share of a ``LINE``-character line, as separator dashes (see above)."""
+    needs, wants = [], []
+    for i, name in enumerate(columns):
+        shown = [_shown(name)] + [_shown(row[i]) for row in rows if i < len(row)]
+        need = max(len(word) for text in shown for word in [*text.split(), ""])
+        need = min(_MAX_DASHES, max(_MIN_DASHES, need))
+        needs.append(need)
+        wants.append(max(need, min(_MAX_DASHES, max(len(text) for text in shown))))
+    spare, extra = LINE - sum(needs), sum(wants) - sum(needs)
+    if spare >= extra:
+        return wants
+    if spare <= 0:
+        return needs
+    return [n + round((w - n) * spare / extra) for n, w in zip(needs, wants, strict=True)]
+
+
+def _shown(text: str) -> str:
+    """A cell's text as printed, near enough: each cited work as ``_CITED_WIDTH`` letters."""
+    pattern = _citation_pattern()
+    if pattern is None:
+        return text
+    return pattern.sub(
+        lambda m: " ".join("x" * _CITED_WIDTH for _ in re.split(r"\s*[;,]\s*", m["keys"])),
+        text,
+    )
 
 
 def _cell(text: str, here: Path | None) -> str:
@@ -111,12 +146,11 @@ def to_markdown(table: dict[str, Any], here: Path | None = None) -> str:
     header = [escape.table_cell(c) for c in columns]
     body = [[_cell(cell, here) for cell in row] for row in rows]
     separator = []
-    for i, name in enumerate(columns):
+    for i, width in enumerate(column_widths(columns, rows)):
         values = [row[i] for row in rows if i < len(row)]
-        width = max([len(name), *(len(v) for v in values)])
-        dashes = "-" * min(_MAX_DASHES, max(_MIN_DASHES, width))
+        dashes = "-" * width
         numeric = bool(values) and all(_is_number(v) for v in values if v)
-        separator.append(dashes[:-1] + ":" if numeric and any(values) else dashes)
+        separator.append(dashes[:-1] + ":" if numeric and any(values) else ":" + dashes[1:])
     lines = [_row(header), _row(separator), *(_row(cells) for cells in body)]
     out = "\n".join(lines)
     if table.get("note"):
