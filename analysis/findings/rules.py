@@ -129,6 +129,20 @@ def _number(values: Values, key: str) -> float:
     return float(found)
 
 
+def _bracketed(
+    values: Values, key: str, low_key: str | None, high_key: str | None, what: str, name: str
+) -> tuple[float, float, float]:
+    """A value with its bounds (the value itself where a bound is not given), in order."""
+    value = _number(values, key)
+    low = _number(values, low_key) if low_key else value
+    high = _number(values, high_key) if high_key else value
+    if not low <= value <= high:
+        raise EvidenceError(
+            f"{what} for {key!r}: expected low <= {name} <= high, found {low} <= {value} <= {high}"
+        )
+    return value, low, high
+
+
 def fmt(x: Any) -> str:
     """A number as prose: thousands separators for counts, four significant digits otherwise."""
     if isinstance(x, bool) or not isinstance(x, int | float):
@@ -175,15 +189,9 @@ class Compare:
         return text
 
     def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
-        estimate = _number(values, self.key)
-        low = _number(values, self.low) if self.low else estimate
-        high = _number(values, self.high) if self.high else estimate
-        if not low <= estimate <= high:
-            raise EvidenceError(
-                f"interval for {self.key!r}: expected low <= estimate <= high, "
-                f"found {low} <= {estimate} <= {high}"
-            )
-        return self.judge(estimate, low, high)
+        return self.judge(
+            *_bracketed(values, self.key, self.low, self.high, "interval", "estimate")
+        )
 
     def judge(
         self, estimate: float, low: float, high: float
@@ -239,15 +247,7 @@ class Near:
         )
 
     def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
-        observed = _number(values, self.key)
-        low = _number(values, self.low) if self.low else observed
-        high = _number(values, self.high) if self.high else observed
-        if not low <= observed <= high:
-            raise EvidenceError(
-                f"range for {self.key!r}: expected low <= value <= high, "
-                f"found {low} <= {observed} <= {high}"
-            )
-        return self.judge(observed, low, high)
+        return self.judge(*_bracketed(values, self.key, self.low, self.high, "range", "value"))
 
     def judge(
         self, observed: float, low: float | None = None, high: float | None = None
