@@ -20,7 +20,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from analysis.cli import COMMANDS
+from analysis.cli import COMMANDS, run_command
 from analysis.errors import (
     EXIT_CHECK_FAILED,
     EXIT_USAGE,
@@ -154,13 +154,7 @@ def _main(argv: list[str]) -> int:
     # options override; otherwise the current folders (environment or defaults) are kept
     paths.configure(data or paths.data, cache or paths.cache, results or paths.results, export=True)
     try:
-        module = importlib.import_module(available[argv[0]])
-        command_parser = argparse.ArgumentParser(
-            prog=f"python -m analysis {argv[0]}", description=COMMANDS[argv[0]][1]
-        )
-        module.add_arguments(command_parser)
-        args = command_parser.parse_args(argv[1:])
-        return int(module.run(args))
+        return run_command(argv[0], argv[1:])
     finally:  # main() called in-process (tests) leaves the folders as it found them
         paths.restore(saved)
 

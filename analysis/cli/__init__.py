@@ -9,6 +9,9 @@ import every other part of analysis; nothing imports it but ``analysis.__main__`
 
 from __future__ import annotations
 
+import argparse
+import importlib
+
 COMMANDS = {
     "validate": ("analysis.cli.validate", "check every data resource against datapackage.json"),
     "simulate": (
@@ -30,3 +33,14 @@ COMMANDS = {
         "before quarto render: kernelspec, validate, static checks, stale frozen chapters",
     ),
 }
+
+
+def run_command(name: str, argv: list[str]) -> int:
+    """Run the command ``name`` of ``COMMANDS`` with its own arguments ``argv``, in this process
+    (folders as ``analysis.paths`` has them)."""
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m analysis {name}", description=COMMANDS[name][1]
+    )
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(argv)))

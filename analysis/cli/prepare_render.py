@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from analysis import console, paths
+from analysis.cli import run_command
 from analysis.errors import EXIT_OK
 
 
@@ -36,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.build import book_check, freeze, kernel
-    from analysis.cli import validate
+    from analysis.build import kernel
 
     started = time.perf_counter()
     timings: list[tuple[str, str, float]] = []
@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     steps: list[tuple[str, Callable[[], tuple[int, str]]]] = [
         ("kernelspec", kernelspec),
-        ("validate --reuse", _command(validate, ["--data", str(paths.data), "--reuse"])),
-        ("check-book --static", _command(book_check, ["--static"])),
-        ("freeze --invalidate", _command(freeze, ["--invalidate"])),
+        ("validate --reuse", _command("validate", ["--data", str(paths.data), "--reuse"])),
+        ("check-book --static", _command("check-book", ["--static"])),
+        ("freeze --invalidate", _command("freeze", ["--invalidate"])),
     ]
     for name, action in steps:
         code = step(name, action)
@@ -70,13 +70,11 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _command(module: object, argv: list[str]) -> Callable[[], tuple[int, str]]:
+def _command(name: str, argv: list[str]) -> Callable[[], tuple[int, str]]:
     """A command of ``python -m analysis`` run in this process with ``argv``."""
 
     def action() -> tuple[int, str]:
-        parser = argparse.ArgumentParser()
-        module.add_arguments(parser)  # type: ignore[attr-defined]
-        code = int(module.run(parser.parse_args(argv)))  # type: ignore[attr-defined]
+        code = run_command(name, argv)
         return code, "ok" if code == EXIT_OK else f"exit {code}"
 
     return action
