@@ -80,7 +80,7 @@ def _shown(text: str) -> str:
     if pattern is None:
         return text
     return pattern.sub(
-        lambda m: " ".join("x" * _CITED_WIDTH for _ in re.split(r"\s*[;,]\s*", m["keys"])),
+        lambda match: " ".join("x" * _CITED_WIDTH for _ in _keys(match)),
         text,
     )
 
@@ -103,7 +103,7 @@ def cited(text: str, escaper: Callable[[str], str]) -> str:
         return escaper(text)
     out, position = [], 0
     for match in pattern.finditer(text):
-        keys = re.split(r"\s*[;,]\s*", match["keys"])
+        keys = _keys(match)
         out += [
             escaper(text[position : match.start()]),
             "[" + "; ".join(f"@{k}" for k in keys) + "]",
@@ -111,6 +111,11 @@ def cited(text: str, escaper: Callable[[str], str]) -> str:
         position = match.end()
     out.append(escaper(text[position:]))
     return "".join(out)
+
+
+def _keys(match: re.Match[str]) -> list[str]:
+    """The keys of one citation found by the citation pattern (``a; b`` or ``a, b``)."""
+    return re.split(r"\s*[;,]\s*", match["keys"])
 
 
 @functools.cache
