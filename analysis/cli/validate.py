@@ -35,7 +35,8 @@ CHECKING_CODE = ("analysis.data.datasets", "analysis.data.parquet", "analysis.cl
 
 @dataclass
 class Outcome:
-    """One resource's verdict, as the table shows it (datasets.Checked without the frame)."""
+    """One resource's verdict, as the table shows it: datasets.Checked without the frame, so a
+    reused verdict is shown without importing pandas (datasets does)."""
 
     name: str
     rows: int
@@ -62,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the package and each resource; print a table, the problems and a summary line."""
     descriptor = datapackage.read_descriptor(args.data / "datapackage.json")
-    key = verdict_key(args.data) if getattr(args, "reuse", False) else None
+    key = verdict_key(args.data) if args.reuse else None
     reused = reused_verdict(key) if key else None
     if reused is not None:
         package_problems, results = [], reused
