@@ -2,7 +2,8 @@
 
 Each command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
 only the chosen one is imported, so ``validate`` does not pay for statsmodels.
-Exit codes: 0 success, 1 a check failed, 2 usage error, 3 a required tool is missing.
+Exit codes: 0 success, 1 a check failed, 2 usage error, 3 a required tool is missing, 130
+interrupted (Ctrl-C), 143 terminated (SIGTERM); either way staged files are removed.
 
 The folder options are accepted before or after the command name, by every command: they set
 ``analysis.paths`` (and the environment variables it reads, so chapter kernels and other child
@@ -16,15 +17,20 @@ import argparse
 import importlib
 import importlib.util
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from analysis.cli import COMMANDS, run_command
 from analysis.errors import (
     EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     AnalysisError,
+    Terminated,
     UsageError,
 )
 
@@ -72,11 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get("ANALYSIS_DEBUG") == "1"
     previous = os.environ.get("ANALYSIS_DEBUG")
+    on_term = _terminate_like_ctrl_c()
     try:
         return _main(argv)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except UsageError as exc:
         _report(exc, debug)
         return EXIT_USAGE
@@ -92,10 +102,23 @@ def main(argv: list[str] | None = None) -> int:
             print("(this is a bug: re-run with --debug and report the traceback)", file=sys.stderr)
         return EXIT_CHECK_FAILED
     finally:  # main() called in-process (tests) leaves the environment as it found it
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
         if previous is None:
             os.environ.pop("ANALYSIS_DEBUG", None)
         else:
             os.environ["ANALYSIS_DEBUG"] = previous
+
+
+def _terminate_like_ctrl_c() -> signal.Handlers | None:
+    """Make SIGTERM raise ``Terminated`` (main thread only); the previous handler, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(_number: int, _frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 def _report(exc: BaseException, debug: bool, kind: str | None = None) -> None:

@@ -1,16 +1,33 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+``checkpoint`` names the stages of a multi-file write, so that a test can stop a real process at
+one of them (``ANALYSIS_PAUSE_AT=<stage>``) instead of guessing with a timer when it gets there.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+
+PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process waits
+
+
+def checkpoint(stage: str) -> None:
+    """With ``ANALYSIS_PAUSE_AT=<stage>``, say ``paused at <stage>`` on stderr and wait there for
+    a signal: the observable event a test waits for before it interrupts the process."""
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    print(f"paused at {stage}", file=sys.stderr, flush=True)
+    signal.pause()
 
 
 def write_bytes(path: Path, payload: bytes) -> None:
@@ -67,7 +84,9 @@ def write_together(payloads: Mapping[Path, bytes], moves: Sequence[tuple[Path, P
             os.chmod(tmp, 0o666 & ~_umask())
         for _, destination in moves:
             destination.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint("staged")
         with _signals_held():
+            checkpoint("swapping")
             for source, destination in moves:
                 os.replace(source, destination)
             for tmp, path in staged:

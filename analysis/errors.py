@@ -13,6 +13,12 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1  # a check ran and found a problem (invalid data, changed number)
 EXIT_USAGE = 2  # the command was called wrongly
 EXIT_MISSING_TOOL = 3  # an external tool (Quarto) is not available
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); SIGTERM gives 143, as a shell reports it
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` runs and staged files are removed."""
 
 
 class AnalysisError(Exception):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,33 +29,69 @@ def _hashes(folder: Path) -> dict[str, str]:
     }
 
 
-def _simulate(out: Path, seed: int) -> subprocess.Popen:
+def _simulate(out: Path, seed: int, pause_at: str | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(paths.root)}
+    env.pop(atomic.PAUSE_ENV, None)
+    if pause_at:
+        env[atomic.PAUSE_ENV] = pause_at
     return subprocess.Popen(
         [sys.executable, "-m", "analysis", "simulate", "--seed", str(seed), "--out", str(out)],
         cwd=paths.root,
-        env={**os.environ, "PYTHONPATH": str(paths.root)},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def test_interrupted_simulate_leaves_one_whole_sample_never_a_mixture(tmp_path: Path) -> None:
-    """Stopped mid-run, the folder holds the earlier sample; after the swap, the new one."""
-    out, reference = tmp_path / "alt", tmp_path / "reference"
-    for folder, seed in ((out, 3), (reference, 5)):
-        run = _simulate(folder, seed)
-        assert run.wait(timeout=300) == 0, run.stderr.read()
-    before, finished = _hashes(out), _hashes(reference)
-    assert before != finished
+def _wait_until_paused(run: subprocess.Popen, stage: str) -> None:
+    """Read the run's stderr until it says it has reached ``stage`` (no timer: an event)."""
+    said = []
+    for line in run.stderr:
+        said.append(line)
+        if line.strip() == f"paused at {stage}":
+            return
+    raise AssertionError(f"the run ended (exit {run.wait()}) before {stage}:\n{''.join(said)}")
 
-    second = _simulate(out, 5)
-    time.sleep(1.0)  # the run loads, draws and renders for several seconds
-    second.send_signal(signal.SIGINT)
-    code = second.wait(timeout=300)
-    assert code in (130, -signal.SIGINT), f"the run was not interrupted (exit {code})"
+
+@pytest.fixture(scope="module")
+def two_samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A folder holding a sample drawn with seed 3 and one holding a sample drawn with seed 5."""
+    base = tmp_path_factory.mktemp("interrupt")
+    for name, seed in (("before", 3), ("finished", 5)):
+        run = _simulate(base / name, seed)
+        assert run.wait() == 0, run.stderr.read()
+    assert _hashes(base / "before") != _hashes(base / "finished")
+    return {"before": base / "before", "finished": base / "finished"}
+
+
+@pytest.mark.parametrize(
+    ("stage", "number", "expected"),
+    [
+        ("staged", signal.SIGINT, "before"),  # every new file staged, none swapped in yet
+        ("staged", signal.SIGTERM, "before"),
+        ("swapping", signal.SIGINT, "finished"),  # the signal is held until the swap is done
+        ("swapping", signal.SIGTERM, "finished"),
+    ],
+)
+def test_interrupted_simulate_leaves_one_whole_sample_never_a_mixture(
+    tmp_path: Path,
+    two_samples: dict[str, Path],
+    stage: str,
+    number: signal.Signals,
+    expected: str,
+) -> None:
+    """Stopped at a named stage, the folder holds the earlier sample or the new one, whole."""
+    out = tmp_path / "alt"
+    shutil.copytree(two_samples["before"], out)  # what a finished run with seed 3 wrote
+
+    second = _simulate(out, 5, pause_at=stage)
+    _wait_until_paused(second, stage)
+    second.send_signal(number)
+    code = second.wait()
+    assert code in (128 + number, -number, 130), f"the run was not interrupted (exit {code})"
     after = _hashes(out)
-    assert after in (before, finished), "files from two different runs"
+    assert after == _hashes(two_samples[expected]), f"after a signal at {stage}: not {expected}"
     assert not [p for p in out.rglob("*.tmp")], "staged files left behind"
     assert all(c.ok for c in datasets.check_all(out))
 
