@@ -13,8 +13,13 @@ from analysis.data import datapackage
 
 
 def provenance(name: str) -> str:
-    """The provenance line a caption must end with (as the lint computes it, unescaped)."""
+    """The provenance line ``book.made_by`` prints (unescaped)."""
     return artifacts.provenance(name, datapackage.read_descriptor().get("version", "unknown"))
+
+
+def made_by(name: str) -> str:
+    """The computed provenance line a chapter prints under a figure or table."""
+    return f'\n::: {{.made-by}}\n`{{python}} book.made_by("{name}")`\n:::\n'
 
 
 def checks(problems: list[book_lint.Problem]) -> list[tuple[str, str]]:
@@ -93,8 +98,8 @@ def test_narrative_citation_and_email_are_told_apart(draft: Path) -> None:
 
 def test_citation_in_a_caption_is_checked(draft: Path) -> None:
     cell = (
-        '\n```{python}\n#| label: tbl-extra\n#| tbl-cap: "Seen in [@ghost2020]. '
-        f'{provenance("data.resources")}"\nbook.table("data.resources")\n```\n'
+        '\n```{python}\n#| label: tbl-extra\n#| tbl-cap: "Seen in [@ghost2020]."\n'
+        'book.table("data.resources")\n```\n' + made_by("data.resources")
     )
     found = planted(draft, cell)
     assert ("citation", "@ghost2020 not in references.bib") in checks(found)
@@ -130,36 +135,55 @@ def figure_name() -> str:
 def test_figure_without_alt_text_is_caught(draft: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
     monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
-    options = f'#| fig-cap: "A figure. {provenance("test.figure")}"'
-    found = planted(draft, FIGURE.format(options=options, name="test.figure"))
+    options = '#| fig-cap: "A figure."'
+    found = planted(
+        draft, FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
+    )
     assert checks(found) == [("cell", "fig-extra has no fig-alt")]
 
 
 def test_figure_with_caption_and_alt_text_passes(draft: Path, monkeypatch) -> None:
     art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
     monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
-    options = f'#| fig-cap: "A figure. {provenance("test.figure")}"\n#| fig-alt: "Bars."'
-    assert planted(draft, FIGURE.format(options=options, name="test.figure")) == []
+    options = '#| fig-cap: "A figure."\n#| fig-alt: "Bars."'
+    shown = FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
+    assert planted(draft, shown) == []
 
 
-def test_caption_without_provenance_is_caught(draft: Path, monkeypatch) -> None:
+def test_figure_without_computed_provenance_is_caught(draft: Path, monkeypatch) -> None:
     art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
     monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
     options = '#| fig-cap: "A figure."\n#| fig-alt: "Bars."'
     found = planted(draft, FIGURE.format(options=options, name="test.figure"))
     assert len(found) == 1
-    assert found[0].message.endswith(str(provenance("test.figure")))
+    assert 'add `{python} book.made_by("test.figure")` below it' in found[0].message
+
+
+@pytest.mark.parametrize(
+    "typed", ["(synthetic sample)", "simulated accounts", "data package v1.1.0", "Made by x."]
+)
+def test_a_caption_naming_what_depends_on_the_data_is_caught(
+    draft: Path, monkeypatch, typed: str
+) -> None:
+    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    options = f'#| fig-cap: "A figure {typed}"\n#| fig-alt: "Bars."'
+    found = planted(
+        draft, FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
+    )
+    assert len(found) == 1 and "a caption is static text" in found[0].message
 
 
 def test_table_without_caption_is_caught(draft: Path) -> None:
     found = planted(
         draft, '\n```{python}\n#| label: tbl-extra\nbook.table("data.resources")\n```\n'
     )
-    assert checks(found) == [("cell", "tbl-extra has no tbl-cap")]
+    assert ("cell", "tbl-extra has no tbl-cap") in checks(found)
 
 
 def test_table_shown_without_table_label_is_caught(draft: Path) -> None:
-    found = planted(draft, '\n```{python}\n#| label: extra\nbook.table("data.resources")\n```\n')
+    text = '\n```{python}\n#| label: extra\nbook.table("data.resources")\n```\n'
+    found = planted(draft, text + made_by("data.resources"))
     assert len(found) == 1
     assert "does not start with tbl-" in found[0].message
 
@@ -191,18 +215,32 @@ def synthetic_table(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 SYNTHETIC_CELL = (
-    '```{{python}}\n#| label: tbl-syn\n#| tbl-cap: "{caption} {provenance}"\n'
-    'book.table("test.synthetic")\n```\n'
+    '```{{python}}\n#| label: tbl-syn\n#| tbl-cap: "{caption}"\n'
+    'book.table("test.synthetic")\n```\n\n::: {{.made-by}}\n'
+    '`{{python}} book.made_by("test.synthetic")`\n:::\n'
 )
-CALLOUT = "::: {.callout-note}\nThese data are a synthetic sample, not observations.\n:::\n"
+CALLOUT = '```{python}\n#| output: asis\nbook.data_note("test.synthetic")\n```\n'
 
 
-def test_synthetic_table_needs_label_in_caption_and_callout(draft: Path, synthetic_table) -> None:
-    cell = SYNTHETIC_CELL.format(caption="Rates.", provenance="")
-    found = checks(planted(draft, "\n## Synthetic results {#sec-syn}\n\n" + cell))
-    assert [c for c, _ in found] == ["cell", "synthetic", "synthetic"]
-    assert "does not say 'synthetic sample'" in found[1][1]
-    assert "has no callout" in found[2][1]
+def test_synthetic_table_needs_a_computed_callout(draft: Path, synthetic_table) -> None:
+    cell = SYNTHETIC_CELL.format(caption="Rates.")
+    found = checks(planted(draft, "\n## Results {#sec-syn}\n\n" + cell))
+    assert [c for c, _ in found] == ["synthetic"]
+    assert "has no callout" in found[0][1]
+
+
+@pytest.mark.parametrize(
+    "typed", ["In the synthetic sample, rates fell.", "The simulation was told so."]
+)
+def test_typed_prose_assuming_the_kind_of_sample_is_caught(draft: Path, typed: str) -> None:
+    found = checks(planted(draft, f"\n{typed}\n"))
+    assert [c for c, _ in found] == ["synthetic"]
+    assert "book.either" in found[0][1]
+
+
+def test_the_bundled_generator_may_be_described_as_such(draft: Path) -> None:
+    text = "\n::: {.bundled-sample}\nThe bundled sample is simulated from simulation.toml.\n:::\n"
+    assert planted(draft, text) == []
 
 
 def test_provenance_of_synthetic_artifact_says_synthetic_sample(synthetic_table) -> None:
@@ -210,11 +248,7 @@ def test_provenance_of_synthetic_artifact_says_synthetic_sample(synthetic_table)
 
 
 def test_synthetic_table_with_caption_and_callout_passes(draft: Path, synthetic_table) -> None:
-    section = (
-        "\n## Synthetic results {#sec-syn}\n\n"
-        + CALLOUT
-        + SYNTHETIC_CELL.format(caption="Rates.", provenance=provenance(synthetic_table))
-    )
+    section = "\n## Results {#sec-syn}\n\n" + CALLOUT + SYNTHETIC_CELL.format(caption="Rates.")
     assert planted(draft, section) == []
 
 
@@ -223,7 +257,7 @@ def test_callout_in_another_section_does_not_count(draft: Path, synthetic_table)
         "\n## First {#sec-first}\n\n"
         + CALLOUT
         + "\n## Second {#sec-second}\n\n"
-        + SYNTHETIC_CELL.format(caption="Rates.", provenance=provenance(synthetic_table))
+        + SYNTHETIC_CELL.format(caption="Rates.")
     )
     found = checks(planted(draft, section))
     assert len(found) == 1
@@ -317,11 +351,9 @@ def test_malformed_cell_options_are_reported(draft: Path) -> None:
 
 
 def test_callout_with_its_own_heading_covers_the_section(draft: Path, synthetic_table) -> None:
-    callout = "::: {.callout-warning}\n## Synthetic sample\n\nSimulated, not observed.\n:::\n\n"
+    callout = '```{python}\n#| output: asis\nbook.either("test.synthetic", "A", "B")\n```\n\n'
     section = (
-        "\n## Synthetic results {#sec-syn}\n\n"
-        + callout
-        + SYNTHETIC_CELL.format(caption="Rates.", provenance=provenance(synthetic_table))
+        "\n## Results {#sec-syn}\n\n" + callout + SYNTHETIC_CELL.format(caption="Rates.")
     )
     assert planted(draft, section) == []
 

@@ -1,25 +1,30 @@
-"""Bring your own data, end to end (issue 15): a small generated sample declared observed (about
-300 accounts, no officer accounts, Weibo only) is brought into a temporary data folder with the
-data command, every chapter is executed against it, none fails, and no output says "synthetic"
-where only observed data were read.
+"""Bring your own data, the user's route end to end (issues 15 and 21).
 
-The sample is drawn by analysis.data.simulate and filtered; once declared observed it stands for
-a researcher's own crawl (the test checks labels and degradation, not the numbers). Everything
-is written under a temporary folder: the repository's data/ and cache are not touched.
+A small generated sample (about 300 accounts, no officer accounts, Weibo only) stands for a
+researcher's crawl. It goes exactly the README's way: ``data init`` makes a data folder, ``data
+add --observed`` brings the two files in, then ``prepare-render`` runs the checks the render runs
+before Quarto (on a data folder whose version and resources differ from the committed ones),
+then ``check-book --text`` executes every chapter and writes what each page says. The executed
+text, prose and outputs together, is read sentence by sentence: none may call the data simulated
+or synthetic, except inside the ``.bundled-sample`` passages that describe the bundled generator.
+A mixed package (observed posts, the bundled synthetic accounts) labels each part for what it is.
+
+Everything is written under a temporary folder; the artifact cache is the session's (its keys
+cover the data read, so results on other data never mix), and the repository's frozen chapters
+are not touched (``prepare-render`` invalidates a copy of them).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from analysis import paths
-from analysis.build import kernel, qmd
+from analysis.__main__ import main
 from analysis.data import sample_files, simulate
 from analysis.data.labels import resource_kind
 
@@ -28,27 +33,16 @@ COLLECTION = {
     "--period": "2016-01-01 to 2016-12-31",
     "--sampling": "every bureau account on Weibo in the sampled units",
 }
+FLAGS = [part for pair in COLLECTION.items() for part in pair]
+KIND_WORDS = re.compile(r"(?<![-\w/.])(?:synthetic|simulat(?!ion\\?\.toml)\w*)", re.I)
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*`(\[])|\n\s*\n")
+GENERATOR_DIV = re.compile(
+    r"^(:{3,})\s*\{[^}\n]*\.bundled-sample\b[^\n]*\n(.*?)^\1\s*$", re.M | re.S
+)
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "analysis", *args],
-        capture_output=True,
-        text=True,
-        cwd=paths.root,
-        env={**os.environ, **(env or {})},
-        timeout=3600,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def byod(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder made with ``data init`` holding an observed Weibo-only sample."""
-    root = tmp_path_factory.mktemp("byod")
-    data = root / "data"
-    done = _cli("data", "init", str(data))
-    assert done.returncode == 0, done.stdout + done.stderr
+def _incoming(root: Path) -> Path:
+    """A Weibo-only sample of about 300 bureau accounts, as files a researcher would hold."""
     accounts, posts = simulate.generate(accounts=700)
     accounts = accounts[(accounts["platform"] == "weibo") & (accounts["account_type"] == "bureau")]
     posts = posts[posts["account_id"].isin(accounts["account_id"])]
@@ -57,55 +51,99 @@ def byod(tmp_path_factory: pytest.TempPathFactory) -> Path:
     incoming.mkdir()
     (incoming / "accounts.csv").write_bytes(sample_files.render(accounts))
     (incoming / "posts.csv").write_bytes(sample_files.render(posts))
-    flags = [part for pair in COLLECTION.items() for part in pair]
-    done = _cli(
-        "--data",
-        str(data),
-        "data",
-        "add",
-        str(incoming / "accounts.csv"),
-        str(incoming / "posts.csv"),
-        "--observed",
-        *flags,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    return incoming
+
+
+def _data_folder(root: Path, incoming: Path, *files: str) -> Path:
+    data = root / "data"
+    assert main(["data", "init", str(data)]) == 0
+    added = [str(incoming / f) for f in files]
+    assert main(["--data", str(data), "data", "add", *added, "--observed", *FLAGS]) == 0
+    return data
+
+
+def _render_route(root: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """prepare-render, then check-book --text on ``data``: {chapter: executed text}."""
+    frozen = root / "_freeze"
+    shutil.copytree(paths.freeze_dir, frozen)
+    monkeypatch.setattr(paths, "freeze_dir", frozen)
+    folders = ["--data", str(data), "--cache", str(paths.cache)]
+    saved = paths.settings()
+    try:
+        prefix = ["--kernel-prefix", str(root / "kernel")]
+        assert main([*folders, "prepare-render", *prefix]) == 0, "prepare-render failed"
+        text = root / "text"
+        assert main([*folders, "check-book", "--no-lint", "--jobs", "2", "--text", str(text)]) == 0
+    finally:
+        paths.restore(saved)
+    return {p.relative_to(text).as_posix(): p.read_text("utf-8") for p in text.rglob("*.md")}
+
+
+def _sentences_calling_it_synthetic(pages: dict[str, str]) -> list[str]:
+    found = []
+    for page, text in pages.items():
+        text = GENERATOR_DIV.sub("", text)  # the bundled generator, described as such
+        for sentence in SENTENCE.split(text):
+            if KIND_WORDS.search(sentence):
+                found.append(f"{page}: {' '.join(sentence.split())[:300]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("byod")
+    _data_folder(root, _incoming(root), "accounts.csv", "posts.csv")
     return root
 
 
-def test_the_sample_is_recorded_as_observed(byod: Path) -> None:
-    descriptor = json.loads((byod / "data" / "datapackage.json").read_text(encoding="utf-8"))
+def test_the_sample_is_recorded_as_observed_with_a_new_version(observed: Path) -> None:
+    descriptor = json.loads((observed / "data" / "datapackage.json").read_text(encoding="utf-8"))
     kinds = {r["name"]: resource_kind(r) for r in descriptor["resources"]}
     assert kinds["accounts"] == kinds["posts"] == "observed"
     assert "synthetic" not in kinds.values()
+    committed = json.loads(paths.datapackage.read_text(encoding="utf-8"))
+    assert descriptor["version"] != committed["version"]
 
 
-def test_every_chapter_runs_on_observed_data_and_none_says_synthetic(
-    byod: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_render_route_passes_and_no_sentence_calls_observed_data_synthetic(
+    observed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data, cache_dir = byod / "data", byod / "cache"
-    folders = {paths.DATA_ENV: str(data), paths.CACHE_ENV: str(cache_dir)}
-    # the command a user runs: every chapter in its own kernel against --data (exit 0)
-    done = _cli("--data", str(data), "--cache", str(cache_dir), "check-book", "--no-lint")
-    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    pages = _render_route(observed, observed / "data", monkeypatch)
+    assert len(pages) >= 14, sorted(pages)
+    wrong = _sentences_calling_it_synthetic(pages)
+    assert not wrong, "observed data called synthetic:\n" + "\n".join(wrong[:40])
+    everything = "\n".join(pages.values())
+    # the collection details reach the reader, and the verdicts count as evidence
+    assert COLLECTION["--source"] in everything
+    assert "observed sample" in everything
+    assert "What the observed sample can and cannot say" in pages["index.qmd.md"]
 
-    # the same chapters again (the cache is warm now), keeping what they display
-    for name, value in {
-        "data": data,
-        "datapackage": data / "datapackage.json",
-        "simulation_parameters": data / "simulation.toml",
-        "changelog": data / "CHANGELOG.md",
-        "cache": cache_dir,
-    }.items():
-        monkeypatch.setattr(paths, name, value)
-    chapters = qmd.book_chapters()
-    labelled = []
-    for chapter in chapters:
-        run = kernel.run_chapter(chapter, env=folders)
-        assert run.ok, f"{chapter.name}: {run.failures[0]}"
-        for output in run.outputs:
-            if "synthetic" in output.text.lower():
-                at = output.text.lower().index("synthetic")
-                labelled.append(
-                    f"{chapter.name} {output.step}: ...{output.text[max(0, at - 60) : at + 60]}"
-                )
-    assert not labelled, "'synthetic' shown on observed data:\n" + "\n".join(labelled)
+
+def test_a_mixed_package_labels_each_part(tmp_path: Path) -> None:
+    """Observed posts beside synthetic accounts: whatever reads the accounts is synthetic, and
+    the observed part still names its collection."""
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    accounts, posts = simulate.generate(accounts=300)
+    (incoming / "accounts.csv").write_bytes(sample_files.render(accounts))
+    (incoming / "posts.csv").write_bytes(sample_files.render(posts))
+    data = tmp_path / "data"
+    assert main(["data", "init", str(data)]) == 0
+    both = [str(incoming / "accounts.csv"), str(incoming / "posts.csv")]
+    assert main(["--data", str(data), "data", "add", *both, "--synthetic"]) == 0
+    posts_only = [str(incoming / "posts.csv"), "--observed", *FLAGS]
+    assert main(["--data", str(data), "data", "add", *posts_only]) == 0
+    descriptor = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    kinds = {r["name"]: resource_kind(r) for r in descriptor["resources"]}
+    assert (kinds["accounts"], kinds["posts"]) == ("synthetic", "observed")
+    saved = paths.settings()
+    try:
+        paths.configure(data, paths.cache, paths.results)
+        from analysis import book
+
+        assert book.kind("content.values") == "synthetic"  # it reads accounts and posts
+        assert book.sample_words("content.values") == "the synthetic sample"
+        assert COLLECTION["--source"] in book.collection("content.values")  # the posts
+        assert book.collection("sample.assumptions") == ""  # reads no sample resource
+    finally:
+        paths.restore(saved)

@@ -129,7 +129,7 @@ def test_observed_sample_is_brought_in_validated_and_labelled(
         env={**os.environ, "PYTHONPATH": str(paths.root), paths.DATA_ENV: str(own_data)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a timer
     )
     assert result.returncode == 0, result.stderr
     assert "observed/posts.csv" in result.stdout

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -183,24 +182,35 @@ def test_limit_file_size_is_checked_before_parsing(package_copy: Path) -> None:
     assert found.found == f"{_provinces(package_copy).stat().st_size:,} bytes"
 
 
-def test_limit_line_length_refuses_a_megabyte_single_line_file_quickly(package_copy: Path) -> None:
+def _refuse_parsing(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Make the named parsers of analysis.data.datasets fail the test if they are reached."""
+
+    def reached(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the file was parsed: the check should have refused it before")
+
+    for name in names or ("_parse",):
+        monkeypatch.setattr(datasets, name, reached)
+
+
+def test_limit_line_length_refuses_a_megabyte_single_line_file_before_parsing(
+    package_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _provinces(package_copy).write_text("," * 1_000_000 + "\n", encoding="utf-8")
-    began = time.perf_counter()
+    _refuse_parsing(monkeypatch)  # quadratic behaviour (15 s) was in parsing: never reached
     found = _only(package_copy, "provinces")
-    elapsed = time.perf_counter() - began
     assert found.problem == "line longer than its limit"
     assert found.found == "1,000,000 bytes at line 1"
-    assert elapsed < 5, f"took {elapsed:.1f} s"  # generous: quadratic behaviour took 15 s
 
 
 def test_limit_many_duplicate_columns_within_the_line_limit_are_named_not_stalled(
-    package_copy: Path,
+    package_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _edit_entry(package_copy, "provinces", limits={"lineBytes": 2_000_000})
     _provinces(package_copy).write_text("," * 300_000 + "\n1\n", encoding="utf-8")
-    began = time.perf_counter()
+    # pandas renames duplicate columns in quadratic time: the header is refused before it
+    _refuse_parsing(monkeypatch, "_header", "_field_counts")
+    monkeypatch.setattr(datasets.pd, "read_csv", lambda *a, **k: pytest.fail("read by pandas"))
     found = _only(package_copy, "provinces")
-    assert time.perf_counter() - began < 5
     assert found.problem == "columns differ from the schema"
     assert found.found == "a first line of 300,001 comma-separated values"
     assert len(str(found)) < 2000
@@ -228,13 +238,12 @@ def test_limit_override_of_the_wrong_type_is_a_located_problem(package_copy: Pat
     "pattern", ["(a+)+$", "(a|aa)*b", "([0-9]*)*x", "a*a*a*b", "(?=a)a", "(x)\\1"]
 )
 def test_limit_nested_repeat_pattern_is_refused_before_matching(
-    package_copy: Path, pattern: str
+    package_copy: Path, pattern: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _field(package_copy, "provinces", "name_en", constraints={"required": True, "pattern": pattern})
     _replace_cell(package_copy, 1, "Beijing", "a" * 5000 + "!")
-    began = time.perf_counter()
+    _refuse_parsing(monkeypatch)  # refused from the descriptor: no value is ever matched
     found = _only(package_copy, "provinces")
-    assert time.perf_counter() - began < 5
     assert found.problem == "schema pattern refused"
     assert found.field == "name_en"
     assert found.expected == "a regular expression in the safe subset"
@@ -250,13 +259,13 @@ def test_safe_patterns_of_the_package_are_accepted() -> None:
 
 
 def test_limit_simulate_scale_1e9_is_refused_with_the_estimate_before_allocating(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    began = time.perf_counter()
+    for drawing in ("_draw_accounts", "_draw_posts"):  # refused before anything is drawn
+        monkeypatch.setattr(simulate, drawing, lambda *a, **k: pytest.fail("drew a sample"))
     code = main(["simulate", "--scale", "1e9", "--out", str(paths.root / ".never-written")])
     err = capsys.readouterr().err
     assert code == 2
-    assert time.perf_counter() - began < 30
     assert "would need about" in err and "GB of memory" in err and "limit of 8 GB" in err
     assert not (paths.root / ".never-written").exists()
 
@@ -494,7 +503,7 @@ def test_tasks_unknown_session_is_a_usage_error_not_missing_tool() -> None:
         [sys.executable, str(paths.root / "tasks.py"), "no-such-session"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,  # a guard against a hang, not a timer
     )
     assert result.returncode == 2
     assert "unknown session 'no-such-session'" in result.stderr and "validate" in result.stderr

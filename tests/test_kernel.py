@@ -227,8 +227,8 @@ def test_a_kernel_that_dies_is_reported_not_waited_for(tmp_path):
     run = kernel.run_chapter(path, quarto_setup=False, timeout=60)
     (failure,) = run.failures
     assert failure.where == "cell 'exit' (line 1)"
+    # with a 60 s timeout, a death not noticed would end as a TimeoutError, not this
     assert failure.error.startswith("KernelError: the kernel died")
-    assert run.seconds < 30
 
 
 def test_outputs_record_every_representation_the_kernel_sent(tmp_path):

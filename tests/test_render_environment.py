@@ -110,7 +110,7 @@ def test_the_installed_python3_kernelspec_runs_this_interpreter(tmp_path: Path) 
         capture_output=True,
         text=True,
         check=False,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a timer
         env=env,
     )
     assert run.returncode == 0, run.stderr

@@ -38,7 +38,7 @@ def _run_validate(data: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=paths.root,
         env=env,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a timer
     )
 
 

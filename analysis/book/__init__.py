@@ -32,12 +32,16 @@ __all__ = [
     "READERS",
     "NotAvailableText",
     "Text",
+    "collection",
     "data_note",
+    "either",
     "figure",
+    "kind",
     "made_by",
     "not_available_note",
     "raw",
     "rendered_by",
+    "sample_words",
     "table",
     "value",
 ]
@@ -153,6 +157,40 @@ def data_note(name: str) -> Text:
     from analysis.book import labels
 
     return Text(labels.note_markdown(name, cache.descriptor(), escape.inline))
+
+
+def kind(name: str) -> str:
+    """What ``name`` rests on, read from the descriptor in use: ``"synthetic"``, ``"observed"``
+    or ``"documented"`` (a synthetic resource read anywhere makes it synthetic)."""
+    return artifacts.sample_kind(name, cache.descriptor())
+
+
+def either(name: str, synthetic: str, observed: str) -> Text:
+    """Book-written Markdown that depends on the kind of sample ``name`` rests on: ``synthetic``
+    when it reads a synthetic resource, else ``observed``. The one way a chapter's prose follows
+    the descriptor; text from data belongs in ``collection`` or ``value``, which escape it."""
+    return Text(synthetic if kind(name) == "synthetic" else observed)
+
+
+def sample_words(name: str) -> Text:
+    """ "the synthetic sample", "the observed sample" or "the sample": how prose names the sample
+    ``name`` rests on."""
+    return Text(
+        {"synthetic": "the synthetic sample", "observed": "the observed sample"}.get(
+            kind(name), "the sample"
+        )
+    )
+
+
+def collection(name: str) -> Text:
+    """How the observed resources ``name`` reads were collected, from the descriptor and escaped
+    ("posts (source: …; collected …; sampling: …)"); empty when it reads none."""
+    from analysis.data import labels
+
+    descriptor = cache.descriptor()
+    kinds = artifacts.kinds(name, descriptor)
+    said = labels.observed_collections(kinds, descriptor, escape.inline)
+    return Text("; ".join(said))
 
 
 def made_by(name: str) -> Text:

@@ -61,7 +61,18 @@ REGISTRY: dict[str, Artifact] = {}
 
 # The analysis.book functions by which chapters name artifacts; each takes the name first
 # (freeze and the book lint find a chapter's artifacts by these calls).
-READERS = ("value", "raw", "table", "figure", "made_by", "data_note")
+READERS = (
+    "value",
+    "raw",
+    "table",
+    "figure",
+    "made_by",
+    "data_note",
+    "kind",
+    "either",
+    "sample_words",
+    "collection",
+)
 
 WHOLE_PACKAGE = "datapackage.json"  # as a resource: the descriptor and every resource file
 
@@ -120,6 +131,13 @@ def kinds(name: str, descriptor: dict[str, Any]) -> dict[str, str]:
 def synthetic(name: str, descriptor: dict[str, Any]) -> bool:
     """Whether the artifact reads a resource the descriptor marks synthetic."""
     return "synthetic" in kinds(name, descriptor).values()
+
+
+def sample_kind(name: str, descriptor: dict[str, Any]) -> str:
+    """``"synthetic"`` when the artifact reads a synthetic resource, else ``"observed"`` when it
+    reads an observed one, else ``"documented"``: the one word prose choices are made on."""
+    found = kinds(name, descriptor).values()
+    return next((k for k in ("synthetic", "observed") if k in found), "documented")
 
 
 def provenance(name: str, data_version: str) -> str:

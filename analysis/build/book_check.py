@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from analysis import console
+from analysis import atomic, console
 from analysis.build import freeze, kernel, qmd
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, AnalysisError
 
@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         help="chapters executed at once, each in its own kernel (default 1, as Quarto does)",
+    )
+    parser.add_argument(
+        "--text",
+        type=Path,
+        metavar="DIR",
+        help="write each executed chapter's text (prose with inline values, captions and text "
+        "outputs) to DIR/<chapter>.md, to read what the book says with these data",
     )
     parser.add_argument(
         "--timeout",
@@ -98,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         def execute(chapter: Path) -> tuple[tuple[str, ...], list[str]]:
             name = freeze.chapter_name(chapter)
             bar.update(task, description=f"executing {name}")
-            done = _execute(chapter, docs[chapter], name, project_execute, args.timeout)
+            done = _execute(chapter, docs[chapter], name, project_execute, args.timeout, args.text)
             bar.advance(task)
             return done
 
@@ -162,15 +169,25 @@ def _static(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    chapter: Path, doc: qmd.Document, name: str, project_execute: dict, timeout: float
+    chapter: Path,
+    doc: qmd.Document,
+    name: str,
+    project_execute: dict,
+    timeout: float,
+    text: Path | None = None,
 ) -> tuple[tuple[str, ...], list[str]]:
-    """One chapter in its own kernel: its table row and its failures."""
+    """One chapter in its own kernel: its table row and its failures; with ``text``, its
+    executed text is written to ``text/<name>.md``."""
     if not doc.has_code():
+        if text is not None:
+            atomic.write_text(text / f"{name}.md", doc.text)
         return (name, "0", "0", "-", "ok", "no code"), []
     try:
         result = kernel.run_chapter(chapter, project_execute=project_execute, timeout=timeout)
     except AnalysisError as exc:
         return (name, "-", "-", "-", "FAILED", str(exc).splitlines()[0]), [f"{name}: {exc}"]
+    if text is not None and result.ok:
+        atomic.write_text(text / f"{name}.md", kernel.executed_markdown(doc, result))
     first = ""
     if result.failures:
         first = f"{result.failures[0].where}: {result.failures[0].error}"

@@ -12,11 +12,14 @@ mistake in the book at once:
   and every claim of the findings registry points at a section that exists.
 - ``cell``: figure cells have ``fig-cap`` and ``fig-alt``, table cells ``tbl-cap``; a cell that
   shows ``book.figure``/``book.table`` carries a label of the matching kind; every artifact a
-  chapter names is registered with the kind it is used as; a caption ends with the artifact's
-  provenance exactly as ``book.made_by`` writes it (function, data read, data version), so a
-  caption can never name stale provenance.
-- ``synthetic``: a caption showing a synthetic artifact says "synthetic sample", and its section
-  carries a callout that says the data are synthetic.
+  chapter names is registered with the kind it is used as; every figure or table shown has its
+  provenance printed by ``book.made_by`` (function, data read, data version, computed where it
+  is shown), and no caption or alt text names what depends on the data (synthetic, observed,
+  the data version), so no data change can make a caption stale.
+- ``synthetic``: typed prose never says synthetic, simulated or observed sample (the kind of
+  sample is computed: ``book.either``, ``book.sample_words``) except in a ``.bundled-sample``
+  div describing the bundled generator, and a section showing a synthetic artifact carries a
+  callout that says the data are synthetic.
 - ``statistic``: chapter prose carries no hand-typed statistic (see :func:`hand_typed_numbers`).
 """
 
@@ -320,7 +323,7 @@ def artifact_calls(code: str) -> list[tuple[str, str]]:
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == "book"
-            and node.func.attr in (*_BOOK_CALLS, "made_by", "data_note")
+            and node.func.attr in artifacts.READERS
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
@@ -343,9 +346,27 @@ def _check_artifact(doc: Document, line: int, function: str, name: str) -> list[
     return []
 
 
+# Words whose truth depends on the data in use: never typed into a caption or the prose.
+_DATA_DEPENDENT = re.compile(
+    r"(?<![-\w])(?:synthetic|simulat(?!ion\.toml)\w*|observed sample|data package v\d\S*"
+    r"|made by)\b",
+    re.I,
+)
+# Readers that show an artifact's results (the others label themselves from the descriptor).
+_SHOWS_RESULTS = ("figure", "table", "value", "raw")
+# A div that describes the bundled sample's generator as such (true whatever the data in use).
+_GENERATOR_DIV = re.compile(r"^(:{3,})\s*\{[^}\n]*\.bundled-sample\b")
+
+
 def check_cells(doc: Document) -> list[Problem]:
     """Labels, captions, alt text and provenance of figure and table cells; known artifacts."""
     problems = []
+    provenance_shown = {
+        name
+        for code in [c.code for c in doc.cells] + [code for _, code in inline_expressions(doc)]
+        for function, name in artifact_calls(code)
+        if function == "made_by"
+    }
     for cell in doc.cells:
         label = str(cell.options.get("label", ""))
         calls = artifact_calls(cell.code)
@@ -371,23 +392,30 @@ def check_cells(doc: Document) -> list[Problem]:
                         f"{label or '(none)'!r} does not start with {prefix}",
                     )
                 )
-            caption = str(cell.options.get(f"{prefix[:3]}-cap") or "")
             for name in shown[kind]:
-                if name not in artifacts.REGISTRY or not caption:
-                    continue
-                provenance = artifacts.provenance(
-                    name, datapackage.read_descriptor().get("version", "unknown")
-                )
-                if provenance not in caption:
+                if name in artifacts.REGISTRY and name not in provenance_shown:
                     problems.append(
                         Problem(
                             doc.name,
                             cell.line,
                             "cell",
-                            f"caption of {label} lacks the provenance of {name!r}; "
-                            f"end it with: {provenance}",
+                            f"{label} shows {name!r} but the chapter never prints where it comes "
+                            f'from: add `{{python}} book.made_by("{name}")` below it',
                         )
                     )
+        for option in ("fig-cap", "tbl-cap", "fig-alt"):
+            said = _DATA_DEPENDENT.search(prose_text(str(cell.options.get(option) or "")))
+            if said:
+                problems.append(
+                    Problem(
+                        doc.name,
+                        cell.line,
+                        "cell",
+                        f"{option} of {label or 'a cell'} says {said.group(0)!r}: a caption is "
+                        "static text, so what depends on the data (synthetic or observed, the "
+                        "data version, the files read) belongs in book.made_by or book.either",
+                    )
+                )
     for line, code in inline_expressions(doc):
         for function, name in artifact_calls(code):
             problems += _check_artifact(doc, line, function, name)
@@ -431,7 +459,7 @@ def _has_synthetic_callout(doc: Document, start: int, end: int) -> bool:
     artifact (which writes that callout from the descriptor), within the lines."""
     for cell in doc.cells:
         if start <= cell.line <= end and any(
-            function == "data_note"
+            function in ("data_note", "either")
             and name in artifacts.REGISTRY
             and artifacts.REGISTRY[name].synthetic
             for function, name in artifact_calls(cell.code)
@@ -450,33 +478,55 @@ def _has_synthetic_callout(doc: Document, start: int, end: int) -> bool:
     return False
 
 
+def _generator_lines(doc: Document) -> set[int]:
+    """Lines inside ``::: {.bundled-sample}`` divs, which describe the bundled generator."""
+    inside: set[int] = set()
+    depth: str | None = None
+    for number, line in enumerate(doc.text.split("\n"), start=1):
+        if depth is None:
+            opened = _GENERATOR_DIV.match(line)
+            if opened:
+                depth = opened.group(1)
+        elif re.match(rf"^:{{{len(depth)}}}\s*$", line):
+            depth = None
+        else:
+            inside.add(number)
+    return inside
+
+
 def check_synthetic(doc: Document) -> list[Problem]:
-    """Synthetic artifacts carry "synthetic sample" in the caption and a callout in the section."""
+    """Typed prose never assumes the kind of sample (``book.either`` and ``book.sample_words``
+    say it from the descriptor), except inside ``.bundled-sample`` divs; a section showing a
+    synthetic artifact carries a callout saying so (``book.data_note`` writes it)."""
     problems = []
+    generator = _generator_lines(doc)
+    for match in _DATA_DEPENDENT.finditer(doc.prose):
+        line = doc.line_of(match.start())
+        if line not in generator:
+            problems.append(
+                Problem(
+                    doc.name,
+                    line,
+                    "synthetic",
+                    f"typed prose says {match.group(0)!r}, which is true of one kind of data "
+                    "only: say it with book.either or book.sample_words, or inside a "
+                    "::: {.bundled-sample} div if it describes the bundled generator",
+                )
+            )
     places = []
     for cell in doc.cells:
         for function, name in artifact_calls(cell.code):
             art = artifacts.REGISTRY.get(name)
-            if art is None or not art.synthetic:
+            if art is None or not art.synthetic or function not in _SHOWS_RESULTS:
                 continue
             places.append((cell.line, name))
-            if function in ("figure", "table"):
-                option = "fig-cap" if function == "figure" else "tbl-cap"
-                caption = str(cell.options.get(option) or "")
-                if "synthetic sample" not in caption.lower():
-                    problems.append(
-                        Problem(
-                            doc.name,
-                            cell.line,
-                            "synthetic",
-                            f"{option} of a cell showing {name!r} does not say 'synthetic sample'",
-                        )
-                    )
     places += [
         (line, name)
         for line, code in inline_expressions(doc)
-        for _, name in artifact_calls(code)
-        if name in artifacts.REGISTRY and artifacts.REGISTRY[name].synthetic
+        for function, name in artifact_calls(code)
+        if function in _SHOWS_RESULTS
+        and name in artifacts.REGISTRY
+        and artifacts.REGISTRY[name].synthetic
     ]
     flagged: set[tuple[int, int]] = set()
     for line, name in places:

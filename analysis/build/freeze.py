@@ -613,7 +613,7 @@ def emulate_render(
             if run.ok:
                 result = {
                     "engine": "jupyter",
-                    "markdown": _markdown(doc, run),
+                    "markdown": kernel.executed_markdown(doc, run, code=True),
                     "supporting": [],
                     "filters": [],
                     "includes": {},
@@ -624,21 +624,3 @@ def emulate_render(
         if on_chapter:
             on_chapter(step)
     return done
-
-
-def _markdown(doc: qmd.Document, run: Any) -> str:
-    """The chapter as markdown with inline values substituted and cell outputs appended."""
-    values = iter(text for _, text in run.inline_values())
-    pieces = []
-    for part in doc.parts:
-        if isinstance(part, qmd.Markdown):
-            text, end = "", 0
-            for match in qmd.INLINE.finditer(part.text):
-                start = match.start(1) - len("`{python} ")
-                text += part.text[end:start] + next(values, "")
-                end = match.end()
-            pieces.append(text + part.text[end:])
-        else:
-            shown = [o.text for o in run.outputs if o.step == part.describe()]
-            pieces.append("\n".join(["```python", part.code, "```", *shown]))
-    return "\n".join(pieces)

@@ -464,3 +464,29 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def executed_markdown(doc: qmd.Document, run: ChapterRun, *, code: bool = False) -> str:
+    """The chapter as a reader gets it before pandoc: its markdown with each inline expression
+    replaced by its value, and each cell's caption and alt text (``fig-cap``, ``tbl-cap``,
+    ``fig-alt``) and text outputs in its place; with ``code`` the cell's code too, as a fenced
+    block (what ``freeze`` stores). Images are left out: their words are in the caption."""
+    values = iter(text for _, text in run.inline_values())
+    pieces = []
+    for part in doc.parts:
+        if isinstance(part, qmd.Markdown):
+            text, end = "", 0
+            for match in qmd.INLINE.finditer(part.text):
+                start = match.start(1) - len("`{python} ")
+                text += part.text[end:start] + next(values, "")
+                end = match.end()
+            pieces.append(text + part.text[end:])
+            continue
+        shown = [o.text for o in run.outputs if o.step == part.describe()]
+        said = [
+            str(part.options[k]) for k in ("fig-cap", "tbl-cap", "fig-alt") if k in part.options
+        ]
+        pieces.append(
+            "\n".join([*(["```python", part.code, "```"] if code else []), *shown, *said])
+        )
+    return "\n".join(pieces)

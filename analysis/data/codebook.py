@@ -146,16 +146,30 @@ def package() -> dict[str, Any]:
     """The package's name, version and resource counts, for inline use in prose."""
     descriptor = datapackage.read_descriptor()
     entries = descriptor.get("resources", [])
-    synthetic = [e["name"] for e in entries if e.get("synthetic")]
+    kinds = [datapackage.kind(e) for e in entries]
+    synthetic = [e["name"] for e in entries if datapackage.kind(e) == "synthetic"]
+    counts = {k: kinds.count(k) for k in ("documented", "synthetic", "observed")}
     return {
         "name": descriptor.get("name", ""),
         "version": descriptor.get("version", "unknown"),
         "resources": len(entries),
-        "documented": len(entries) - len(synthetic),
-        "synthetic": len(synthetic),
+        **counts,
+        "kinds_words": _kinds_words(counts),
         "synthetic_names": synthetic,
         "fields": sum(len(e.get("schema", {}).get("fields", [])) for e in entries),
     }
+
+
+def _kinds_words(counts: dict[str, int]) -> str:
+    """ "of which 6 are documented and 2 synthetic" (or "all documented"), for prose."""
+    said = [f"{n:d} {kind}" for kind, n in counts.items() if n]
+    if len(said) == 1:
+        return "all " + said[0].split()[1]
+    if not said:
+        return "none described"
+    head = ", ".join(said[:-1])
+    first, _, rest = head.partition(" ")
+    return f"of which {first} are {rest} and {said[-1]}"
 
 
 def environment() -> pd.DataFrame:

@@ -25,15 +25,10 @@ SYNTHETIC_FOOTER = (
 
 
 def resource_kind(entry: dict[str, Any]) -> str:
-    """What a descriptor resource entry holds: ``"synthetic"`` (``"synthetic": true``),
-    ``"observed"`` (an engagement sample with a ``collection`` description, or declared
-    ``"synthetic": false`` with one) or ``"documented"`` (sourced rows). The one reading of the
-    descriptor's labels: the cache key, captions, callouts, the manifest and verdicts use it."""
-    if entry.get("synthetic") is True:
-        return "synthetic"
-    if isinstance(entry.get("collection"), dict):
-        return "observed"
-    return "documented"
+    """What a descriptor resource entry holds: ``"synthetic"``, ``"observed"`` or
+    ``"documented"`` (``analysis.data.datapackage.kind``, the one reading of the descriptor's
+    labels): the cache key, captions, callouts, the manifest and verdicts use it."""
+    return datapackage.kind(entry)
 
 
 _DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
@@ -63,18 +58,27 @@ def collection_text(collection: dict[str, Any], escape: Callable[[str], str] = s
     )
 
 
-def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:
-    """The sentence a table note opens with: what kind of sample its numbers come from
-    (``kinds`` maps each resource read to ``resource_kind``); empty for documented data only."""
-    if "synthetic" in kinds.values():
-        return SYNTHETIC_NOTE
+def observed_collections(
+    kinds: dict[str, str], descriptor: dict[str, Any], escape: Callable[[str], str] = str
+) -> list[str]:
+    """ "resource (source: …; collected …; sampling: …)" for each observed resource of ``kinds``,
+    names and details passed through ``escape``."""
     entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
     described = []
     for resource, kind in kinds.items():
         if kind != "observed":
             continue
-        said = collection_text(entries[resource].get("collection") or {})
-        described.append(f"{resource} ({said})" if said else resource)
+        said = collection_text(entries[resource].get("collection") or {}, escape)
+        described.append(f"{escape(resource)} ({said})" if said else escape(resource))
+    return described
+
+
+def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:
+    """The sentence a table note opens with: what kind of sample its numbers come from
+    (``kinds`` maps each resource read to ``resource_kind``); empty for documented data only."""
+    if "synthetic" in kinds.values():
+        return SYNTHETIC_NOTE
+    described = observed_collections(kinds, descriptor)
     if not described:
         return ""
     return "Observed sample, as declared in datapackage.json: " + "; ".join(described) + "."

@@ -511,13 +511,6 @@ RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
         "the parts disagree",
     ),
     (
-        "any rule, on the synthetic sample",
-        "claims whose only evidence is the simulated engagement sample",
-        "-: 'recovered from the synthetic sample' (never 'supported')",
-        "-: 'not recovered from the synthetic sample'",
-        "'mixed on the synthetic sample'; all three counted apart from documented verdicts",
-    ),
-    (
         "qualitative",
         "claims with no data the project can bring",
         "-",

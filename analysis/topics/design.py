@@ -136,7 +136,7 @@ def needed_words(values: dict[str, Any], test: str) -> str:
             f"(about {values[f'needed_posts_{test}']:,.0f} posts in a year)"
         )
     return (
-        f"more than the largest sample simulated, {values['largest_accounts']:,.0f} accounts "
+        f"more than the largest sample drawn, {values['largest_accounts']:,.0f} accounts "
         f"(about {values['largest_posts']:,.0f} posts in a year)"
     )
 
@@ -164,6 +164,6 @@ def power_table(values: dict[str, Any]) -> pd.DataFrame:
         f"difference': the regional Wald test rejects at alpha {values['alpha']:g}. 'A clear "
         "difference': the 95% interval of the highest over the lowest region's expected comments "
         f"lies wholly above {values['clear_ratio']:g} (the rule of claim S000-F4). ± is one "
-        "Monte Carlo standard error. Simulated data, not observations."
+        "Monte Carlo standard error. Drawn from the bundled generator's assumptions, not observed."
     )
     return frame

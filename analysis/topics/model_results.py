@@ -558,5 +558,10 @@ def robustness_table(result: dict[str, Any]) -> pd.DataFrame:
             "Conclusion holds": table["holds"].map({True: "yes", False: "no"}),
         }
     )
-    out.attrs["note"] = f"{result['statement']}"
+    # The conclusion itself is said once, in the chapter's prose (robustness.values statement).
+    out.attrs["note"] = (
+        "Each row repeats the regional comparison under one specification; 'Conclusion holds' "
+        "says whether that specification reaches the main model's conclusion about regional "
+        f"differences. {result['internet_note']}"
+    )
     return out
