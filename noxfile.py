@@ -58,7 +58,9 @@ def tests(session: nox.Session) -> None:
     install(session, dev=True)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("python", "-m", "pytest", *session.posargs)
+    # One worker per core (pytest-xdist); a test file stays on one worker, so its module
+    # fixtures (a generated sample, a data folder) are built once.
+    session.run("python", "-m", "pytest", "-n", "auto", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session(python=PYTHON)

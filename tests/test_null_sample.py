@@ -92,7 +92,8 @@ def _sample(folder: Path, parameters: str) -> dict[str, str]:
     # then rejects artifacts that read it (reported to the DATA and CACHE owners); without the
     # copy, the loader uses the book's own references.bib, the same file.
     (data / "references.bib").unlink(missing_ok=True)
-    return {"data": str(data), "cache": str(folder / "cache"), "results": str(folder / "results")}
+    # the session's cache: keys cover every input, so only what these data change is computed
+    return {"data": str(data), "cache": str(paths.cache), "results": str(folder / "results")}
 
 
 def _values(folders: dict[str, str]) -> dict[str, str]:
@@ -125,9 +126,9 @@ def samples(tmp_path_factory) -> dict[str, dict[str, str]]:
     base = tmp_path_factory.mktemp("null-sample")
     committed = paths.default_data / "simulation.toml"
     text = committed.read_text(encoding="utf-8")
-    committed_folders = {
+    committed_folders = {  # the session's pre-warmed cache: its keys cover the data read
         "data": str(paths.default_data),
-        "cache": str(base / "default-cache"),
+        "cache": str(paths.cache),
         "results": str(base / "default-results"),
     }
     return {"default": committed_folders, "null": _sample(base / "null", with_values(text, NULL))}
@@ -174,5 +175,7 @@ def test_every_chapter_executes_against_the_null_sample(samples) -> None:
         folders["results"],
         "check-book",
         "--no-lint",
+        "--jobs",
+        "2",
     )
     assert "check-book: ok" in out
