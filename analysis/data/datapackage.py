@@ -43,7 +43,9 @@ def read_descriptor(path: Path | None = None) -> dict[str, Any]:
             f"{size:,} bytes",
         )
     try:
-        descriptor = json.loads(path.read_bytes().decode("utf-8"))
+        descriptor = json.loads(
+            files.read_regular(path, str(path), files.DESCRIPTOR_MAX_BYTES).decode("utf-8")
+        )
     except UnicodeDecodeError as exc:
         raise DataValidationError.single(
             path, "descriptor is not UTF-8", "UTF-8 JSON", f"byte offset {exc.start}"
@@ -129,12 +131,15 @@ def sha256_bytes(payload: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    return sha256_bytes(path.read_bytes())
+    """Hash of a regular file, streamed (``files.sha256_file``)."""
+    return files.sha256_file(path)
 
 
 def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
-    """Record the current hash and size of a resource's file in its entry (returns the entry)."""
-    payload = resource_path(entry, base).read_bytes()
+    """Record the current hash and size of a resource's file in its entry (returns the entry);
+    a file that is not regular or is above the resource's size limit is refused unread."""
+    path = resource_path(entry, base)
+    payload = files.read_regular(path, str(path), files.limits(entry)["bytes"])
     entry["hash"] = sha256_bytes(payload)
     entry["bytes"] = len(payload)
     return entry
@@ -179,7 +184,7 @@ _BIB_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 
 @cache
 def _bib_keys_cached(path: Path, mtime_ns: int) -> frozenset[str]:
-    return frozenset(_BIB_KEY.findall(path.read_text(encoding="utf-8")))
+    return frozenset(_BIB_KEY.findall(files.read_text(path, str(path))))
 
 
 def bib_keys(path: Path | None = None) -> frozenset[str]:

@@ -158,11 +158,7 @@ def check_package(base: Path | None = None) -> list[DataProblem]:
         problems.append(
             DataProblem(_display(changelog), "file missing", "a CHANGELOG of the data", "no file")
         )
-    elif version and not re.search(
-        rf"^#+\s*\[?{re.escape(version)}\]?(?:\s|$)",
-        changelog.read_text(encoding="utf-8"),
-        re.MULTILINE,
-    ):
+    elif version and not _has_heading(_changelog_text(changelog, problems), version):
         problems.append(
             DataProblem(
                 _display(changelog),
@@ -178,6 +174,21 @@ def check_package(base: Path | None = None) -> list[DataProblem]:
                 DataProblem(label, f"duplicate resource {what}", f"unique {what}s", value)
             )
     return problems
+
+
+def _has_heading(text: str | None, version: str) -> bool:
+    """Whether the changelog has a heading for ``version`` (an unreadable one: said already)."""
+    heading = rf"^#+\s*\[?{re.escape(version)}\]?(?:\s|$)"
+    return text is None or re.search(heading, text, re.MULTILINE) is not None
+
+
+def _changelog_text(changelog: Path, problems: list[DataProblem]) -> str | None:
+    """CHANGELOG.md through the bounded reader; what refuses it joins ``problems`` (None)."""
+    try:
+        return files.read_text(changelog, _display(changelog))
+    except DataValidationError as exc:
+        problems += exc.problems
+        return None
 
 
 def _display(file: Path) -> str:
@@ -196,7 +207,7 @@ def _memo_key(
     a reviewer's checkout) is not parsed twice in one process.
     """
     described = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode()).hexdigest()
-    bib = bib_file.read_bytes() if bib_file.exists() else b""
+    bib = _hash_or(bib_file, "none")
     resources = [r for r in descriptor.get("resources", []) if isinstance(r.get("path"), str)]
     by_path = {str(datapackage.resource_path(r, base)): r for r in resources}
     own = by_path.get(str(file))
@@ -209,16 +220,26 @@ def _memo_key(
             if name and name not in targets:
                 referenced = next((r for r in resources if r.get("name") == name), None)
                 target = datapackage.resource_path(referenced, base) if referenced else None
-                exists = target is not None and target.exists()
-                targets[name] = datapackage.sha256_file(target) if exists else "missing"
+                targets[name] = _hash_or(target, "missing", referenced)
                 todo.append(referenced)
     return (
         entry_path,
         digest,
         described,
-        hashlib.sha256(bib).hexdigest(),
+        bib,
         tuple(sorted(targets.items())),
     )
+
+
+def _hash_or(path: Path | None, absent: str, entry: dict[str, Any] | None = None) -> str:
+    """The streamed hash of a file within its limit, else why not (absent, refused): a key part
+    that never reads a pipe, a device or an oversized file."""
+    if path is None or not path.exists():
+        return absent
+    try:
+        return files.sha256_file(path, str(path), files.limits(entry or {})["bytes"])
+    except DataValidationError as exc:
+        return f"refused: {exc.problems[0].problem}"
 
 
 def _type_name(value: Any) -> str:

@@ -144,11 +144,11 @@ def collect(sources: list[Path], descriptor: dict[str, Any], alias: str | None) 
                 )
             pairs = [(p.name.split(".")[0], p) for p in inside]
         else:
-            problem = files.regular_file(resolved, str(source))
-            if problem:
-                raise UsageError(f"{source}: expected {problem.expected}, found {problem.found}")
             pairs = [(_resource_for(resolved, descriptor, alias), resolved)]
         for name, path in pairs:
+            problem = files.regular_file(path, str(path))
+            if problem:
+                raise UsageError(f"{path}: expected {problem.expected}, found {problem.found}")
             if name in found:
                 raise UsageError(f"two files for resource {name!r}: {found[name]} and {path}")
             found[name] = path
@@ -249,7 +249,8 @@ def add(
         for name, source in incoming.items():
             target = datapackage.resource_path(new_entries[name], staging)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            limit = files.limits(new_entries[name])["bytes"]
+            files.copy_regular(source, target, str(source), limit)
             datapackage.stamp(new_entries[name], staging)
         return _finish(
             base, staging, descriptor, new_entries, previous, entries, bump, note, day, "add"
@@ -328,7 +329,7 @@ def _finish(
     body = _changelog_body(changes, new_entries, step, note, command)
     heading = f"{new_version} — {day}"
     changelog = base / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8") if changelog.is_file() else "# Changelog\n"
+    text = files.read_text(changelog, str(changelog)) if changelog.exists() else "# Changelog\n"
     new_changelog = changelog_with_entry(text, heading, body)
     atomic.write_bytes(staging / "datapackage.json", datapackage.dumps(staged))
     atomic.write_text(staging / "CHANGELOG.md", new_changelog)

@@ -23,7 +23,6 @@ sorts only); ``analysis.data.sample_files`` turns them into byte-stable CSVs.
 from __future__ import annotations
 
 import copy
-import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.data import datasets, parameters
+from analysis.data import datasets, files, parameters
 from analysis.errors import DataValidationError, ModelInputError, UsageError
 
 GENERATOR_VERSION = "1.0.0"
@@ -94,16 +93,7 @@ def load_parameters(path: Path | None = None) -> dict[str, Any]:
     """Read the parameter file (default data/simulation.toml) into a nested dict."""
     path = path or paths.simulation_parameters
     try:
-        with path.open("rb") as handle:
-            params = tomllib.load(handle)
-    except FileNotFoundError:
-        raise DataValidationError.single(
-            path, "parameter file missing", "a TOML parameter file", "no file"
-        ) from None
-    except IsADirectoryError:
-        raise DataValidationError.single(
-            path, "parameter file is not a file", "a TOML parameter file", "a directory"
-        ) from None
+        params = tomllib.loads(files.read_text(path, str(path)))
     except tomllib.TOMLDecodeError as exc:
         raise DataValidationError.single(
             path, "parameter file is not valid TOML", "TOML", str(exc)
@@ -174,7 +164,7 @@ def check_size(
 def parameters_sha256(path: Path | None = None) -> str:
     """Hash of the parameter file's bytes, recorded with the committed sample."""
     path = path or paths.simulation_parameters
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return files.sha256_file(path)
 
 
 def override(params: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
