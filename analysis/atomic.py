@@ -22,11 +22,16 @@ PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process
 
 def checkpoint(stage: str) -> None:
     """With ``ANALYSIS_PAUSE_AT=<stage>``, say ``paused at <stage>`` on stderr and wait there for
-    a signal: the observable event a test waits for before it interrupts the process."""
+    a signal: the observable event a test waits for before it interrupts the process (SIGINT,
+    SIGTERM) or lets it go on (SIGUSR1)."""
     if os.environ.get(PAUSE_ENV) != stage:
         return
-    print(f"paused at {stage}", file=sys.stderr, flush=True)
-    signal.pause()
+    previous = signal.signal(signal.SIGUSR1, lambda _number, _frame: None)
+    try:
+        print(f"paused at {stage}", file=sys.stderr, flush=True)
+        signal.pause()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 def write_bytes(path: Path, payload: bytes) -> None:

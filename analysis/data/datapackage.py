@@ -9,9 +9,14 @@ references.bib keys (several keys separated by ``;``).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -143,6 +148,30 @@ def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
     entry["hash"] = sha256_bytes(payload)
     entry["bytes"] = len(payload)
     return entry
+
+
+@contextmanager
+def writing(base: Path | None = None) -> Iterator[None]:
+    """Hold the data folder's write lock for a whole read-change-write of the package (``data
+    add``, ``data stamp``, ``simulate``): a second writer says so and waits, then reads the
+    package the first one left, so no update is lost. The lock is the folder itself (flock on
+    its descriptor), so nothing is added to the data folder; it is released when the process
+    ends, however it ends."""
+    base = base or paths.data
+    folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"waiting: another command is writing the data package {base}",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)
 
 
 def merge_resources(descriptor: dict[str, Any], entries: list[dict[str, Any]]) -> None:

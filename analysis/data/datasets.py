@@ -37,13 +37,19 @@ from analysis.errors import DataProblem, DataValidationError
 MAX_PROBLEMS_PER_FIELD = 3
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 _DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%dT%H:%M:%S"}
-_DATE_SHAPES = {"date": r"\d{4}-\d{2}-\d{2}", "datetime": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"}
+# Numbers, dates and versions are ASCII: ``\d`` would also match ``١`` or ``１``, which pass the
+# shape check and then load as NaN. ``_D`` is the one digit class of every shape below.
+_D = "[0-9]"
+_DATE_SHAPES = {
+    "date": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}",
+    "datetime": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}",
+}
 _DATE_LABELS = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DDThh:mm:ss"}
-_INTEGER = r"[+-]?\d+"
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_INTEGER = rf"[+-]?{_D}+"
+_NUMBER = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)(?:[eE][+-]?{_D}+)?"
 _NUMBER_OR_NON_FINITE = rf"(?:{_NUMBER}|[+-]?(?i:inf|infinity|nan))"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_SEMVER = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_SEMVER = re.compile(rf"{_D}+\.{_D}+\.{_D}+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
 @dataclass

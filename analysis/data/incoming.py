@@ -39,7 +39,7 @@ from analysis.data import datapackage, datasets, files
 from analysis.errors import DataProblem, DataValidationError, UsageError
 
 BUMPS = ("major", "minor", "patch")
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")  # ASCII digits only
 
 
 @dataclass
@@ -53,10 +53,25 @@ class Declared:
     licence: str = ""
 
     def problems(self) -> list[str]:
-        if not self.observed:
-            return []
-        missing = [n for n in ("source", "period", "sampling") if not getattr(self, n).strip()]
-        return [f"--{n} is required with --observed" for n in missing]
+        said = [one_line(f"--{n}", getattr(self, n)) for n in ("source", "period", "sampling")]
+        said.append(one_line("--licence", self.licence))
+        if self.observed:
+            missing = [n for n in ("source", "period", "sampling") if not getattr(self, n).strip()]
+            said += [f"--{n} is required with --observed" for n in missing]
+        return [p for p in said if p]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(option: str, value: str) -> str | None:
+    """Why ``value`` cannot stand in the descriptor and a changelog line (None: it can): a line
+    break would start a heading of its own, a fake version entry in CHANGELOG.md."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    where = f"character {found.start() + 1}"
+    return f"{option} must be one line of text, found {found.group()!r} at {where}"
 
 
 @dataclass
@@ -239,24 +254,25 @@ def add(
 ) -> Outcome:
     """Validate ``incoming`` files as the named resources and bring them into ``base``."""
     base = base or paths.data
-    descriptor = datapackage.read_descriptor(base / "datapackage.json")
-    day = (today or dt.date.today()).isoformat()
-    entries = {r["name"]: r for r in descriptor["resources"]}
-    new_entries = {n: _new_entry(entries[n], declared, day) for n in incoming}
-    previous = {n: datasets.check(n, base=base) for n in incoming}
-    staging = _stage(base, [r for r in descriptor["resources"] if r["name"] not in incoming])
-    try:
-        for name, source in incoming.items():
-            target = datapackage.resource_path(new_entries[name], staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            limit = files.limits(new_entries[name])["bytes"]
-            files.copy_regular(source, target, str(source), limit)
-            datapackage.stamp(new_entries[name], staging)
-        return _finish(
-            base, staging, descriptor, new_entries, previous, entries, bump, note, day, "add"
-        )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with datapackage.writing(base):  # a second writer waits: no update lost
+        descriptor = datapackage.read_descriptor(base / "datapackage.json")
+        day = (today or dt.date.today()).isoformat()
+        entries = {r["name"]: r for r in descriptor["resources"]}
+        new_entries = {n: _new_entry(entries[n], declared, day) for n in incoming}
+        previous = {n: datasets.check(n, base=base) for n in incoming}
+        staging = _stage(base, [r for r in descriptor["resources"] if r["name"] not in incoming])
+        try:
+            for name, source in incoming.items():
+                target = datapackage.resource_path(new_entries[name], staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                limit = files.limits(new_entries[name])["bytes"]
+                files.copy_regular(source, target, str(source), limit)
+                datapackage.stamp(new_entries[name], staging)
+            return _finish(
+                base, staging, descriptor, new_entries, previous, entries, bump, note, day, "add"
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def stamp(
@@ -269,21 +285,22 @@ def stamp(
 ) -> Outcome:
     """Re-record hash and size of resources whose files changed in place, after validating."""
     base = base or paths.data
-    descriptor = datapackage.read_descriptor(base / "datapackage.json")
-    day = (today or dt.date.today()).isoformat()
-    entries = {r["name"]: r for r in descriptor["resources"]}
-    unknown = [n for n in names if n not in entries]
-    if unknown:
-        raise UsageError(f"no resource {unknown[0]!r}; expected one of {', '.join(entries)}")
-    new_entries = {n: datapackage.stamp(copy.deepcopy(entries[n]), base) for n in names}
-    previous = {n: datasets.check(n, base=base) for n in names}
-    staging = _stage(base, descriptor["resources"])
-    try:
-        return _finish(
-            base, staging, descriptor, new_entries, previous, entries, bump, note, day, "stamp"
-        )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with datapackage.writing(base):  # a second writer waits: no update lost
+        descriptor = datapackage.read_descriptor(base / "datapackage.json")
+        day = (today or dt.date.today()).isoformat()
+        entries = {r["name"]: r for r in descriptor["resources"]}
+        unknown = [n for n in names if n not in entries]
+        if unknown:
+            raise UsageError(f"no resource {unknown[0]!r}; expected one of {', '.join(entries)}")
+        new_entries = {n: datapackage.stamp(copy.deepcopy(entries[n]), base) for n in names}
+        previous = {n: datasets.check(n, base=base) for n in names}
+        staging = _stage(base, descriptor["resources"])
+        try:
+            return _finish(
+                base, staging, descriptor, new_entries, previous, entries, bump, note, day, "stamp"
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _finish(
