@@ -317,5 +317,5 @@ def test_line_breaks_in_declared_text_are_refused(
 def test_one_line_accepts_ordinary_text() -> None:
     assert incoming.one_line("--source", "Weibo API crawl, team 中文 (2016)") is None
     assert incoming.one_line("--note", "a\u2028b") == (
-        "--note must be one line of text, found '\u2028' at character 2"
+        "--note must be one line of text, found '\\u2028' at character 2"
     )
