@@ -319,3 +319,47 @@ def test_one_line_accepts_ordinary_text() -> None:
     assert incoming.one_line("--note", "a\u2028b") == (
         "--note must be one line of text, found '\\u2028' at character 2"
     )
+
+
+# ------------------------------------------------------- one text policy: Markdown, Typst, figures
+@pytest.mark.parametrize("data", ["/ x", "/ term: definition", "- item", "+ item", "= x", "12. x"])
+def test_text_starting_with_a_typst_marker_cannot_start_a_typst_line(data: str) -> None:
+    from analysis import escape
+
+    for shown in (escape.inline(data), escape.table_cell(data)):
+        assert shown.startswith(escape.WORD_JOINER)
+        assert not escape.TYPST_LINE_START.match(shown)
+
+
+@pytest.mark.parametrize("data", ["-3", "1,234", "/path/to", "12.5", "x / y", "Beijing"])
+def test_ordinary_text_gets_no_typst_guard(data: str) -> None:
+    from analysis import escape
+
+    assert escape.WORD_JOINER not in escape.inline(data)
+
+
+def test_figure_footer_with_mathtext_in_the_source_is_drawn_literally(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib import cbook
+
+    from analysis.data import labels
+    from analysis.topics import figures
+
+    descriptor = datapackage.read_descriptor()
+    for entry in descriptor["resources"]:
+        if entry["name"] in ("accounts", "posts"):
+            entry["synthetic"] = False
+            entry["collection"] = {
+                "source": r"Crawl $\foo$ and $x^$",
+                "period": "2016 $$",
+                "sampling": "all",
+            }
+    monkeypatch.setattr(labels, "descriptor", lambda: descriptor)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    figures.synthetic_footer(fig)
+    (footer,) = [t for t in fig.texts if "Crawl" in t.get_text()]
+    assert not cbook.is_math_text(footer.get_text())
+    assert figures.to_png(fig).startswith(b"\x89PNG")
