@@ -505,6 +505,18 @@ def peek(name: str) -> tuple[str, Any]:
     """What the book would read for a ``values`` artifact, without computing anything:
     ``("absent", None)``, ``("damaged", problem)``, ``("unavailable", reason)`` or
     ``("stored", values)`` (for ``reproduce``'s check of the author's cache)."""
+    state, found = peek_bytes(name)
+    if state != "stored":
+        return state, found
+    try:
+        return "stored", json.loads(found)
+    except ValueError as exc:
+        return "damaged", f"unreadable ({type(exc).__name__})"
+
+
+def peek_bytes(name: str) -> tuple[str, Any]:
+    """``peek`` for any kind: the display file's bytes as the book would read them (the same
+    digest check), ``("stored", bytes)``; ``reproduce`` compares them with a re-run's."""
     folder = entry_dir(name)
     record_path = folder / ENTRY
     if not folder.exists():
@@ -517,8 +529,8 @@ def peek(name: str) -> tuple[str, Any]:
     if "unavailable" in checked:
         return "unavailable", checked["unavailable"]
     try:
-        return "stored", json.loads(_read(folder / DISPLAY["values"]))
-    except (OSError, ValueError, DataValidationError) as exc:  # replaced since the check
+        return "stored", _read(folder / DISPLAY[artifacts.get(name).kind])
+    except (OSError, DataValidationError) as exc:  # replaced since the check
         return "damaged", f"unreadable ({type(exc).__name__})"
 
 
@@ -581,6 +593,11 @@ def table(name: str) -> dict[str, Any]:
 def figure_png(name: str) -> Path:
     """The PNG file of a ``figure`` artifact (checked against its digest)."""
     return _verified(name, "figure")[0] / DISPLAY["figure"]
+
+
+def display_bytes(name: str) -> bytes:
+    """The verified display file of a ``table`` or ``figure`` artifact, computed if needed."""
+    return _display_bytes(name, artifacts.get(name).kind)
 
 
 def _display_bytes(name: str, wanted: str) -> bytes:
