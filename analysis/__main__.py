@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 import traceback
-from pathlib import Path
 
 from analysis.cli import COMMANDS, run_command
 from analysis.errors import (
@@ -162,17 +161,7 @@ def _main(argv: list[str]) -> int:
             print(f"\nunknown command {argv[0]!r}", file=sys.stderr)
             return EXIT_USAGE
         return 0
-    data = folder_checks.data_folder(Path(folders["--data"])) if "--data" in folders else None
-    cache = (
-        folder_checks.output_folder(Path(folders["--cache"]), "--cache")
-        if "--cache" in folders
-        else None
-    )
-    results = (
-        folder_checks.output_folder(Path(folders["--results"]), "--results")
-        if "--results" in folders
-        else None
-    )
+    data, cache, results = folder_checks.checked(folders)
     saved = paths.settings()
     # options override; otherwise the current folders (environment or defaults) are kept
     paths.configure(data or paths.data, cache or paths.cache, results or paths.results, export=True)

@@ -363,3 +363,36 @@ def test_figure_footer_with_mathtext_in_the_source_is_drawn_literally(
     (footer,) = [t for t in fig.texts if "Crawl" in t.get_text()]
     assert not cbook.is_math_text(footer.get_text())
     assert figures.to_png(fig).startswith(b"\x89PNG")
+
+
+# ------------------------------------------------------ --x and ANALYSIS_X checked by one code
+@pytest.mark.parametrize(
+    ("option", "variable"),
+    [("--cache", paths.CACHE_ENV), ("--results", paths.RESULTS_ENV)],
+)
+def test_environment_folders_inside_the_data_folder_are_refused_like_options(
+    package_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    variable: str,
+) -> None:
+    inside = package_copy / "written-here"
+    assert main(["--data", str(package_copy), option, str(inside), "validate"]) == 2
+    by_option = capsys.readouterr().err
+    monkeypatch.setenv(variable, str(inside))
+    assert main(["--data", str(package_copy), "validate"]) == 2
+    by_variable = capsys.readouterr().err
+    for err in (by_option, by_variable):
+        assert "expected a folder outside the data folder" in err
+    assert variable in by_variable
+    assert not inside.exists()
+
+
+def test_environment_data_folder_is_checked_like_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "nothing"))
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert paths.DATA_ENV in err and "expected a folder holding datapackage.json" in err
