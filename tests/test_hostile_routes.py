@@ -396,3 +396,20 @@ def test_environment_data_folder_is_checked_like_the_option(
     assert main(["validate"]) == 2
     err = capsys.readouterr().err
     assert paths.DATA_ENV in err and "expected a folder holding datapackage.json" in err
+
+
+# --------------------------------------------------------- a data folder with its own bibliography
+def test_a_data_folder_with_its_own_references_bib_computes_artifacts(
+    package_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analysis.build import cache
+
+    shutil.copy(paths.references_bib, package_copy / "references.bib")
+    monkeypatch.setattr(paths, "data", package_copy)
+    monkeypatch.setattr(paths, "datapackage", package_copy / "datapackage.json")
+    monkeypatch.setattr(paths, "cache", tmp_path / "cache")
+    for name in ("timeline.values", "coverage.values"):
+        assert cache.values(name)
+    assert (package_copy / "references.bib").resolve() in cache.allowed_data_files(
+        "timeline.values"
+    )

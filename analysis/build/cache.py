@@ -711,10 +711,11 @@ def _jsonable(value: Any) -> Any:
 
 def allowed_data_files(name: str) -> set[Path] | None:
     """Files under data/ an artifact may open (None: all of them, for the whole package): its
-    resources' files, their FK targets, the descriptor, and those of the artifacts it depends
-    on (which may be computed inside it)."""
+    resources' files, their FK targets, the descriptor, the folder's own references.bib (read
+    to check source keys, like the repository's, never to compute), and those of the artifacts
+    it depends on (which may be computed inside it)."""
     desc = descriptor()
-    allowed = {(paths.data / "datapackage.json").resolve()}
+    allowed = {(paths.data / name).resolve() for name in ("datapackage.json", "references.bib")}
     for art in artifacts.closure(name):
         if artifacts.WHOLE_PACKAGE in art.resources:
             return None
