@@ -413,3 +413,99 @@ def test_a_data_folder_with_its_own_references_bib_computes_artifacts(
     assert (package_copy / "references.bib").resolve() in cache.allowed_data_files(
         "timeline.values"
     )
+
+
+# ------------------------------------- the descriptor checked against its own rules, located
+def _resource(descriptor: dict, name: str) -> dict:
+    return next(r for r in descriptor["resources"] if r["name"] == name)
+
+
+def _spec(descriptor: dict, name: str, field: str) -> dict:
+    return next(f for f in _resource(descriptor, name)["schema"]["fields"] if f["name"] == field)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "problem", "field"),
+    [
+        (
+            "provinces",
+            lambda d: _spec(d, "provinces", "region_3")["constraints"].update(
+                enum=["east", "east", "central", "west"]
+            ),
+            "constraints.enum lists a value twice",
+            "region_3",
+        ),
+        (
+            "provinces",
+            lambda d: _spec(d, "provinces", "name_en")["constraints"].update(minimum=3),
+            "constraints.minimum on a string field",
+            "name_en",
+        ),
+        (
+            "milestones",
+            lambda d: _spec(d, "milestones", "date")["constraints"].update(maximum=3),
+            "constraints.maximum on a date field",
+            "date",
+        ),
+        (
+            "milestones",
+            lambda d: _resource(d, "milestones")["schema"]["foreignKeys"][0]["reference"].update(
+                fields=["nope"]
+            ),
+            "foreign key names fields provinces does not have",
+            "province_code",
+        ),
+        (
+            "provinces",
+            lambda d: _resource(d, "provinces")["sources"][0].update(bibkey=["a", "b"]),
+            "property 'sources[0].bibkey' has the wrong type",
+            None,
+        ),
+        (
+            "provinces",
+            lambda d: _resource(d, "provinces").update(hash="md5:" + "0" * 32),
+            "unsupported hash",
+            None,
+        ),
+        (
+            "provinces",
+            lambda d: _spec(d, "provinces", "name_en")["constraints"].update(pattern="x*+"),
+            "schema pattern refused",
+            "name_en",
+        ),
+        (
+            "provinces",
+            lambda d: _spec(d, "provinces", "name_en")["constraints"].update(
+                pattern="[A-Za-z ]{,100}"
+            ),
+            "schema pattern refused",
+            "name_en",
+        ),
+    ],
+    ids=[
+        "duplicated-enum",
+        "minimum-on-text",
+        "maximum-on-date",
+        "unknown-fk-field",
+        "list-as-source-key",
+        "md5-hash",
+        "re2-refuses",
+        "re2-reads-otherwise",
+    ],
+)
+def test_wrong_descriptor_properties_are_one_located_problem(
+    package_copy: Path, capsys: pytest.CaptureFixture[str], name, edit, problem, field
+) -> None:
+    descriptor = _descriptor(package_copy)
+    edit(descriptor)
+    _save(package_copy, descriptor)
+    found = datasets.check(name, base=package_copy).problems[0]
+    assert found.problem == problem and found.field == field
+    assert main(["validate", "--data", str(package_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "this is a bug" not in err and "unexpected" not in err
+
+
+def test_patterns_python_and_re2_read_alike_are_accepted() -> None:
+    for pattern in ("[A-Za-z ]{0,100}", "[1-8][0-9]0000", "SYN-A[0-9]{4,}", r"a\{,3\}"):
+        assert files.check_pattern(pattern) is None, pattern

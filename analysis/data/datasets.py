@@ -49,6 +49,7 @@ _INTEGER = rf"[+-]?{_D}+"
 _NUMBER = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)(?:[eE][+-]?{_D}+)?"
 _NUMBER_OR_NON_FINITE = rf"(?:{_NUMBER}|[+-]?(?i:inf|infinity|nan))"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 _SEMVER = re.compile(rf"{_D}+\.{_D}+\.{_D}+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
@@ -316,13 +317,37 @@ def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
                 wrong(f"constraints.{prop}", "true or false", rules[prop], name)
         for prop in ("minimum", "maximum"):
             value = rules.get(prop)
-            if prop in rules and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if prop not in rules:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 wrong(f"constraints.{prop}", "a number", value, name)
+            elif spec.get("type", "string") not in ("integer", "number"):
+                problems.append(
+                    DataProblem(
+                        where,
+                        f"constraints.{prop} on a {spec.get('type', 'string')} field",
+                        f"{prop} only on integer or number fields",
+                        _short(repr(value)),
+                        field=name,
+                    )
+                )
         if "enum" in rules and (
             not isinstance(rules["enum"], list)
             or not all(isinstance(v, str | int | float) for v in rules["enum"])
         ):
             wrong("constraints.enum", "a list of values", rules["enum"], name)
+        elif "enum" in rules and len(set(map(str, rules["enum"]))) != len(rules["enum"]):
+            seen = [str(v) for v in rules["enum"]]
+            twice = sorted({v for v in seen if seen.count(v) > 1})
+            problems.append(
+                DataProblem(
+                    where,
+                    "constraints.enum lists a value twice",
+                    "each category once",
+                    _short(", ".join(twice)),
+                    field=name,
+                )
+            )
         if "pattern" in rules:
             refused = files.check_pattern(rules["pattern"])
             if refused:
@@ -352,6 +377,22 @@ def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
         isinstance(entry["bytes"], bool) or not isinstance(entry["bytes"], int)
     ):
         wrong("bytes", "an integer", entry["bytes"])
+    if isinstance(entry.get("hash"), str) and not _SHA256.fullmatch(entry["hash"]):
+        problems.append(
+            DataProblem(
+                where,
+                "unsupported hash",
+                "sha256:<64 hex digits> (the one algorithm recorded; `data stamp` writes it)",
+                _short(repr(entry["hash"])),
+            )
+        )
+    for i, source in enumerate(
+        entry.get("sources") or [] if isinstance(entry.get("sources"), list) else []
+    ):
+        if not isinstance(source, dict):
+            wrong(f"sources[{i}]", "an object {title, bibkey}", source)
+        elif "bibkey" in source and not isinstance(source["bibkey"], str):
+            wrong(f"sources[{i}].bibkey", "one references.bib key (text)", source["bibkey"])
     for key, value in (
         (entry.get("limits") or {}).items() if isinstance(entry.get("limits"), dict) else ()
     ):
@@ -930,6 +971,18 @@ def _check_foreign_keys(
                 )
                 continue
             referenced = checked.frame
+        unknown_fields = [f for f in remote if f not in referenced.columns]
+        if unknown_fields:
+            problems.append(
+                DataProblem(
+                    label,
+                    f"foreign key names fields {target} does not have",
+                    f"fields of {target}",
+                    ", ".join(unknown_fields),
+                    field="+".join(local),
+                )
+            )
+            continue
         present = frame[local].notna().all(axis=1).to_numpy()
         values = _joined(frame, local)
         unknown = present & ~values.isin(set(_joined(referenced, remote))).to_numpy()

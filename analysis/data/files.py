@@ -10,10 +10,11 @@ of a file, so nothing outside the project leaks through an error.
 Limits default to ``DEFAULT_LIMITS`` and may be raised per resource in the descriptor with a
 project extension: ``"limits": {"bytes": N, "lineBytes": N}``.
 
-Schema ``pattern`` constraints are Python regular expressions evaluated on every cell, and the
-standard library has no match timeout (RE2 or ``regex`` with timeouts are not dependencies), so
-``check_pattern`` admits only a safe subset that matches in time linear in the cell: no nested
-or alternated repetition, at most one unbounded repeat, no backreferences or lookaround.
+Schema ``pattern`` constraints are evaluated on every cell, and a backtracking matcher has no
+match timeout, so ``check_pattern`` admits only a safe subset that matches in time linear in
+the cell: no nested or alternated repetition, at most one unbounded repeat, no backreferences
+or lookaround. The cells are pyarrow strings, so RE2 runs the pattern: a pattern RE2 refuses
+(``x*+``) or reads otherwise than Python (``{,n}``, literal text to RE2) is refused too.
 """
 
 from __future__ import annotations
@@ -279,4 +280,22 @@ def check_pattern(pattern: Any) -> str | None:
         return problem
     if unbounded > 1:
         return "at most one unbounded repeat (*, +, {n,}) is allowed"
+    return _re2_problem(pattern)
+
+
+def _re2_problem(pattern: str) -> str | None:
+    """Why RE2, which matches the cells (pyarrow strings), would read ``pattern`` otherwise
+    than Python's ``re`` checked it, or refuse it (None: both read it alike)."""
+    if _EMPTY_LOWER_BOUND.search(pattern):
+        return "write {0,n}, not {,n}: RE2, which matches the cells, reads {,n} as literal text"
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+    except pa.ArrowInvalid as exc:
+        return f"not a regular expression RE2 accepts ({str(exc).split(': ', 1)[-1]})"
     return None
+
+
+_EMPTY_LOWER_BOUND = re.compile(r"(?<!\\)\{,[0-9]")
