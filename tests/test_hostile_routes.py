@@ -509,3 +509,50 @@ def test_wrong_descriptor_properties_are_one_located_problem(
 def test_patterns_python_and_re2_read_alike_are_accepted() -> None:
     for pattern in ("[A-Za-z ]{0,100}", "[1-8][0-9]0000", "SYN-A[0-9]{4,}", r"a\{,3\}"):
         assert files.check_pattern(pattern) is None, pattern
+
+
+# ------------------------------------------------------------------- simulate argument edges
+def test_simulate_negative_seed_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "--seed", "-1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--seed must be a whole number in [0, 2^63), found -1" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_simulate_a_sample_too_small_to_validate_is_refused_unwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["simulate", "--accounts", "1", "--posts", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "0 posts: expected at least one of each" in err
+    assert not out.exists() or not any(out.rglob("*.csv"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "value = { comments = 6.0,",
+            "value = { comments = 1e300,",
+            "[engagement] intercept of comments",
+        ),
+        ("median = { ministry = 5000000,", "median = { ministry = 1e300,", "[followers] median"),
+    ],
+    ids=["intercept-1e300", "followers-median-1e300"],
+)
+def test_simulate_parameters_drawing_beyond_the_integer_columns_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, said: str
+) -> None:
+    text = paths.simulation_parameters.read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "p.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["simulate", "--parameters", str(tmp_path / "p.toml"), "--out", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert said in err and "expected values below" in err
+    assert "lam value too large" not in err and "bug" not in err
+    assert not out.exists() or not any(out.rglob("*.csv"))

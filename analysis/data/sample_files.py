@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis import atomic, paths
 from analysis.data import datapackage, files, simulate
-from analysis.errors import DataValidationError
+from analysis.errors import DataValidationError, UsageError
 
 RESOURCES = ("accounts", "posts")
 FILES = {"accounts": "synthetic/accounts.csv", "posts": "synthetic/posts.csv"}
@@ -370,6 +370,12 @@ def build(
     drawn = simulate.simulate(
         params, seed, scale, accounts=accounts, posts=posts, memory_limit=memory_limit
     )
+    if drawn.accounts.empty or drawn.posts.empty:  # the codebook asks for rows in each file
+        raise UsageError(
+            f"the sample drew {len(drawn.accounts):,} accounts and {len(drawn.posts):,} posts: "
+            "expected at least one of each (a file with a header only does not validate); "
+            "ask for more with --accounts, --posts or --scale"
+        )
     payloads = {}
     for name, frame in (("accounts", drawn.accounts), ("posts", drawn.posts)):
         step = None

@@ -241,6 +241,21 @@ def generate(
     return sample.accounts, sample.posts
 
 
+COUNT_MAX = float(2**31 - 1)  # engagement counts are stored as 32-bit integers
+FOLLOWERS_MAX = float(2**53)  # followers: 64-bit integers, exact as floats below 2^53
+
+
+def _within(values: np.ndarray, limit: float, parameters: str, what: str) -> None:
+    """Refuse parameters that draw values the codebook's integers cannot hold (1e300 would
+    stop numpy with "lam value too large", or wrap to a negative count when cast)."""
+    largest = float(np.max(values, initial=0.0))
+    if not largest <= limit:  # also NaN
+        raise ModelInputError(
+            f"simulation parameters {parameters} draw {what} up to {largest:.3g}: expected "
+            f"values below {limit:.3g}, which the sample's integer columns hold"
+        )
+
+
 def simulate(
     params: dict[str, Any] | None = None,
     seed: int | None = None,
@@ -404,6 +419,7 @@ def _draw_accounts(
         + fol["age_elasticity"] * np.log(years_open / fol["age_reference_years"])
     )
     draws = np.rint(np.exp(log_median + fol["sigma"] * rng.standard_normal(n)))
+    _within(draws, FOLLOWERS_MAX, "[followers] median, multipliers and sigma", "follower counts")
     weibo = accounts["platform"].to_numpy() == "weibo"
     accounts["followers"] = pd.array(np.where(weibo, draws, 0).astype(np.int64), dtype="Int64")
     accounts.loc[~weibo, "followers"] = pd.NA
@@ -559,6 +575,7 @@ def _draw_posts(
         sub_cat = category if mask is None else category[mask]
         mu = np.exp(intercept + acc[sub_idx] + cat_eff[sub_cat])
         lam = mu * rng_count.gamma(1.0 / alpha, alpha, len(mu))
+        _within(lam, COUNT_MAX, f"[engagement] intercept of {outcome} with its effects", outcome)
         values = rng_count.poisson(lam)
         del mu, lam
         if mask is None:
