@@ -556,3 +556,36 @@ def test_simulate_parameters_drawing_beyond_the_integer_columns_are_refused(
     assert said in err and "expected values below" in err
     assert "lam value too large" not in err and "bug" not in err
     assert not out.exists() or not any(out.rglob("*.csv"))
+
+
+# ------------------------------------------------------- two processes sharing one cache
+def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from analysis.build import cache
+
+    shared = tmp_path / "shared-cache"
+    name = "timeline.values"
+    env = {**os.environ, "PYTHONPATH": str(paths.root), paths.CACHE_ENV: str(shared)}
+    env[atomic.PAUSE_ENV] = "cache-entry-staged"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"from analysis.build import cache; cache.get({name!r})"],
+        cwd=paths.root,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(writer, "paused at cache-entry-staged")
+    monkeypatch.setattr(paths, "cache", shared)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cache.CacheWarning)
+        assert cache.is_cached(name) is False  # being written: absent, and no warning
+        assert cache.peek(name) == ("absent", None)
+    writer.send_signal(signal.SIGUSR1)
+    assert writer.wait() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cache.CacheWarning)
+        assert cache.is_cached(name) is True
+    assert [p.name for p in (shared / name).iterdir()] == [cache.key(name)]

@@ -480,6 +480,7 @@ def _write_entry(name: str, folder: Path, payloads: dict[str, bytes], **extra: A
             digests[filename] = _digest(payload)
         record = {"artifact": name, "key": folder.name, "files": digests, **extra}
         atomic.write_text(staging / ENTRY, json.dumps(record, indent=1))
+        atomic.checkpoint("cache-entry-staged")
         if folder.exists():  # a damaged entry being replaced
             shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):  # another process renamed the same entry first
