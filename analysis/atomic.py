@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import Terminated
+
 PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process waits
 
 
@@ -32,6 +34,19 @@ def checkpoint(stage: str) -> None:
         signal.pause()
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+def terminate_like_ctrl_c() -> Any:
+    """Make SIGTERM raise ``errors.Terminated`` (a KeyboardInterrupt), so every ``finally``
+    runs and staged files are removed; main thread only. Returns the previous handler (None
+    outside the main thread), for the caller to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(_number: int, _frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 def write_bytes(path: Path, payload: bytes) -> None:

@@ -589,3 +589,55 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
         warnings.simplefilter("error", cache.CacheWarning)
         assert cache.is_cached(name) is True
     assert [p.name for p in (shared / name).iterdir()] == [cache.key(name)]
+
+
+# -------------------------------------------------------------- bench-scale: size and signals
+def _bench_scale(tmp: Path, *argv: str, pause_at: str | None = None) -> subprocess.Popen:
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(paths.root), "TMPDIR": str(tmp)}
+    env.pop(atomic.PAUSE_ENV, None)
+    if pause_at:
+        env[atomic.PAUSE_ENV] = pause_at
+    return subprocess.Popen(
+        [sys.executable, "-m", "analysis.build.bench_scale", *argv],
+        cwd=paths.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_bench_scale_refuses_a_size_it_cannot_hold_before_writing(tmp_path: Path) -> None:
+    from analysis.build import bench_scale
+
+    tmp = tmp_path / "tmp"
+    run = _bench_scale(tmp, "--posts", "1000000000000")
+    _, err = run.communicate()
+    assert run.returncode == 2 and "--posts must be in [1, 999,999,999]" in err
+    assert not any(tmp.iterdir())
+    problem = bench_scale.size_problem(bench_scale.MAX_POSTS, tmp_path)
+    free = shutil.disk_usage(tmp_path).free
+    if free < bench_scale.MAX_POSTS * bench_scale.PARQUET_BYTES_PER_POST:
+        assert problem is not None and "GB free" in problem
+    assert bench_scale.size_problem(1000, tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "said"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_bench_scale_stopped_removes_its_folder_without_a_traceback(
+    tmp_path: Path, number: int, code: int, said: str
+) -> None:
+    tmp = tmp_path / "tmp"
+    run = _bench_scale(tmp, "--posts", "2000", pause_at="bench-scale-generated")
+    _wait_for(run, "paused at bench-scale-generated")
+    assert any(p.name.startswith("bench-scale-") for p in tmp.iterdir())
+    run.send_signal(number)
+    assert run.wait() == code
+    assert run.stderr is not None
+    rest = run.stderr.read()
+    assert said in rest and "Traceback" not in rest
+    assert not any(tmp.iterdir())
