@@ -61,7 +61,7 @@ class Declared:
         return [p for p in said if p]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(option: str, value: str) -> str | None:
