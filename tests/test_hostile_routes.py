@@ -641,3 +641,21 @@ def test_bench_scale_stopped_removes_its_folder_without_a_traceback(
     rest = run.stderr.read()
     assert said in rest and "Traceback" not in rest
     assert not any(tmp.iterdir())
+
+
+# ------------------------------------------------------------------ the manifest's code stamp
+def test_code_stamp_covers_every_module_and_data_file_of_the_package() -> None:
+    from analysis.build import manifest
+
+    covered = {p.relative_to(paths.root).as_posix() for p in manifest.code_sources()}
+    modules = {
+        p.relative_to(paths.root).as_posix()
+        for p in (paths.root / "analysis").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert modules <= covered and len(modules) > 60
+    assert {
+        "analysis/data/datasets.py",
+        "analysis/topics/engagement.py",
+        "analysis/findings/recommendations.toml",
+    } <= covered

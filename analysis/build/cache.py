@@ -184,8 +184,8 @@ def _save_imports() -> None:
 
 def _read_imports_file() -> dict[str, Any]:
     try:
-        found = json.loads((paths.cache / IMPORTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = json.loads(_read(paths.cache / IMPORTS_FILE))
+    except (OSError, ValueError, DataValidationError):
         return {}
     return found if isinstance(found, dict) else {}
 

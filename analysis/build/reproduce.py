@@ -31,7 +31,14 @@ from typing import Any
 
 from analysis import atomic, console, paths
 from analysis.build import artifacts, cache, manifest
-from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, NotAvailable, ReproductionError
+from analysis.data import files
+from analysis.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    DataValidationError,
+    NotAvailable,
+    ReproductionError,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,12 +135,12 @@ def _cache_at(folder: Path) -> Iterator[None]:
 
 def read_manifest(path: Path) -> dict[str, Any] | None:
     """The committed manifest, None if absent; unreadable JSON is a reproduction error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReproductionError(f"{path}: cannot read the committed manifest ({exc})") from None
+    try:
+        text = files.read_text(path, str(path))
+    except DataValidationError as exc:
+        raise ReproductionError(f"cannot read the committed manifest: {exc}") from None
     fix = (
         f"restore it from version control (`git checkout -- {_shown(path)}`) or replace it "
         "with a fresh re-run (`python -m analysis reproduce --update`, which does not read it)"
