@@ -219,3 +219,42 @@ def test_bounded_reader_returns_a_file_exactly_when_it_is_within_its_limit(
     except DataValidationError as exc:
         assert size > limit and exc.problems[0].problem == "file larger than its limit"
     assert files.sha256_file(file) == datapackage.sha256_bytes(b"x" * size)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,  # each example validates a whole staged package; bounded by the count
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    row=st.integers(min_value=1, max_value=800),
+    column=st.integers(min_value=0, max_value=9),
+    value=st.sampled_from([*HOSTILE, "\u0661\u0662", "\uff11", "SYN-A9999", "east"]),
+)
+def test_data_add_of_an_edited_file_lands_whole_or_not_at_all(
+    package: Path, tmp_path_factory: pytest.TempPathFactory, row: int, column: int, value: str
+) -> None:
+    """``data add`` of accounts.csv with one cell replaced: refused with located problems and
+    the package unchanged, or accepted and the package still valid."""
+    from analysis.data import incoming
+    from analysis.errors import DataValidationError
+
+    base = tmp_path_factory.mktemp("add") / "data"
+    shutil.copytree(package, base)
+    shutil.copy(paths.references_bib, base.parent / "references.bib")
+    with (paths.data / "synthetic" / "accounts.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    row = row % (len(rows) - 1) + 1
+    rows[row][column] = value
+    brought = base.parent / "accounts.csv"
+    with brought.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    before = {p: p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    try:
+        incoming.add({"accounts": brought}, incoming.Declared(False), base=base)
+    except DataValidationError as exc:
+        _assert_located(exc.problems)
+        assert {p: p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()} == before
+        return
+    assert all(c.ok for c in datasets.check_all(base))
+    assert datasets.check_package(base) == []
