@@ -19,10 +19,9 @@ import importlib.util
 import os
 import signal
 import sys
-import threading
 import traceback
-from pathlib import Path
 
+from analysis import atomic
 from analysis.cli import COMMANDS, run_command
 from analysis.errors import (
     EXIT_CHECK_FAILED,
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get("ANALYSIS_DEBUG") == "1"
     previous = os.environ.get("ANALYSIS_DEBUG")
-    on_term = _terminate_like_ctrl_c()
+    on_term = atomic.terminate_like_ctrl_c()
     try:
         return _main(argv)
     except Terminated:
@@ -108,17 +107,6 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("ANALYSIS_DEBUG", None)
         else:
             os.environ["ANALYSIS_DEBUG"] = previous
-
-
-def _terminate_like_ctrl_c() -> signal.Handlers | None:
-    """Make SIGTERM raise ``Terminated`` (main thread only); the previous handler, to restore."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def terminated(_number: int, _frame: object) -> None:
-        raise Terminated
-
-    return signal.signal(signal.SIGTERM, terminated)
 
 
 def _report(exc: BaseException, debug: bool, kind: str | None = None) -> None:
@@ -162,17 +150,7 @@ def _main(argv: list[str]) -> int:
             print(f"\nunknown command {argv[0]!r}", file=sys.stderr)
             return EXIT_USAGE
         return 0
-    data = folder_checks.data_folder(Path(folders["--data"])) if "--data" in folders else None
-    cache = (
-        folder_checks.output_folder(Path(folders["--cache"]), "--cache")
-        if "--cache" in folders
-        else None
-    )
-    results = (
-        folder_checks.output_folder(Path(folders["--results"]), "--results")
-        if "--results" in folders
-        else None
-    )
+    data, cache, results = folder_checks.checked(folders)
     saved = paths.settings()
     # options override; otherwise the current folders (environment or defaults) are kept
     paths.configure(data or paths.data, cache or paths.cache, results or paths.results, export=True)

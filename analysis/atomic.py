@@ -17,16 +17,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import Terminated
+
 PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process waits
 
 
 def checkpoint(stage: str) -> None:
     """With ``ANALYSIS_PAUSE_AT=<stage>``, say ``paused at <stage>`` on stderr and wait there for
-    a signal: the observable event a test waits for before it interrupts the process."""
+    a signal: the observable event a test waits for before it interrupts the process (SIGINT,
+    SIGTERM) or lets it go on (SIGUSR1)."""
     if os.environ.get(PAUSE_ENV) != stage:
         return
-    print(f"paused at {stage}", file=sys.stderr, flush=True)
-    signal.pause()
+    previous = signal.signal(signal.SIGUSR1, lambda _number, _frame: None)
+    try:
+        print(f"paused at {stage}", file=sys.stderr, flush=True)
+        signal.pause()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def terminate_like_ctrl_c() -> Any:
+    """Make SIGTERM raise ``errors.Terminated`` (a KeyboardInterrupt), so every ``finally``
+    runs and staged files are removed; main thread only. Returns the previous handler (None
+    outside the main thread), for the caller to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(_number: int, _frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 def write_bytes(path: Path, payload: bytes) -> None:

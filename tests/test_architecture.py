@@ -2,7 +2,7 @@
 
 Layers, lowest first (a module may import its own layer and those below it):
 
-- base: ``analysis.paths``, ``errors``, ``atomic``, ``console``
+- base: ``analysis.paths``, ``errors``, ``atomic``, ``console``, ``escape``
 - data: ``analysis.data``
 - topics: ``analysis.topics``
 - findings: ``analysis.findings``
@@ -23,7 +23,14 @@ from analysis import paths
 
 PACKAGE = paths.root / "analysis"
 ORDER = ("base", "data", "topics", "findings", "build", "book", "cli")
-BASE = {"analysis", "analysis.paths", "analysis.errors", "analysis.atomic", "analysis.console"}
+BASE = {
+    "analysis",
+    "analysis.paths",
+    "analysis.errors",
+    "analysis.atomic",
+    "analysis.console",
+    "analysis.escape",
+}
 
 
 def module_name(path: Path) -> str:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from analysis import book
-from analysis.book import escape, labels, tables
+from analysis import book, escape
+from analysis.book import labels, tables
 from analysis.build import artifacts, cache
 
 HOSTILE = [
@@ -81,7 +81,8 @@ QUARTO_OPENERS = "{}@$<>[]`:^~!#*_\\|"
 def visible(data: str) -> str:
     """What a reader should see for ``data``: line breaks as spaces, controls as marks."""
     text = re.sub(r"\r\n|[\r\n]", " ", data).replace("\t", " ")
-    return "".join(
+    guard = escape.WORD_JOINER if escape.TYPST_LINE_START.match(text) else ""
+    return guard + "".join(
         f"<U+{ord(c):04X}>"
         if c in escape.BIDI_CONTROLS or ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0
         else c

@@ -246,3 +246,16 @@ def test_outputs_record_every_representation_the_kernel_sent(tmp_path):
     assert "text/html" in html.mimetypes
     assert set(table.mimetypes) == {"text/plain", "text/markdown"}
     assert table.text == "| a |\n|---|\n| 1 |"
+
+
+def test_setup_cells_never_take_the_place_of_the_chapter_s_last_cell(tmp_path):
+    path = tmp_path / "ends-with-code.qmd"
+    path.write_text(
+        "# Ends with code\n\n```{python}\nx = 1\n```\n\n```{python}\nprint('last cell', x)\n```\n",
+        encoding="utf-8",
+    )
+    run = kernel.run_chapter(path, setup="print('SETUP-OUTPUT')")
+    assert run.ok, "\n".join(map(str, run.failures))
+    printed = [(o.step, o.text) for o in run.outputs if o.kind == "stream"]
+    assert len(printed) == 1 and printed[0][1] == "last cell 1\n"
+    assert all("SETUP-OUTPUT" not in text and "site-packages" not in text for _, text in printed)

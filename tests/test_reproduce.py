@@ -36,6 +36,12 @@ def population() -> dict:
 
 def extra() -> dict:
     return {"answer": 42}
+
+
+def table():
+    import pandas as pd
+
+    return pd.DataFrame({"region": ["east"], "population": [population()["east"]]})
 '''
 
 
@@ -180,15 +186,15 @@ def test_a_changed_data_value_without_its_hash_is_refused(project, package_copy)
         _run(project)
 
 
-def _forge(name: str, change) -> None:
-    """Edit a cached values.json through ``change`` and re-sign its entry, as a careful forger
-    would: the digest check then passes and only the comparison with a re-run can tell."""
+def _forge(name: str, change, filename: str = "values.json") -> None:
+    """Edit a cached values.json (or table.json) through ``change`` and re-sign its entry, as a
+    careful forger would: the digest check then passes and only a re-run can tell."""
     folder = cache.entry_dir(name)
-    stored = json.loads((folder / "values.json").read_text(encoding="utf-8"))
+    stored = json.loads((folder / filename).read_text(encoding="utf-8"))
     payload = json.dumps(change(stored)).encode()
-    (folder / "values.json").write_bytes(payload)
+    (folder / filename).write_bytes(payload)
     record = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
-    record["files"]["values.json"] = "sha256:" + hashlib.sha256(payload).hexdigest()
+    record["files"][filename] = "sha256:" + hashlib.sha256(payload).hexdigest()
     (folder / "entry.json").write_text(json.dumps(record), encoding="utf-8")
 
 
@@ -227,6 +233,36 @@ def test_a_forged_cached_verdict_is_reported(project, capsys):
     assert _run(project) == 1
     out = capsys.readouterr().out
     assert "cache verdict.TEST-1 (differs)" in out
+
+
+def test_a_forged_table_that_passes_its_digest_is_reported(project, capsys):
+    artifacts.register(
+        "fake.table",
+        "reproduce_fake_evidence:table",
+        "table",
+        ("provinces",),
+        "east population as a table (test artifact)",
+    )
+    _run(project, update=True)
+    honest = cache.table("fake.table")
+    assert _run(project) == 0  # an honest stored table matches the re-run's
+    _forge("fake.table", lambda t: {**t, "rows": [["east", "1"]]}, "table.json")
+    assert cache.table("fake.table")["rows"] == [["east", "1"]] != honest["rows"]
+    capsys.readouterr()
+    assert _run(project) == 1
+    assert "cache fake.table (differs)" in capsys.readouterr().out
+
+
+def test_update_with_results_elsewhere_writes_there_not_in_the_checkout(
+    project, tmp_path, monkeypatch
+):
+    checkout = tmp_path / "checkout" / "manifest.json"
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setattr(paths, "committed_manifest", checkout)
+    monkeypatch.setattr(paths, "results", elsewhere)
+    monkeypatch.setattr(paths, "manifest", elsewhere / "manifest.json")
+    assert reproduce.run(argparse.Namespace(update=True, manifest=None)) == 0
+    assert (elsewhere / "manifest.json").is_file() and not checkout.exists()
 
 
 def test_update_with_nothing_changed_leaves_the_manifest_untouched(project, capsys):

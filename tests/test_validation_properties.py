@@ -146,3 +146,115 @@ def test_hostile_strings_in_any_cell_are_refused_with_their_location_or_kept_ver
         if column in ("category", "note") and text:
             assert str(kept) == text  # text arrives verbatim: escaping is the book's job
         assert checked.rows == 6
+
+
+# ------------------------------------------------ issue 24: the newer routes, property-based
+_DIGITS = st.characters(categories=["Nd"])  # every script's digits: ٣, ３, ३, 3 ...
+_NUMBER_TEXT = st.text(st.one_of(_DIGITS, st.sampled_from(".-+eE")), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=2000)
+@given(text=_NUMBER_TEXT, kind=st.sampled_from(["integer", "number", "date"]))
+def test_number_parser_accepts_only_ascii_forms_and_loads_what_it_accepts(
+    text: str, kind: str
+) -> None:
+    import math
+
+    import pandas as pd
+
+    column, problems = datasets._convert(
+        pd.Series([text], dtype="str"), {"name": "x", "type": kind}, "f.csv", None
+    )
+    if not text.isascii():
+        assert problems and problems[0].problem.startswith(("wrong type", "malformed"))
+    if problems:
+        return
+    value = column.iloc[0]
+    if kind == "date":
+        assert str(value.date()) == text
+    else:
+        assert not pd.isna(value) and math.isclose(float(value), float(text))
+
+
+@settings(max_examples=200, deadline=1000)
+@given(text=st.text(max_size=40))
+def test_changelog_gains_exactly_one_heading_from_any_accepted_note(text: str) -> None:
+    from analysis.data import incoming
+
+    if incoming.one_line("--note", text) is not None:
+        assert any(c in text for c in "\n\r\x0b\x0c\x85\u2028\u2029") or not text.isprintable()
+        return
+    before = "# Changelog\n\n## 1.0.0 — 2020-01-01\n\nfirst\n"
+    after = incoming.changelog_with_entry(before, "2.0.0 — 2020-01-02", f"body\n\n{text}")
+    assert after.count("\n## ") == before.count("\n## ") + 1
+
+
+@settings(max_examples=300, deadline=1000)
+@given(text=st.text(max_size=30))
+def test_no_data_text_starts_a_typst_line(text: str) -> None:
+    """What Pandoc reads from the escaped Markdown (backslash escapes undone) never starts with
+    a Typst list, term or heading marker: the PDF route shows it as text."""
+    import re
+
+    from analysis import escape
+
+    read = re.sub(r"\\(.)", r"\1", escape.inline(text))
+    assert not escape.TYPST_LINE_START.match(read)
+
+
+@settings(
+    max_examples=50, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(size=st.integers(0, 4096), limit=st.integers(0, 4096))
+def test_bounded_reader_returns_a_file_exactly_when_it_is_within_its_limit(
+    tmp_path: Path, size: int, limit: int
+) -> None:
+    from analysis.data import files
+    from analysis.errors import DataValidationError
+
+    file = tmp_path / "f.bin"
+    file.write_bytes(b"x" * size)
+    try:
+        assert files.read_regular(file, "f.bin", limit) == b"x" * size and size <= limit
+    except DataValidationError as exc:
+        assert size > limit and exc.problems[0].problem == "file larger than its limit"
+    assert files.sha256_file(file) == datapackage.sha256_bytes(b"x" * size)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,  # each example validates a whole staged package; bounded by the count
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    row=st.integers(min_value=1, max_value=800),
+    column=st.integers(min_value=0, max_value=9),
+    value=st.sampled_from([*HOSTILE, "\u0661\u0662", "\uff11", "SYN-A9999", "east"]),
+)
+def test_data_add_of_an_edited_file_lands_whole_or_not_at_all(
+    package: Path, tmp_path_factory: pytest.TempPathFactory, row: int, column: int, value: str
+) -> None:
+    """``data add`` of accounts.csv with one cell replaced: refused with located problems and
+    the package unchanged, or accepted and the package still valid."""
+    from analysis.data import incoming
+    from analysis.errors import DataValidationError
+
+    base = tmp_path_factory.mktemp("add") / "data"
+    shutil.copytree(package, base)
+    shutil.copy(paths.references_bib, base.parent / "references.bib")
+    with (paths.data / "synthetic" / "accounts.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    row = row % (len(rows) - 1) + 1
+    rows[row][column] = value
+    brought = base.parent / "accounts.csv"
+    with brought.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    before = {p: p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    try:
+        incoming.add({"accounts": brought}, incoming.Declared(False), base=base)
+    except DataValidationError as exc:
+        _assert_located(exc.problems)
+        assert {p: p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()} == before
+        return
+    assert all(c.ok for c in datasets.check_all(base))
+    assert datasets.check_package(base) == []

@@ -22,7 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from analysis.book import escape, tables
+from analysis import escape
+from analysis.book import tables
 from analysis.build import artifacts, cache
 from analysis.build.artifacts import READERS
 from analysis.errors import NotAvailable
@@ -56,7 +57,7 @@ class Text(str):
     """A string that displays as itself (no quotes) in inline expressions and cell output.
 
     Its text is Markdown the book wrote: anything taken from data inside it is escaped already
-    (analysis.book.escape)."""
+    (analysis.escape)."""
 
     def __repr__(self) -> str:
         return str(self)

@@ -2,7 +2,7 @@
 recommendations in brief (from the ``findings.report`` artifact, analysis.findings.report).
 
 Every text from the registry or the data goes through the book's one escaping policy
-(``analysis.book.escape.inline``); citations are emitted as ``[@key]`` from keys checked
+(``analysis.escape.inline``); citations are emitted as ``[@key]`` from keys checked
 against the bibliography-key pattern, and sections as ``@sec-...`` cross-references, so Quarto
 resolves both and nothing else in the text can act as markup.
 """

@@ -3,7 +3,7 @@ cross-references, every output format, PDF included), and no HTML output reaches
 
 A table arrives from the cache as display text (``{"columns", "rows", "note"}``, see
 analysis.build.cache). Every header, cell and note goes through the book's one escaping policy
-(analysis.book.escape), so data can never inject markup. The one piece of markup a cell may
+(analysis.escape), so data can never inject markup. The one piece of markup a cell may
 gain is a link: a cell whose whole text is a book location such as
 ``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for "shown in")
 becomes a Markdown link to that ``.qmd`` file *relative to the chapter being rendered* (Quarto
@@ -29,8 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analysis import paths
-from analysis.book import escape
+from analysis import escape, paths
 
 BOOK_LOCATION = re.compile(
     r"(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?"

@@ -35,6 +35,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -45,8 +46,15 @@ from typing import Any
 
 import numpy as np
 
-from analysis import console
-from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from analysis import atomic, console
+from analysis.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+)
 
 TARGETS = {10_000_000: (60.0, 6.0), 100_000_000: (600.0, 6.0)}  # posts: (seconds, peak GB)
 MEMORY_TARGET_GB = 6.0
@@ -186,6 +194,8 @@ def _account_rates(accounts: Any, latent: Any) -> dict[str, Any]:
 
 
 ID_DIGITS = 9  # SYN-P000000001 ..: up to 999,999,999 posts
+MAX_POSTS = 10**ID_DIGITS - 1
+PARQUET_BYTES_PER_POST = 16  # measured: about 19 bytes per post on disk (a lower bound here)
 
 
 def post_ids(first: int, size: int) -> Any:
@@ -449,6 +459,7 @@ def run_pipeline(n_posts: int, work: Path, check_memory_path: bool) -> dict[str,
         lambda advance: write_package(work / "data", n_posts, progress=advance),
         total=n_posts,
     )
+    atomic.checkpoint("bench-scale-generated")
     checked = timed("validate (streaming)", lambda: datasets.check("posts", base=package))
     if not checked.ok:
         raise DataValidationError(checked.problems)
@@ -475,6 +486,22 @@ def run_pipeline(n_posts: int, work: Path, check_memory_path: bool) -> dict[str,
     return out
 
 
+def size_problem(n_posts: int, folder: Path) -> str | None:
+    """Why ``n_posts`` cannot be generated in ``folder`` (None: it can): post ids have
+    ``ID_DIGITS`` digits, and the Parquet parts must fit in the folder's free space."""
+    if not 0 < n_posts <= MAX_POSTS:
+        return f"--posts must be in [1, {MAX_POSTS:,}] (post ids have {ID_DIGITS} digits)"
+    while not folder.exists():
+        folder = folder.parent
+    need, free = n_posts * PARQUET_BYTES_PER_POST, shutil.disk_usage(folder).free
+    if need > free:
+        return (
+            f"--posts {n_posts:,} needs at least {need / 1e9:,.1f} GB of Parquet in {folder}, "
+            f"which has {free / 1e9:,.1f} GB free"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analysis.build.bench_scale", description=__doc__
@@ -489,18 +516,28 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # ``python3 tasks.py bench-scale -- --posts N`` hands nox's posargs over with the "--"
     args = parser.parse_args(argv[1:] if argv[:1] == ["--"] else argv)
-    if args.posts <= 0:
-        console.console.print("bench-scale: --posts must be positive")
+    refused = size_problem(args.posts, args.keep or Path(tempfile.gettempdir()))
+    if refused:
+        print(f"bench-scale: {refused}", file=sys.stderr)
         return EXIT_USAGE
+    previous = atomic.terminate_like_ctrl_c()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-")) if args.keep is None else args.keep
     load_before = os.getloadavg()[0]
     try:
         with PeakMemory() as peak:
             result = run_pipeline(args.posts, work, args.check_memory_path)
         peak_gb = peak.gb
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     rows = [[name, f"{s:.1f}", f"{result['cpu'][name]:.1f}"] for name, s in result["steps"].items()]
     work_steps = [name for name in result["steps"] if not name.startswith("generate")]
     rows.append(

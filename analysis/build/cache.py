@@ -52,8 +52,10 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import os
 import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,9 +63,9 @@ from typing import Any
 
 from analysis import atomic, paths
 from analysis.build import artifacts
-from analysis.data import datapackage, labels
+from analysis.data import datapackage, files, labels
 from analysis.data.labels import table_note
-from analysis.errors import AnalysisError, NotAvailable
+from analysis.errors import AnalysisError, DataValidationError, NotAvailable
 
 # Modules whose source is bookkeeping rather than computation (see the module docstring).
 BOOKKEEPING = frozenset({"analysis.build.artifacts", "analysis.build.cache", "analysis.book"})
@@ -182,8 +184,8 @@ def _save_imports() -> None:
 
 def _read_imports_file() -> dict[str, Any]:
     try:
-        found = json.loads((paths.cache / IMPORTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = json.loads(_read(paths.cache / IMPORTS_FILE))
+    except (OSError, ValueError, DataValidationError):
         return {}
     return found if isinstance(found, dict) else {}
 
@@ -228,9 +230,9 @@ def _closure(module: str) -> tuple[tuple[str, ...], tuple[tuple[str, int, int, i
     those files changes (an artifact's key asks for the same closures hundreds of times)."""
     known = _CLOSURES.get(module)
     if known is not None:
-        names, files, stats = known
+        names, sources, stats = known
         try:
-            if tuple(_stat_key(file) for file in files) == stats:
+            if tuple(_stat_key(file) for file in sources) == stats:
                 return names, stats
         except OSError:
             pass
@@ -244,9 +246,9 @@ def _closure(module: str) -> tuple[tuple[str, ...], tuple[tuple[str, int, int, i
         todo += _analysis_imports(module_file(current), current.rpartition(".")[0]) - seen
     _save_imports()
     names = tuple(sorted(seen))
-    files = tuple(module_file(name) for name in names)
-    stats = tuple(_stat_key(file) for file in files)
-    _CLOSURES[module] = (names, files, stats)
+    sources = tuple(module_file(name) for name in names)
+    stats = tuple(_stat_key(file) for file in sources)
+    _CLOSURES[module] = (names, sources, stats)
     return names, stats
 
 
@@ -382,6 +384,7 @@ def entry_dir(name: str) -> Path:
 
 ENTRY = "entry.json"  # written last; its presence marks a complete entry
 DISPLAY = {"values": "values.json", "table": "table.json", "figure": "figure.png"}
+DISPLAY_MAX_BYTES = 64 << 20  # no display file or record of an entry is larger
 
 # Results kept in this process only, by entry folder: model fits and other Python objects
 # are never written to disk (loading a pickle runs code), and tables and figures keep their
@@ -417,31 +420,43 @@ def _read_entry(name: str, folder: Path) -> dict[str, Any] | None:
 def _check_entry(name: str, folder: Path, record_path: Path) -> dict[str, Any] | str:
     """The entry record if every file matches its digest, else what is wrong with it."""
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        record = json.loads(_read(record_path))
+    except DataValidationError as exc:
+        return f"{ENTRY} is unreadable ({exc.problems[0].problem}: {exc.problems[0].found})"
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         return f"{ENTRY} is unreadable ({type(exc).__name__})"
     if not isinstance(record, dict) or record.get("artifact") != name:
         return f"{ENTRY} does not describe artifact {name!r}"
     if record.get("key") != folder.name:
         return f"{ENTRY} names key {record.get('key')!r}, not the folder's {folder.name!r}"
-    files = record.get("files")
-    if not isinstance(files, dict):
+    listed = record.get("files")
+    if not isinstance(listed, dict):
         return f"{ENTRY} lists no files"
     if "unavailable" not in record:
         wanted = DISPLAY.get(artifacts.get(name).kind)
-        if wanted and wanted not in files:
+        if wanted and wanted not in listed:
             return f"{ENTRY} does not list {wanted}"
-    for filename, digest in files.items():
+    for filename, digest in listed.items():
         path = folder / str(filename)
-        if path.parent != folder or not path.is_file():
+        if path.parent != folder or not path.exists():
             return f"{filename} is missing"
-        if _digest(path.read_bytes()) != digest:
+        try:
+            payload = _read(path)
+        except DataValidationError as exc:
+            return f"{filename} is unreadable ({exc.problems[0].problem})"
+        if _digest(payload) != digest:
             return f"{filename} does not match its digest (edited or damaged)"
     return record
 
 
 def _digest(payload: bytes) -> str:
     return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def _read(path: Path) -> bytes:
+    """A cache file through the bounded reader: regular files of at most DISPLAY_MAX_BYTES (a
+    pipe or a huge file put in the cache is refused, never read)."""
+    return files.read_regular(path, str(path), DISPLAY_MAX_BYTES)
 
 
 def _warn(name: str, folder: Path, problem: str) -> None:
@@ -452,16 +467,28 @@ def _warn(name: str, folder: Path, problem: str) -> None:
     )
 
 
-def _write_entry(name: str, folder: Path, files: dict[str, bytes], **extra: Any) -> None:
-    """Write the display files, then the entry record with their digests (last, atomically)."""
-    digests = {}
-    for filename, payload in files.items():
-        atomic.write_bytes(folder / filename, payload)
-        digests[filename] = _digest(payload)
-    record = {"artifact": name, "key": folder.name, "files": digests, **extra}
-    atomic.write_text(folder / ENTRY, json.dumps(record, indent=1))
+def _write_entry(name: str, folder: Path, payloads: dict[str, bytes], **extra: Any) -> None:
+    """Write the display files and the entry record with their digests into a hidden folder
+    beside the entry, then rename it into place: another process sharing the cache sees no
+    entry or a complete one, never a folder without its record."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        digests = {}
+        for filename, payload in payloads.items():
+            atomic.write_bytes(staging / filename, payload)
+            digests[filename] = _digest(payload)
+        record = {"artifact": name, "key": folder.name, "files": digests, **extra}
+        atomic.write_text(staging / ENTRY, json.dumps(record, indent=1))
+        atomic.checkpoint("cache-entry-staged")
+        if folder.exists():  # a damaged entry being replaced
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another process renamed the same entry first
+            os.rename(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     for stale in folder.parent.iterdir():
-        if stale != folder and stale.is_dir():
+        if stale != folder and stale.is_dir() and not stale.name.startswith("."):
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -479,6 +506,18 @@ def peek(name: str) -> tuple[str, Any]:
     """What the book would read for a ``values`` artifact, without computing anything:
     ``("absent", None)``, ``("damaged", problem)``, ``("unavailable", reason)`` or
     ``("stored", values)`` (for ``reproduce``'s check of the author's cache)."""
+    state, found = peek_bytes(name)
+    if state != "stored":
+        return state, found
+    try:
+        return "stored", json.loads(found)
+    except ValueError as exc:
+        return "damaged", f"unreadable ({type(exc).__name__})"
+
+
+def peek_bytes(name: str) -> tuple[str, Any]:
+    """``peek`` for any kind: the display file's bytes as the book would read them (the same
+    digest check), ``("stored", bytes)``; ``reproduce`` compares them with a re-run's."""
     folder = entry_dir(name)
     record_path = folder / ENTRY
     if not folder.exists():
@@ -491,8 +530,8 @@ def peek(name: str) -> tuple[str, Any]:
     if "unavailable" in checked:
         return "unavailable", checked["unavailable"]
     try:
-        return "stored", json.loads((folder / DISPLAY["values"]).read_bytes())
-    except (OSError, ValueError) as exc:  # replaced between the check and the read
+        return "stored", _read(folder / DISPLAY[artifacts.get(name).kind])
+    except (OSError, DataValidationError) as exc:  # replaced since the check
         return "damaged", f"unreadable ({type(exc).__name__})"
 
 
@@ -523,7 +562,7 @@ def get(name: str) -> Any:
         record = _read_entry(name, folder)
         if record is not None:
             _raise_if_unavailable(record)
-            return json.loads((folder / DISPLAY["values"]).read_bytes())
+            return json.loads(_read(folder / DISPLAY["values"]))
     return _compute(name, folder)
 
 
@@ -557,6 +596,11 @@ def figure_png(name: str) -> Path:
     return _verified(name, "figure")[0] / DISPLAY["figure"]
 
 
+def display_bytes(name: str) -> bytes:
+    """The verified display file of a ``table`` or ``figure`` artifact, computed if needed."""
+    return _display_bytes(name, artifacts.get(name).kind)
+
+
 def _display_bytes(name: str, wanted: str) -> bytes:
     """The verified display file of an artifact, computing it when absent or damaged; raises
     ``NotAvailable`` when the artifact cannot be computed on these data."""
@@ -582,8 +626,8 @@ def _verified(name: str, wanted: str) -> tuple[Path, bytes]:
                 continue
         _raise_if_unavailable(record)
         try:
-            payload = (folder / DISPLAY[wanted]).read_bytes()
-        except OSError:  # removed meanwhile by a process that wrote a newer entry
+            payload = _read(folder / DISPLAY[wanted])
+        except (OSError, DataValidationError):  # removed by a process writing a newer entry
             continue
         if _digest(payload) == record["files"][DISPLAY[wanted]]:
             return folder, payload
@@ -609,22 +653,22 @@ def _compute(name: str, folder: Path) -> Any:
         raise
     finally:
         _computing.pop()
-    files: dict[str, bytes] = {}
+    payloads: dict[str, bytes] = {}
     if art.kind == "values":
         text = json.dumps(result, indent=1, default=_jsonable)
-        files["values.json"] = text.encode()
+        payloads["values.json"] = text.encode()
         result = json.loads(text)  # a hit returns the stored JSON data: so does a miss
     elif art.kind == "table":
         said = table_note(artifacts.kinds(name, labels.descriptor()), labels.descriptor())
         note = " ".join(filter(None, [said, result.attrs.get("note")]))
-        files["table.json"] = json.dumps(table_text(result, note), indent=1).encode()
+        payloads["table.json"] = json.dumps(table_text(result, note), indent=1).encode()
     elif art.kind == "figure":
         from analysis.topics import figures
 
-        files["figure.png"] = figures.to_png(result)
+        payloads["figure.png"] = figures.to_png(result)
         result = None  # figures are kept as PNG only
-    if files:
-        _write_entry(name, folder, files)
+    if payloads:
+        _write_entry(name, folder, payloads)
     _MEMORY[_memo_key(folder)] = result
     return result
 
@@ -668,10 +712,11 @@ def _jsonable(value: Any) -> Any:
 
 def allowed_data_files(name: str) -> set[Path] | None:
     """Files under data/ an artifact may open (None: all of them, for the whole package): its
-    resources' files, their FK targets, the descriptor, and those of the artifacts it depends
-    on (which may be computed inside it)."""
+    resources' files, their FK targets, the descriptor, the folder's own references.bib (read
+    to check source keys, like the repository's, never to compute), and those of the artifacts
+    it depends on (which may be computed inside it)."""
     desc = descriptor()
-    allowed = {(paths.data / "datapackage.json").resolve()}
+    allowed = {(paths.data / name).resolve() for name in ("datapackage.json", "references.bib")}
     for art in artifacts.closure(name):
         if artifacts.WHOLE_PACKAGE in art.resources:
             return None

@@ -43,7 +43,8 @@ from typing import Any
 
 from analysis import atomic, console, paths
 from analysis.build import artifacts, cache, qmd
-from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK
+from analysis.data import files
+from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataValidationError
 
 RECORD_NAME = "deps.json"
 RECORD_FORMAT = 1
@@ -297,8 +298,8 @@ def frozen_hash(chapter: Path) -> str | None:
     if not file.exists():
         return None
     try:
-        return str(json.loads(file.read_text(encoding="utf-8")).get("hash"))
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return str(json.loads(files.read_text(file, str(file))).get("hash"))
+    except (json.JSONDecodeError, DataValidationError, AttributeError):
         return "unreadable"
 
 
@@ -312,8 +313,8 @@ def read_record() -> dict[str, Any]:
     if not file.exists():
         return {"format": RECORD_FORMAT, "recorded": {}, "pending": {}}
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(files.read_text(file, str(file)))
+    except (json.JSONDecodeError, DataValidationError):
         data = {}
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         return {"format": RECORD_FORMAT, "recorded": {}, "pending": {}}

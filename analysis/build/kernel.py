@@ -288,8 +288,18 @@ def _run_cells(
     by_count: dict[int, qmd.Cell] = {}
     for label, code in (("quarto setup", QUARTO_SETUP if quarto_setup else ""), ("setup", setup)):
         if code:
+            # nbclient stores an executed cell back at its index: a setup cell gets a place of
+            # its own past the chapter's cells (index -1 would overwrite the chapter's last cell
+            # with the setup cell and its output), removed once it has run.
             node = nbformat.v4.new_code_cell(code)
-            failure = _execute(client, node, -1, label, 1, None, by_count, name, timeout, log)
+            nb.cells.append(node)
+            try:
+                index = len(nb.cells) - 1
+                failure = _execute(
+                    client, node, index, label, 1, None, by_count, name, timeout, log
+                )
+            finally:
+                nb.cells.pop()
             if failure:
                 run.failures.append(failure)
                 return

@@ -83,11 +83,23 @@ def tolerance_for(name: str) -> Tolerance:
     return ARITHMETIC
 
 
+def code_sources() -> list[Path]:
+    """Every file of the analysis package that can change a result: the modules of every
+    subpackage and the data files beside them (recommendations.toml), in a stable order."""
+    package = paths.root / "analysis"
+    return sorted(
+        p
+        for p in package.rglob("*")
+        if p.suffix in (".py", ".toml") and p.is_file() and "__pycache__" not in p.parts
+    )
+
+
 def code_version() -> dict[str, Any]:
     """Hash of the analysis sources and the lock file, and the git commit when there is one."""
     digest = hashlib.sha256()
-    for source in sorted((paths.root / "analysis").glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for source in code_sources():
+        name = source.relative_to(paths.root).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     lock = paths.root / "uv.lock"
     return {
         "analysis_sources": "sha256:" + digest.hexdigest(),

@@ -31,7 +31,14 @@ from typing import Any
 
 from analysis import atomic, console, paths
 from analysis.build import artifacts, cache, manifest
-from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, ReproductionError
+from analysis.data import files
+from analysis.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    DataValidationError,
+    NotAvailable,
+    ReproductionError,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,17 +71,18 @@ class Change:
 @contextmanager
 def fresh_cache() -> Iterator[Path]:
     """Point the artifact cache at an empty temporary folder for the duration of a re-run."""
-    original = paths.cache
-    with tempfile.TemporaryDirectory(prefix="reproduce-cache-") as folder:
-        paths.cache = Path(folder)
-        try:
-            yield paths.cache
-        finally:
-            paths.cache = original
+    with tempfile.TemporaryDirectory(prefix="reproduce-cache-") as folder, _cache_at(Path(folder)):
+        yield paths.cache
 
 
 def rebuild() -> dict[str, Any]:
     """Recompute the manifest from the raw data in a fresh cache, with a progress bar."""
+    return _rebuild(None)[0]
+
+
+def _rebuild(author: Path | None) -> tuple[dict[str, Any], list[Change]]:
+    """The re-run's manifest and, with an author's cache ``author``, how the tables and figures
+    stored there differ from the re-run's (compared while the fresh cache holds its fits)."""
     with fresh_cache(), console.progress() as bar:
         task = bar.add_task("re-running analyses", total=len(manifest.values_artifacts()))
         started: list[str] = []
@@ -87,17 +95,52 @@ def rebuild() -> dict[str, Any]:
 
         built = manifest.build(step)
         bar.update(task, completed=len(started))
-    return built
+        shown = check_displays(author) if author is not None else []
+    return built, shown
+
+
+def check_displays(author: Path) -> list[Change]:
+    """Every table and figure the book would read from the cache ``author`` (an entry at its
+    current key) must be byte for byte the re-run's: a forged ``table.json`` whose digest was
+    recomputed in ``entry.json`` passes the digest check but not this one."""
+    changes: list[Change] = []
+    for name, art in sorted(artifacts.REGISTRY.items()):
+        if art.kind not in ("table", "figure"):
+            continue
+        with _cache_at(author):
+            state, stored = cache.peek_bytes(name)
+        if state == "damaged":
+            changes.append(_damaged(name, stored, {}))
+        if state != "stored":
+            continue
+        try:
+            fresh = cache.display_bytes(name)
+        except NotAvailable:
+            fresh = None
+        if fresh != stored:
+            why = f"cached {cache.DISPLAY[art.kind]} differs from the re-run's"
+            changes.append(Change(f"cache {name}", (), "-", "-", "-", "-", why))
+    return changes
+
+
+@contextmanager
+def _cache_at(folder: Path) -> Iterator[None]:
+    original = paths.cache
+    paths.cache = folder
+    try:
+        yield
+    finally:
+        paths.cache = original
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:
     """The committed manifest, None if absent; unreadable JSON is a reproduction error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReproductionError(f"{path}: cannot read the committed manifest ({exc})") from None
+    try:
+        text = files.read_text(path, str(path))
+    except DataValidationError as exc:
+        raise ReproductionError(f"cannot read the committed manifest: {exc}") from None
     fix = (
         f"restore it from version control (`git checkout -- {_shown(path)}`) or replace it "
         "with a fresh re-run (`python -m analysis reproduce --update`, which does not read it)"
@@ -278,9 +321,7 @@ def check_cache(built: dict[str, Any], folder: Path) -> list[Change]:
     but someone or something altered the cache)."""
     changes: list[Change] = []
     feeds = _claims_by_input(built)
-    original = paths.cache
-    paths.cache = folder
-    try:
+    with _cache_at(folder):
         for name, entry in built.get("values", {}).items():
             if name not in artifacts.REGISTRY:
                 continue
@@ -317,8 +358,6 @@ def check_cache(built: dict[str, Any], folder: Path) -> list[Change]:
                         "cached verdict differs from the re-run",
                     )
                 )
-    finally:
-        paths.cache = original
     return changes
 
 
@@ -376,8 +415,10 @@ def run(args: argparse.Namespace) -> int:
         if args.manifest is None
         else committed_path.with_name(committed_path.stem + ".new.json")
     )
+    # --update writes where results go (--results / ANALYSIS_RESULTS_DIR), never elsewhere
+    accepted_path: Path = args.manifest or paths.manifest
     started = time.perf_counter()
-    built = rebuild()
+    built, shown = _rebuild(paths.cache)
     atomic.write_json(new_path, built)
     elapsed = time.perf_counter() - started
     try:
@@ -391,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
     counted = (
         f"{n_values} numbers from {len(built['values'])} artifacts, {len(built['claims'])} claims"
     )
-    cached = check_cache(built, paths.cache)
+    cached = check_cache(built, paths.cache) + shown
 
     cache_note = (
         f"; {len(cached)} cache entries disagree with the re-run or fail their digest check: "
@@ -409,12 +450,12 @@ def run(args: argparse.Namespace) -> int:
     if committed is None:
         if args.update:
             _print_changes(cached, f"Cache entries that disagree: {paths.cache}")
-            atomic.write_json(committed_path, built)
+            atomic.write_json(accepted_path, built)
             new_path.unlink(missing_ok=True)
             console.summary(
                 "reproduce",
                 not cached,
-                f"wrote {committed_path} ({counted}; {elapsed:.1f} s)" + cache_note,
+                f"wrote {accepted_path} ({counted}; {elapsed:.1f} s)" + cache_note,
             )
             return EXIT_CHECK_FAILED if cached else EXIT_OK
         console.summary(
@@ -445,13 +486,13 @@ def run(args: argparse.Namespace) -> int:
                 + cache_note,
             )
             return EXIT_CHECK_FAILED if cached else EXIT_OK
-        atomic.write_json(committed_path, built)
+        atomic.write_json(accepted_path, built)
         new_path.unlink(missing_ok=True)
         accepted = f"accepted {len(changes)} changes" if changes else "accepted new data stamps"
         console.summary(
             "reproduce",
             not cached,
-            f"{accepted}; wrote {committed_path} ({counted}; {elapsed:.1f} s)" + cache_note,
+            f"{accepted}; wrote {accepted_path} ({counted}; {elapsed:.1f} s)" + cache_note,
         )
         return EXIT_CHECK_FAILED if cached else EXIT_OK
     if changes or cached:

@@ -60,6 +60,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "init":
         return _init(args.folder)
+    note = incoming.one_line("--note", args.note)
+    if note:
+        raise UsageError(note)
     if args.action == "add":
         declared = incoming.Declared(
             args.observed, args.source, args.period, args.sampling, args.licence

@@ -1,4 +1,6 @@
-"""The folders a user names on the command line (``--data``, ``--out``, ``--cache``), checked.
+"""The folders a user names on the command line (``--data``, ``--out``, ``--cache``) or in the
+environment (``ANALYSIS_DATA_DIR``, ``ANALYSIS_CACHE_DIR``, ``ANALYSIS_RESULTS_DIR``), checked
+by the same code.
 
 A data folder must be an existing directory (symbolic links resolved) holding a regular
 ``datapackage.json``; an output folder must be a directory or not exist yet, and must not be
@@ -8,6 +10,7 @@ UsageError (exit 2) naming the option and what was found.
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -43,6 +46,26 @@ def data_folder(path: Path, option: str = "--data") -> Path:
             f"found {_kind(descriptor)}"
         )
     return resolved
+
+
+ENVIRONMENT = {"--data": paths.DATA_ENV, "--cache": paths.CACHE_ENV, "--results": paths.RESULTS_ENV}
+
+
+def checked(options: dict[str, str]) -> tuple[Path | None, Path | None, Path | None]:
+    """The data, cache and results folders named by the options or, where an option is not
+    given, by its environment variable, each checked by the same code (None: neither set)."""
+    named = {option: (option, value) for option, value in options.items()}
+    for option, variable in ENVIRONMENT.items():
+        if option not in named and os.environ.get(variable):
+            named[option] = (variable, os.environ[variable])
+    data = data_folder(Path(named["--data"][1]), named["--data"][0]) if "--data" in named else None
+    cache, results = (
+        output_folder(Path(named[option][1]), named[option][0], data=data)
+        if option in named
+        else None
+        for option in ("--cache", "--results")
+    )
+    return data, cache, results
 
 
 def output_folder(path: Path, option: str = "--out", *, data: Path | None = None) -> Path:

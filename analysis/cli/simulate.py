@@ -20,7 +20,7 @@ from pathlib import Path
 
 from analysis import console, paths
 from analysis.cli import folders
-from analysis.data import datapackage, sample_files, simulate
+from analysis.data import datapackage, parameters, sample_files, simulate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 PROGRESS_ABOVE_SCALE = 10.0  # samples over ten times the committed size take seconds
@@ -74,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage("--out must not be the data folder; run without options to regenerate it")
     if args.out is not None:
         args.out = folders.output_folder(args.out, "--out")
+    seed_ok, seed_expected = parameters.SEED
+    if args.seed is not None and not seed_ok(args.seed):
+        return _usage(f"--seed must be {seed_expected}, found {args.seed}")
     for name in ("scale", "accounts", "posts", "max_memory"):
         value = getattr(args, name)
         if value is not None and not (value > 0 and value != float("inf")):

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from analysis import atomic, console, paths
 from analysis.build import cache
-from analysis.data import datapackage
-from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataProblem
+from analysis.data import datapackage, files
+from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataProblem, DataValidationError
 
 PROBLEMS_SHOWN = 5
 VERDICT_FILE = "validate.json"
@@ -131,11 +131,20 @@ def verdict_key(base: Path) -> str:
         if entry.is_symlink():
             lines.append(f"link {name} {os.readlink(entry)}")
         elif entry.is_file():
-            lines.append(f"file {name} {cache.file_hash(entry)}")
+            lines.append(f"file {name} {_content_key(entry)}")
         elif not entry.is_dir():
             lines.append(f"other {name}")
     lines.append(f"folder {base.resolve()}")
     return cache.text_hash("\n".join(lines))
+
+
+def _content_key(file: Path) -> str:
+    """A file's streamed hash; above the default size limit (no resource of that size is read
+    without a raised limit) its size, mtime and inode, so a stray huge file is not read."""
+    status = file.stat()
+    if status.st_size > files.DEFAULT_LIMITS["bytes"]:
+        return f"large {status.st_size} {status.st_mtime_ns} {status.st_ino}"
+    return cache.file_hash(file)
 
 
 def _verdict_file() -> Path:
@@ -145,11 +154,11 @@ def _verdict_file() -> Path:
 def reused_verdict(key: str) -> list[Outcome] | None:
     """The stored valid verdict if it was reached on exactly this key, else None."""
     try:
-        stored = json.loads(_verdict_file().read_text(encoding="utf-8"))
+        stored = json.loads(files.read_regular(_verdict_file(), str(_verdict_file())))
         if stored.get("key") != key:
             return None
         return [Outcome(str(r["name"]), int(r["rows"])) for r in stored["resources"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, DataValidationError):
         return None  # absent, damaged or from another format: check again
 
 

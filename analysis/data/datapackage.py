@@ -9,9 +9,14 @@ references.bib keys (several keys separated by ``;``).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +48,9 @@ def read_descriptor(path: Path | None = None) -> dict[str, Any]:
             f"{size:,} bytes",
         )
     try:
-        descriptor = json.loads(path.read_bytes().decode("utf-8"))
+        descriptor = json.loads(
+            files.read_regular(path, str(path), files.DESCRIPTOR_MAX_BYTES).decode("utf-8")
+        )
     except UnicodeDecodeError as exc:
         raise DataValidationError.single(
             path, "descriptor is not UTF-8", "UTF-8 JSON", f"byte offset {exc.start}"
@@ -129,15 +136,42 @@ def sha256_bytes(payload: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    return sha256_bytes(path.read_bytes())
+    """Hash of a regular file, streamed (``files.sha256_file``)."""
+    return files.sha256_file(path)
 
 
 def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
-    """Record the current hash and size of a resource's file in its entry (returns the entry)."""
-    payload = resource_path(entry, base).read_bytes()
+    """Record the current hash and size of a resource's file in its entry (returns the entry);
+    a file that is not regular or is above the resource's size limit is refused unread."""
+    path = resource_path(entry, base)
+    payload = files.read_regular(path, str(path), files.limits(entry)["bytes"])
     entry["hash"] = sha256_bytes(payload)
     entry["bytes"] = len(payload)
     return entry
+
+
+@contextmanager
+def writing(base: Path | None = None) -> Iterator[None]:
+    """Hold the data folder's write lock for a whole read-change-write of the package (``data
+    add``, ``data stamp``, ``simulate``): a second writer says so and waits, then reads the
+    package the first one left, so no update is lost. The lock is the folder itself (flock on
+    its descriptor), so nothing is added to the data folder; it is released when the process
+    ends, however it ends."""
+    base = base or paths.data
+    folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"waiting: another command is writing the data package {base}",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)
 
 
 def merge_resources(descriptor: dict[str, Any], entries: list[dict[str, Any]]) -> None:
@@ -179,7 +213,7 @@ _BIB_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 
 @cache
 def _bib_keys_cached(path: Path, mtime_ns: int) -> frozenset[str]:
-    return frozenset(_BIB_KEY.findall(path.read_text(encoding="utf-8")))
+    return frozenset(_BIB_KEY.findall(files.read_text(path, str(path))))
 
 
 def bib_keys(path: Path | None = None) -> frozenset[str]:

@@ -37,13 +37,20 @@ from analysis.errors import DataProblem, DataValidationError
 MAX_PROBLEMS_PER_FIELD = 3
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 _DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%dT%H:%M:%S"}
-_DATE_SHAPES = {"date": r"\d{4}-\d{2}-\d{2}", "datetime": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"}
+# Numbers, dates and versions are ASCII: ``\d`` would also match ``١`` or ``１``, which pass the
+# shape check and then load as NaN. ``_D`` is the one digit class of every shape below.
+_D = "[0-9]"
+_DATE_SHAPES = {
+    "date": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}",
+    "datetime": rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}",
+}
 _DATE_LABELS = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DDThh:mm:ss"}
-_INTEGER = r"[+-]?\d+"
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_INTEGER = rf"[+-]?{_D}+"
+_NUMBER = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)(?:[eE][+-]?{_D}+)?"
 _NUMBER_OR_NON_FINITE = rf"(?:{_NUMBER}|[+-]?(?i:inf|infinity|nan))"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_SEMVER = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_SEMVER = re.compile(rf"{_D}+\.{_D}+\.{_D}+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
 @dataclass
@@ -158,11 +165,7 @@ def check_package(base: Path | None = None) -> list[DataProblem]:
         problems.append(
             DataProblem(_display(changelog), "file missing", "a CHANGELOG of the data", "no file")
         )
-    elif version and not re.search(
-        rf"^#+\s*\[?{re.escape(version)}\]?(?:\s|$)",
-        changelog.read_text(encoding="utf-8"),
-        re.MULTILINE,
-    ):
+    elif version and not _has_heading(_changelog_text(changelog, problems), version):
         problems.append(
             DataProblem(
                 _display(changelog),
@@ -178,6 +181,21 @@ def check_package(base: Path | None = None) -> list[DataProblem]:
                 DataProblem(label, f"duplicate resource {what}", f"unique {what}s", value)
             )
     return problems
+
+
+def _has_heading(text: str | None, version: str) -> bool:
+    """Whether the changelog has a heading for ``version`` (an unreadable one: said already)."""
+    heading = rf"^#+\s*\[?{re.escape(version)}\]?(?:\s|$)"
+    return text is None or re.search(heading, text, re.MULTILINE) is not None
+
+
+def _changelog_text(changelog: Path, problems: list[DataProblem]) -> str | None:
+    """CHANGELOG.md through the bounded reader; what refuses it joins ``problems`` (None)."""
+    try:
+        return files.read_text(changelog, _display(changelog))
+    except DataValidationError as exc:
+        problems += exc.problems
+        return None
 
 
 def _display(file: Path) -> str:
@@ -196,7 +214,7 @@ def _memo_key(
     a reviewer's checkout) is not parsed twice in one process.
     """
     described = hashlib.sha256(json.dumps(descriptor, sort_keys=True).encode()).hexdigest()
-    bib = bib_file.read_bytes() if bib_file.exists() else b""
+    bib = _hash_or(bib_file, "none")
     resources = [r for r in descriptor.get("resources", []) if isinstance(r.get("path"), str)]
     by_path = {str(datapackage.resource_path(r, base)): r for r in resources}
     own = by_path.get(str(file))
@@ -209,16 +227,26 @@ def _memo_key(
             if name and name not in targets:
                 referenced = next((r for r in resources if r.get("name") == name), None)
                 target = datapackage.resource_path(referenced, base) if referenced else None
-                exists = target is not None and target.exists()
-                targets[name] = datapackage.sha256_file(target) if exists else "missing"
+                targets[name] = _hash_or(target, "missing", referenced)
                 todo.append(referenced)
     return (
         entry_path,
         digest,
         described,
-        hashlib.sha256(bib).hexdigest(),
+        bib,
         tuple(sorted(targets.items())),
     )
+
+
+def _hash_or(path: Path | None, absent: str, entry: dict[str, Any] | None = None) -> str:
+    """The streamed hash of a file within its limit, else why not (absent, refused): a key part
+    that never reads a pipe, a device or an oversized file."""
+    if path is None or not path.exists():
+        return absent
+    try:
+        return files.sha256_file(path, str(path), files.limits(entry or {})["bytes"])
+    except DataValidationError as exc:
+        return f"refused: {exc.problems[0].problem}"
 
 
 def _type_name(value: Any) -> str:
@@ -289,13 +317,37 @@ def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
                 wrong(f"constraints.{prop}", "true or false", rules[prop], name)
         for prop in ("minimum", "maximum"):
             value = rules.get(prop)
-            if prop in rules and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if prop not in rules:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 wrong(f"constraints.{prop}", "a number", value, name)
+            elif spec.get("type", "string") not in ("integer", "number"):
+                problems.append(
+                    DataProblem(
+                        where,
+                        f"constraints.{prop} on a {spec.get('type', 'string')} field",
+                        f"{prop} only on integer or number fields",
+                        _short(repr(value)),
+                        field=name,
+                    )
+                )
         if "enum" in rules and (
             not isinstance(rules["enum"], list)
             or not all(isinstance(v, str | int | float) for v in rules["enum"])
         ):
             wrong("constraints.enum", "a list of values", rules["enum"], name)
+        elif "enum" in rules and len(set(map(str, rules["enum"]))) != len(rules["enum"]):
+            seen = [str(v) for v in rules["enum"]]
+            twice = sorted({v for v in seen if seen.count(v) > 1})
+            problems.append(
+                DataProblem(
+                    where,
+                    "constraints.enum lists a value twice",
+                    "each category once",
+                    _short(", ".join(twice)),
+                    field=name,
+                )
+            )
         if "pattern" in rules:
             refused = files.check_pattern(rules["pattern"])
             if refused:
@@ -325,6 +377,22 @@ def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
         isinstance(entry["bytes"], bool) or not isinstance(entry["bytes"], int)
     ):
         wrong("bytes", "an integer", entry["bytes"])
+    if isinstance(entry.get("hash"), str) and not _SHA256.fullmatch(entry["hash"]):
+        problems.append(
+            DataProblem(
+                where,
+                "unsupported hash",
+                "sha256:<64 hex digits> (the one algorithm recorded; `data stamp` writes it)",
+                _short(repr(entry["hash"])),
+            )
+        )
+    for i, source in enumerate(
+        entry.get("sources") or [] if isinstance(entry.get("sources"), list) else []
+    ):
+        if not isinstance(source, dict):
+            wrong(f"sources[{i}]", "an object {title, bibkey}", source)
+        elif "bibkey" in source and not isinstance(source["bibkey"], str):
+            wrong(f"sources[{i}].bibkey", "one references.bib key (text)", source["bibkey"])
     for key, value in (
         (entry.get("limits") or {}).items() if isinstance(entry.get("limits"), dict) else ()
     ):
@@ -903,6 +971,18 @@ def _check_foreign_keys(
                 )
                 continue
             referenced = checked.frame
+        unknown_fields = [f for f in remote if f not in referenced.columns]
+        if unknown_fields:
+            problems.append(
+                DataProblem(
+                    label,
+                    f"foreign key names fields {target} does not have",
+                    f"fields of {target}",
+                    ", ".join(unknown_fields),
+                    field="+".join(local),
+                )
+            )
+            continue
         present = frame[local].notna().all(axis=1).to_numpy()
         values = _joined(frame, local)
         unknown = present & ~values.isin(set(_joined(referenced, remote))).to_numpy()

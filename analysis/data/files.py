@@ -10,24 +10,31 @@ of a file, so nothing outside the project leaks through an error.
 Limits default to ``DEFAULT_LIMITS`` and may be raised per resource in the descriptor with a
 project extension: ``"limits": {"bytes": N, "lineBytes": N}``.
 
-Schema ``pattern`` constraints are Python regular expressions evaluated on every cell, and the
-standard library has no match timeout (RE2 or ``regex`` with timeouts are not dependencies), so
-``check_pattern`` admits only a safe subset that matches in time linear in the cell: no nested
-or alternated repetition, at most one unbounded repeat, no backreferences or lookaround.
+Schema ``pattern`` constraints are evaluated on every cell, and a backtracking matcher has no
+match timeout, so ``check_pattern`` admits only a safe subset that matches in time linear in
+the cell: no nested or alternated repetition, at most one unbounded repeat, no backreferences
+or lookaround. The cells are pyarrow strings, so RE2 runs the pattern: a pattern RE2 refuses
+(``x*+``) or reads otherwise than Python (``{,n}``, literal text to RE2) is refused too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
-from analysis.errors import DataProblem
+from analysis.errors import DataProblem, DataValidationError
 
 DEFAULT_LIMITS = {"bytes": 1 << 30, "lineBytes": 1 << 16}  # 1 GiB per file, 64 KiB per line
 DESCRIPTOR_MAX_BYTES = 16 << 20
+TEXT_MAX_BYTES = 16 << 20  # descriptor, CHANGELOG.md, simulation.toml, references.bib, records
+_CHUNK = 1 << 20
 PATTERN_MAX_LENGTH = 200
 PATTERN_MAX_REPEAT = 1000
 
@@ -62,16 +69,111 @@ def regular_file(path: Path, label: str) -> DataProblem | None:
     """None when ``path`` is an existing regular file; else what is there instead."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return DataProblem(label, "file missing", "a data file", "no file")
     except OSError as exc:
-        return DataProblem(
-            label, "file cannot be read", "a readable data file", exc.strerror or "error"
-        )
+        return _unreadable(exc, label)
+    return _not_regular(mode, label)
+
+
+def _unreadable(exc: OSError, label: str) -> DataProblem:
+    if isinstance(exc, FileNotFoundError):
+        return DataProblem(label, "file missing", "a data file", "no file")
+    found = exc.strerror or "error"
+    return DataProblem(label, "file cannot be read", "a readable data file", found)
+
+
+def _not_regular(mode: int, label: str) -> DataProblem | None:
     if stat.S_ISREG(mode):
         return None
     kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
     return DataProblem(label, "not a regular file", "a regular data file", kind)
+
+
+def _too_large(label: str, limit: int, found: str) -> DataProblem:
+    return DataProblem(label, "file larger than its limit", f"at most {limit:,} bytes", found)
+
+
+@contextmanager
+def open_regular(path: Path, label: str) -> Iterator[tuple[BinaryIO, int]]:
+    """The open file and its size, for regular files only: every file the project reads comes
+    through here. Opened without blocking (a pipe never stalls the open) and checked on the
+    open descriptor (nothing can be swapped in between); DataValidationError otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise DataValidationError([_unreadable(exc, label)]) from None
+    try:
+        status = os.fstat(fd)
+        problem = _not_regular(status.st_mode, label)
+        if problem:
+            raise DataValidationError([problem])
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle, status.st_size
+
+
+def read_regular(path: Path, label: str, limit: int = TEXT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (size checked before reading)."""
+    with open_regular(path, label) as (handle, size):
+        if size > limit:
+            raise DataValidationError([_too_large(label, limit, f"{size:,} bytes")])
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:  # the file grew while being read
+        raise DataValidationError([_too_large(label, limit, "more")])
+    return raw
+
+
+def read_text(path: Path, label: str, limit: int = TEXT_MAX_BYTES) -> str:
+    """``read_regular`` decoded as UTF-8, a located problem when it is not."""
+    raw = read_regular(path, label, limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            [DataProblem(label, "file is not UTF-8", "UTF-8 text", f"byte offset {exc.start}")]
+        ) from None
+
+
+def sha256_file(path: Path, label: str | None = None, limit: int | None = None) -> str:
+    """``sha256:<hex>`` of a regular file, streamed (never held in memory whole); a file above
+    ``limit`` bytes is refused before it is read."""
+    digest = hashlib.sha256()
+    label = label or str(path)
+    with open_regular(path, label) as (handle, size):
+        if limit is not None and size > limit:
+            raise DataValidationError([_too_large(label, limit, f"{size:,} bytes")])
+        read = 0
+        while chunk := handle.read(_CHUNK):
+            read += len(chunk)
+            if limit is not None and read > limit:
+                raise DataValidationError([_too_large(label, limit, "more")])
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def copy_regular(source: Path, target: Path, label: str, limit: int) -> None:
+    """Copy a regular file of at most ``limit`` bytes (size checked before a byte is copied)."""
+    with open_regular(source, label) as (handle, size):
+        if size > limit:
+            raise DataValidationError([_too_large(label, limit, f"{size:,} bytes")])
+        with target.open("wb") as out:
+            shutil.copyfileobj(_Capped(handle, limit, label), out, _CHUNK)
+
+
+class _Capped:
+    """A reader that refuses to go past ``limit`` bytes (a file growing while it is copied)."""
+
+    def __init__(self, handle: BinaryIO, limit: int, label: str):
+        self.handle, self.left, self.label, self.limit = handle, limit + 1, label, limit
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.handle.read(min(size, self.left) if size >= 0 else self.left)
+        self.left -= len(chunk)
+        if self.left <= 0:
+            raise DataValidationError([_too_large(self.label, self.limit, "more")])
+        return chunk
 
 
 def limits(entry: dict[str, Any]) -> dict[str, int]:
@@ -89,27 +191,13 @@ def read_bounded(
     path: Path, label: str, limit: dict[str, int]
 ) -> tuple[bytes | None, list[DataProblem]]:
     """The bytes of a regular file within the size and line-length limits, else the problem."""
-    problem = regular_file(path, label)
-    if problem:
+    try:
+        raw = read_regular(path, label, limit["bytes"])
+    except DataValidationError as exc:
+        problem = exc.problems[0]
+        if problem.problem == "file larger than its limit" and problem.found != "more":
+            problem.expected += " (raise limits.bytes in datapackage.json)"
         return None, [problem]
-    size = path.stat().st_size
-    if size > limit["bytes"]:
-        return None, [
-            DataProblem(
-                label,
-                "file larger than its limit",
-                f"at most {limit['bytes']:,} bytes (raise limits.bytes in datapackage.json)",
-                f"{size:,} bytes",
-            )
-        ]
-    with path.open("rb") as handle:
-        raw = handle.read(limit["bytes"] + 1)
-    if len(raw) > limit["bytes"]:  # the file grew while being read
-        return None, [
-            DataProblem(
-                label, "file larger than its limit", f"at most {limit['bytes']:,} bytes", "more"
-            )
-        ]
     line, length = longest_line(raw)
     if length > limit["lineBytes"]:
         return None, [
@@ -192,4 +280,22 @@ def check_pattern(pattern: Any) -> str | None:
         return problem
     if unbounded > 1:
         return "at most one unbounded repeat (*, +, {n,}) is allowed"
+    return _re2_problem(pattern)
+
+
+def _re2_problem(pattern: str) -> str | None:
+    """Why RE2, which matches the cells (pyarrow strings), would read ``pattern`` otherwise
+    than Python's ``re`` checked it, or refuse it (None: both read it alike)."""
+    if _EMPTY_LOWER_BOUND.search(pattern):
+        return "write {0,n}, not {,n}: RE2, which matches the cells, reads {,n} as literal text"
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+    except pa.ArrowInvalid as exc:
+        return f"not a regular expression RE2 accepts ({str(exc).split(': ', 1)[-1]})"
     return None
+
+
+_EMPTY_LOWER_BOUND = re.compile(r"(?<!\\)\{,[0-9]")

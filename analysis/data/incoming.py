@@ -39,7 +39,7 @@ from analysis.data import datapackage, datasets, files
 from analysis.errors import DataProblem, DataValidationError, UsageError
 
 BUMPS = ("major", "minor", "patch")
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")  # ASCII digits only
 
 
 @dataclass
@@ -53,10 +53,25 @@ class Declared:
     licence: str = ""
 
     def problems(self) -> list[str]:
-        if not self.observed:
-            return []
-        missing = [n for n in ("source", "period", "sampling") if not getattr(self, n).strip()]
-        return [f"--{n} is required with --observed" for n in missing]
+        said = [one_line(f"--{n}", getattr(self, n)) for n in ("source", "period", "sampling")]
+        said.append(one_line("--licence", self.licence))
+        if self.observed:
+            missing = [n for n in ("source", "period", "sampling") if not getattr(self, n).strip()]
+            said += [f"--{n} is required with --observed" for n in missing]
+        return [p for p in said if p]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(option: str, value: str) -> str | None:
+    """Why ``value`` cannot stand in the descriptor and a changelog line (None: it can): a line
+    break would start a heading of its own, a fake version entry in CHANGELOG.md."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    where = f"character {found.start() + 1}"
+    return f"{option} must be one line of text, found {found.group()!r} at {where}"
 
 
 @dataclass
@@ -144,11 +159,11 @@ def collect(sources: list[Path], descriptor: dict[str, Any], alias: str | None) 
                 )
             pairs = [(p.name.split(".")[0], p) for p in inside]
         else:
-            problem = files.regular_file(resolved, str(source))
-            if problem:
-                raise UsageError(f"{source}: expected {problem.expected}, found {problem.found}")
             pairs = [(_resource_for(resolved, descriptor, alias), resolved)]
         for name, path in pairs:
+            problem = files.regular_file(path, str(path))
+            if problem:
+                raise UsageError(f"{path}: expected {problem.expected}, found {problem.found}")
             if name in found:
                 raise UsageError(f"two files for resource {name!r}: {found[name]} and {path}")
             found[name] = path
@@ -239,23 +254,25 @@ def add(
 ) -> Outcome:
     """Validate ``incoming`` files as the named resources and bring them into ``base``."""
     base = base or paths.data
-    descriptor = datapackage.read_descriptor(base / "datapackage.json")
-    day = (today or dt.date.today()).isoformat()
-    entries = {r["name"]: r for r in descriptor["resources"]}
-    new_entries = {n: _new_entry(entries[n], declared, day) for n in incoming}
-    previous = {n: datasets.check(n, base=base) for n in incoming}
-    staging = _stage(base, [r for r in descriptor["resources"] if r["name"] not in incoming])
-    try:
-        for name, source in incoming.items():
-            target = datapackage.resource_path(new_entries[name], staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            datapackage.stamp(new_entries[name], staging)
-        return _finish(
-            base, staging, descriptor, new_entries, previous, entries, bump, note, day, "add"
-        )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with datapackage.writing(base):  # a second writer waits: no update lost
+        descriptor = datapackage.read_descriptor(base / "datapackage.json")
+        day = (today or dt.date.today()).isoformat()
+        entries = {r["name"]: r for r in descriptor["resources"]}
+        new_entries = {n: _new_entry(entries[n], declared, day) for n in incoming}
+        previous = {n: datasets.check(n, base=base) for n in incoming}
+        staging = _stage(base, [r for r in descriptor["resources"] if r["name"] not in incoming])
+        try:
+            for name, source in incoming.items():
+                target = datapackage.resource_path(new_entries[name], staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                limit = files.limits(new_entries[name])["bytes"]
+                files.copy_regular(source, target, str(source), limit)
+                datapackage.stamp(new_entries[name], staging)
+            return _finish(
+                base, staging, descriptor, new_entries, previous, entries, bump, note, day, "add"
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def stamp(
@@ -268,21 +285,22 @@ def stamp(
 ) -> Outcome:
     """Re-record hash and size of resources whose files changed in place, after validating."""
     base = base or paths.data
-    descriptor = datapackage.read_descriptor(base / "datapackage.json")
-    day = (today or dt.date.today()).isoformat()
-    entries = {r["name"]: r for r in descriptor["resources"]}
-    unknown = [n for n in names if n not in entries]
-    if unknown:
-        raise UsageError(f"no resource {unknown[0]!r}; expected one of {', '.join(entries)}")
-    new_entries = {n: datapackage.stamp(copy.deepcopy(entries[n]), base) for n in names}
-    previous = {n: datasets.check(n, base=base) for n in names}
-    staging = _stage(base, descriptor["resources"])
-    try:
-        return _finish(
-            base, staging, descriptor, new_entries, previous, entries, bump, note, day, "stamp"
-        )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with datapackage.writing(base):  # a second writer waits: no update lost
+        descriptor = datapackage.read_descriptor(base / "datapackage.json")
+        day = (today or dt.date.today()).isoformat()
+        entries = {r["name"]: r for r in descriptor["resources"]}
+        unknown = [n for n in names if n not in entries]
+        if unknown:
+            raise UsageError(f"no resource {unknown[0]!r}; expected one of {', '.join(entries)}")
+        new_entries = {n: datapackage.stamp(copy.deepcopy(entries[n]), base) for n in names}
+        previous = {n: datasets.check(n, base=base) for n in names}
+        staging = _stage(base, descriptor["resources"])
+        try:
+            return _finish(
+                base, staging, descriptor, new_entries, previous, entries, bump, note, day, "stamp"
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _finish(
@@ -328,7 +346,7 @@ def _finish(
     body = _changelog_body(changes, new_entries, step, note, command)
     heading = f"{new_version} — {day}"
     changelog = base / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8") if changelog.is_file() else "# Changelog\n"
+    text = files.read_text(changelog, str(changelog)) if changelog.exists() else "# Changelog\n"
     new_changelog = changelog_with_entry(text, heading, body)
     atomic.write_bytes(staging / "datapackage.json", datapackage.dumps(staged))
     atomic.write_text(staging / "CHANGELOG.md", new_changelog)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import atomic, paths
-from analysis.data import datapackage, simulate
-from analysis.errors import DataValidationError
+from analysis.data import datapackage, files, simulate
+from analysis.errors import DataValidationError, UsageError
 
 RESOURCES = ("accounts", "posts")
 FILES = {"accounts": "synthetic/accounts.csv", "posts": "synthetic/posts.csv"}
@@ -370,6 +370,12 @@ def build(
     drawn = simulate.simulate(
         params, seed, scale, accounts=accounts, posts=posts, memory_limit=memory_limit
     )
+    if drawn.accounts.empty or drawn.posts.empty:  # the codebook asks for rows in each file
+        raise UsageError(
+            f"the sample drew {len(drawn.accounts):,} accounts and {len(drawn.posts):,} posts: "
+            "expected at least one of each (a file with a header only does not validate); "
+            "ask for more with --accounts, --posts or --scale"
+        )
     payloads = {}
     for name, frame in (("accounts", drawn.accounts), ("posts", drawn.posts)):
         step = None
@@ -407,11 +413,17 @@ def write(built: Built, data_dir: Path | None = None) -> None:
     interrupted run leaves the previous sample and descriptor intact and consistent.
     """
     data_dir = data_dir or paths.data
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with datapackage.writing(data_dir):
+        _write(built, data_dir)
+
+
+def _write(built: Built, data_dir: Path) -> None:
     descriptor_path = data_dir / "datapackage.json"
     payloads: dict[Path, bytes] = {}
     if data_dir.resolve() != paths.data.resolve():
         descriptor = _package_payloads(data_dir, payloads)
-        payloads[data_dir / "simulation.toml"] = built.parameters_path.read_bytes()
+        payloads[data_dir / "simulation.toml"] = _read(built.parameters_path)
     else:
         descriptor = datapackage.read_descriptor(descriptor_path)
     for name in RESOURCES:
@@ -435,10 +447,16 @@ def _package_payloads(target: Path, payloads: dict[Path, bytes]) -> dict[str, An
             continue
         source = datapackage.resource_path(entry)
         if source.is_file():
-            payloads[datapackage.resource_path(entry, target)] = source.read_bytes()
+            payloads[datapackage.resource_path(entry, target)] = _read(source, entry)
     if paths.changelog.is_file():
-        payloads[target / "CHANGELOG.md"] = paths.changelog.read_bytes()
+        payloads[target / "CHANGELOG.md"] = _read(paths.changelog)
     return descriptor
+
+
+def _read(path: Path, entry: dict[str, Any] | None = None) -> bytes:
+    """A file through the bounded reader: a resource within its limits, else a text file."""
+    limit = files.TEXT_MAX_BYTES if entry is None else files.limits(entry)["bytes"]
+    return files.read_regular(path, str(path), limit)
 
 
 @dataclass
@@ -467,7 +485,7 @@ def compare(built: Built, data_dir: Path | None = None) -> list[Difference]:
         if not file.exists():
             found.append(Difference(name, label, "file missing; run `python -m analysis simulate`"))
             continue
-        actual = file.read_bytes()
+        actual = _read(file, {})
         wanted = built.payloads[name]
         if actual != wanted:
             line, detail = first_difference(actual, wanted)

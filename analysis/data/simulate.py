@@ -23,7 +23,6 @@ sorts only); ``analysis.data.sample_files`` turns them into byte-stable CSVs.
 from __future__ import annotations
 
 import copy
-import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.data import datasets, parameters
+from analysis.data import datasets, files, parameters
 from analysis.errors import DataValidationError, ModelInputError, UsageError
 
 GENERATOR_VERSION = "1.0.0"
@@ -94,16 +93,7 @@ def load_parameters(path: Path | None = None) -> dict[str, Any]:
     """Read the parameter file (default data/simulation.toml) into a nested dict."""
     path = path or paths.simulation_parameters
     try:
-        with path.open("rb") as handle:
-            params = tomllib.load(handle)
-    except FileNotFoundError:
-        raise DataValidationError.single(
-            path, "parameter file missing", "a TOML parameter file", "no file"
-        ) from None
-    except IsADirectoryError:
-        raise DataValidationError.single(
-            path, "parameter file is not a file", "a TOML parameter file", "a directory"
-        ) from None
+        params = tomllib.loads(files.read_text(path, str(path)))
     except tomllib.TOMLDecodeError as exc:
         raise DataValidationError.single(
             path, "parameter file is not valid TOML", "TOML", str(exc)
@@ -174,7 +164,7 @@ def check_size(
 def parameters_sha256(path: Path | None = None) -> str:
     """Hash of the parameter file's bytes, recorded with the committed sample."""
     path = path or paths.simulation_parameters
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return files.sha256_file(path)
 
 
 def override(params: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +239,21 @@ def generate(
     """
     sample = simulate(params, seed, scale, accounts=accounts, posts=posts, provinces=provinces)
     return sample.accounts, sample.posts
+
+
+COUNT_MAX = float(2**31 - 1)  # engagement counts are stored as 32-bit integers
+FOLLOWERS_MAX = float(2**53)  # followers: 64-bit integers, exact as floats below 2^53
+
+
+def _within(values: np.ndarray, limit: float, parameters: str, what: str) -> None:
+    """Refuse parameters that draw values the codebook's integers cannot hold (1e300 would
+    stop numpy with "lam value too large", or wrap to a negative count when cast)."""
+    largest = float(np.max(values, initial=0.0))
+    if not largest <= limit:  # also NaN
+        raise ModelInputError(
+            f"simulation parameters {parameters} draw {what} up to {largest:.3g}: expected "
+            f"values below {limit:.3g}, which the sample's integer columns hold"
+        )
 
 
 def simulate(
@@ -414,6 +419,7 @@ def _draw_accounts(
         + fol["age_elasticity"] * np.log(years_open / fol["age_reference_years"])
     )
     draws = np.rint(np.exp(log_median + fol["sigma"] * rng.standard_normal(n)))
+    _within(draws, FOLLOWERS_MAX, "[followers] median, multipliers and sigma", "follower counts")
     weibo = accounts["platform"].to_numpy() == "weibo"
     accounts["followers"] = pd.array(np.where(weibo, draws, 0).astype(np.int64), dtype="Int64")
     accounts.loc[~weibo, "followers"] = pd.NA
@@ -569,6 +575,7 @@ def _draw_posts(
         sub_cat = category if mask is None else category[mask]
         mu = np.exp(intercept + acc[sub_idx] + cat_eff[sub_cat])
         lam = mu * rng_count.gamma(1.0 / alpha, alpha, len(mu))
+        _within(lam, COUNT_MAX, f"[engagement] intercept of {outcome} with its effects", outcome)
         values = rng_count.poisson(lam)
         del mu, lam
         if mask is None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import escape
 from analysis.data.labels import SYNTHETIC_FOOTER
 
 STYLE = "whitegrid"
@@ -158,7 +159,8 @@ def synthetic_footer(fig: Any, resources: tuple[str, ...] = ("accounts", "posts"
         SYNTHETIC_FOOTER if "synthetic" in kinds.values() else labels.table_note(kinds, descriptor)
     )
     if text:
-        fig.text(0.01, 0.005, text, ha="left", va="bottom", fontsize=10, color="0.3", wrap=True)
+        shown = escape.figure_text(text)  # data text: never mathtext
+        fig.text(0.01, 0.005, shown, ha="left", va="bottom", fontsize=10, color="0.3", wrap=True)
 
 
 def forest_plot(

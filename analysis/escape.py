@@ -19,6 +19,15 @@ and ``%`` are never special, so "1,234", "45%" and "Beijing (北京)" read norma
 brackets come back from their escapes). ``table_cell`` is the same for a pipe-table cell,
 where ``|`` is already escaped. Hand-written because no library offers "make any text inert
 for Pandoc Markdown and Quarto"; markdown-it or html.escape alone each cover one reader.
+
+For the PDF (Typst), Pandoc escapes Typst's special characters, but not a line-start marker at
+the start of a table cell or note (``[/ x]``): Typst would read ``/ term: definition`` as a
+term list (``/ x`` alone stops it: "expected colon"), ``- x`` and ``+ x`` and ``1. x`` as lists,
+``= x`` as a heading. Text starting with such a marker gets an invisible WORD JOINER (U+2060)
+before it, so the marker no longer starts a line in any format.
+
+For figures (``figure_text``), matplotlib reads text between two ``$`` as mathtext (a
+``$\foo$`` in a source name stops the figure): every ``$`` is escaped.
 """
 
 from __future__ import annotations
@@ -34,6 +43,9 @@ BIDI_CONTROLS = frozenset(
 _PLAIN_PUNCTUATION = frozenset(",%")
 _ESCAPED = frozenset(string.punctuation) - _PLAIN_PUNCTUATION
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
+# Typst's markers at the start of a line: term list, bullet, numbered list, heading.
+TYPST_LINE_START = re.compile(r"\s*(?:[-+/]|=+|[0-9]+\.)(?:\s|$)")
+WORD_JOINER = "\u2060"
 
 
 def _visible(char: str) -> str:
@@ -58,7 +70,8 @@ def _is_control(char: str) -> bool:
 def inline(text: object) -> str:
     """Data text as inert inline Pandoc Markdown that renders as the same characters."""
     flat = _LINE_BREAKS.sub(" ", str(text))
-    return "".join(_inert(char) for char in flat)
+    guard = WORD_JOINER if TYPST_LINE_START.match(flat) else ""
+    return guard + "".join(_inert(char) for char in flat)
 
 
 def table_cell(text: object) -> str:
