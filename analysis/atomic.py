@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-
 PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process waits
 
 
