@@ -52,3 +52,32 @@ def test_every_book_figure_is_legible_at_display_size(name: str) -> None:
     smallest = figures.smallest_display_pt(fig)
     plt.close(fig)
     assert smallest >= figures.MIN_DISPLAY_PT, f"{name}: smallest text {smallest:.1f} pt"
+
+
+LONG_FOOTER = (
+    "Observed sample, as declared in datapackage.json: accounts (Weibo API crawl by the research "
+    "team of a university department, 2016-01-01 to 2016-12-31, every police bureau account in "
+    "the provincial lists of the Ministry of Public Security); posts (the same crawl)."
+)
+
+
+def test_a_long_footer_wraps_within_the_figure_under_its_legend(monkeypatch) -> None:
+    """The sample's source under a figure with a legend placed on the figure (the content mix):
+    every line of the footer stays inside the figure and clear of the legend and the axes."""
+    from analysis.topics import content
+
+    monkeypatch.setattr(figures, "SYNTHETIC_FOOTER", LONG_FOOTER)
+    fig = content.mix_figure()
+    figures.legible(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (footer,) = [t for t in fig.texts if "Weibo API crawl" in t.get_text()]
+    box = footer.get_window_extent(renderer)
+    assert " ".join(footer.get_text().split()) == LONG_FOOTER  # wrapped, not shortened
+    assert footer.get_text().count("\n") >= 1
+    assert box.x0 >= 0 and box.y0 >= 0
+    assert box.x1 <= fig.bbox.x1
+    assert fig.legends, "the content mix places its legend on the figure"
+    for other in [*fig.legends, *fig.axes]:
+        assert not box.overlaps(other.get_window_extent(renderer)), other
+    plt.close(fig)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
+from analysis.build import qmd
 from analysis.data import simulate
 from analysis.topics import robustness, sample, wording
 
@@ -30,6 +33,40 @@ def test_direction_and_threshold_words() -> None:
     assert wording.below_or_above(0.7, 0.9, 0.5) == "above"
     assert wording.below_or_above(0.4, 0.6, 0.5) == "around"
     assert wording.sentence_case("no clear difference") == "No clear difference"
+
+
+@pytest.mark.parametrize(
+    ("p", "value", "clause"),
+    [
+        (9.19e-06, "< 0.001", "p < 0.001"),
+        (3.6e-115, "< 0.001", "p < 0.001"),
+        (0.000999, "< 0.001", "p < 0.001"),
+        (0.001, "0.001", "p = 0.001"),
+        (0.0123, "0.012", "p = 0.012"),
+        (0.68, "0.680", "p = 0.680"),
+    ],
+)
+def test_a_p_value_reads_below_0_001_never_in_exponent_form(p, value, clause) -> None:
+    assert wording.p_value(p) == value
+    assert wording.p_clause(p) == clause
+
+
+# A stored p-value: wald_p, level_p_permutation_within_platform, comments_irr_west_p, or_x_p.
+_P_KEY = re.compile(r"(^|_)p($|_)")
+_VALUE = re.compile(r'book\.value\(\s*"[^"]+",\s*"(?P<key>[^"]+)"(?:,\s*"(?P<fmt>[^"]*)")?')
+
+
+def test_chapters_quote_p_values_only_as_the_formatted_text() -> None:
+    """A chapter formatting a stored p-value itself ("{:.1g}") printed "9e-06": chapters quote
+    the ``..._text`` values (wording.p_clause) instead."""
+    found = []
+    for chapter in qmd.book_chapters():
+        for inline in qmd.parse(chapter).inlines:
+            for match in _VALUE.finditer(inline.expression):
+                key = match["key"]
+                if _P_KEY.search(key) and not key.endswith("_text"):
+                    found.append(f"{chapter.name}: {key} formatted {match['fmt']!r}")
+    assert not found, found
 
 
 def _table(p_main: float, p_other: float, outcome: str = "comments") -> pd.DataFrame:

@@ -12,8 +12,9 @@ executed in its own fresh kernel, in book order, after Quarto's setup cell), the
 - warm_prose: a sentence added to one chapter (only that chapter re-executes, from the cache);
 - warm_code: a comment added to one analysis module (its artifacts, and the chapters that read
   them, are redone);
-- warm_data: one data file changed and its hash re-recorded (only the artifacts that read it
-  are recomputed; the table says how many).
+- warm_data: an author's data fix: one value of a data file corrected (the last numeric field
+  of its first row raised by one) and its hash re-recorded; the artifacts that read the file are
+  recomputed and the chapters that read those re-execute (the table says how many).
 
 The floor is one interpreter importing what the artifacts need and computing each of them once.
 ``empty`` is the measured cost of an empty chapter (one empty cell): what Quarto spends on any
@@ -31,8 +32,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import datetime as dt
 import importlib.util
+import io
 import os
 import platform
 import shutil
@@ -169,7 +172,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
             scenarios.append(
                 bench.render(
                     "warm_data",
-                    f"{resource} changed (trailing newline), hash re-recorded",
+                    f"{resource}: one value corrected, hash re-recorded",
                     lambda: _edit_resource(project / "data", resource),
                 )
             )
@@ -226,11 +229,14 @@ class _Runner:
             raise BenchError("\n".join(str(f) for f in done.failures))
         return done.seconds
 
-    def render(self, name: str, edit: str, change: Callable[[], None] | None = None) -> Scenario:
-        """Apply an edit, then invalidate + render (freeze: auto) + record; timed."""
+    def render(
+        self, name: str, edit: str, change: Callable[[], str | None] | None = None
+    ) -> Scenario:
+        """Apply an edit (which may say what it changed), then invalidate + render (freeze:
+        auto) + record; timed."""
         scenario = Scenario(name, edit)
         if change:
-            change()
+            scenario.edit = change() or edit
         before = _entries(self.cache)
         self.bar.update(self.task, description=f"{name}: prepare-render")
         prefix = ["--kernel-prefix", str(self.cache.parent / "kernel-prefix")]
@@ -296,12 +302,37 @@ def _append(path: Path, text: str) -> None:
     atomic.write_text(path, path.read_text(encoding="utf-8") + text)
 
 
-def _edit_resource(data: Path, resource: str) -> None:
-    """Change a resource's bytes without changing its values, and re-record its hash."""
+def _edit_resource(data: Path, resource: str) -> str:
+    """An author's data fix: one value the analyses read is corrected (the last numeric field of
+    the first row, not a key, raised by one), and the resource's hash re-recorded as ``data
+    stamp`` would. Returns what changed, e.g. "provinces row 1 gdp_per_capita_yuan_2013 93213
+    -> 93214"."""
     descriptor = datapackage.read_descriptor(data / "datapackage.json")
     entry = datapackage.resource(descriptor, resource)
-    _append(datapackage.resource_path(entry, data), "\n")
+    schema = entry.get("schema", {})
+    keys = schema.get("primaryKey") or []
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    numeric = [
+        f["name"]
+        for f in schema.get("fields", [])
+        if f.get("type") in ("integer", "number")
+        and f["name"] not in keys
+        and not (f.get("constraints") or {}).get("unique")
+    ]
+    if not numeric:
+        raise ValueError(f"{resource} has no numeric field to correct; give --data-resource")
+    file = datapackage.resource_path(entry, data)
+    with file.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index(numeric[-1])
+    before = rows[1][column]
+    after = str(int(before) + 1) if before.lstrip("-").isdigit() else f"{float(before) * 1.01:g}"
+    rows[1][column] = after
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    atomic.write_text(file, buffer.getvalue())
     datapackage.update_resources([datapackage.stamp(entry, data)], data / "datapackage.json")
+    return f"{resource} row 1 {numeric[-1]} {before} -> {after}"
 
 
 def _pick_chapter(wanted: str | None, chapters: list[Path], uses: dict[str, freeze.Usage]) -> str:

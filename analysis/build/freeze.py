@@ -17,9 +17,9 @@ command closes the gap around ``quarto render``:
   those; it also computes, in this one process, every artifact the chapters need, so the
   kernels Quarto starts only read the cache;
 - ``--record`` (after a successful render) stores the fingerprints of the frozen results in
-  ``_freeze/deps.json``, next to what they describe: commit it with ``_freeze/``. Only a chapter
-  whose fingerprint is the one ``--invalidate`` saw is recorded, so an edit made during the
-  render is caught next time;
+  ``_freeze/deps.json``, next to what they describe (both stay on the machine that rendered:
+  git ignores ``_freeze/``). Only a chapter whose fingerprint is the one ``--invalidate`` saw is
+  recorded, so an edit made during the render is caught next time;
 - ``--status`` (the default) prints the table without changing anything.
 
 A frozen result re-made outside this cycle (a bare ``quarto render``) no longer matches the

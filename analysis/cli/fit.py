@@ -90,6 +90,7 @@ def fit_everything(data: Path | None = None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.topics import model_results as mr
+    from analysis.topics import wording
 
     results = fit_everything(args.data)
     fits, answers = results["engagement"], results["responsiveness"]
@@ -128,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
         f"{len(fits)} engagement models, responsiveness, audience and robustness on "
         f"{cells.n_posts:,} posts of {len(cells.accounts):,} accounts in {elapsed:.1f} s; "
         f"no regional difference: comments Wald chi2({comments['wald_df']}) = "
-        f"{comments['wald_chi2']:.1f}, {mr.p_clause(comments['wald_p'])}; answer rates "
+        f"{comments['wald_chi2']:.1f}, {wording.p_clause(comments['wald_p'])}; answer rates "
         f"chi2({answered['wald_df']}) = {answered['wald_chi2']:.1f}, "
-        f"{mr.p_clause(answered['wald_p'])} (synthetic sample)",
+        f"{wording.p_clause(answered['wald_p'])} (synthetic sample)",
     )
     return EXIT_OK

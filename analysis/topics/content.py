@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelInputError
+from analysis.topics import wording
 from analysis.topics.coverage import wilson_interval
 from analysis.topics.inputs import require_columns
 
@@ -189,8 +190,8 @@ def _shares_table(by: str) -> pd.DataFrame:
     table.attrs["note"] = (
         f"Share of posts by content category per {by}. Chi-square test of independence: "
         f"chi2 = {test['chi2']:.1f} on {test['df']} df, Cramer's V = {test['cramers_v']:.3f}; "
-        f"account-level permutation p = {test['p_permutation']:.3f} ({test['permutations']} "
-        f"shuffles of the {by} across accounts"
+        f"account-level permutation {wording.p_clause(test['p_permutation'])} "
+        f"({test['permutations']} shuffles of the {by} across accounts"
         + ("" if by == "platform" else ", within platform")
         + ")."
     )
@@ -237,9 +238,13 @@ def content_values() -> dict[str, Any]:
         test = independence_test(joined, by)
         for key in ("chi2", "df", "p_value", "cramers_v", "p_permutation"):
             out[f"{by}_{key}"] = test[key]
+        out[f"{by}_p_permutation_text"] = wording.p_clause(test["p_permutation"])
         if by != "platform":
             within = independence_test(joined, by, within="platform")
             out[f"{by}_p_permutation_within_platform"] = within["p_permutation"]
+            out[f"{by}_p_permutation_within_platform_text"] = wording.p_clause(
+                within["p_permutation"]
+            )
     out["permutations"] = PERMUTATIONS
     publicity_by_group = {
         g: out[f"share_publicity_{g}"] for g in GROUP_LABELS if f"share_publicity_{g}" in out

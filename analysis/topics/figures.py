@@ -99,10 +99,11 @@ def legible(fig: Any, rounds: int = 4) -> Any:
     """Raise every text below ``MIN_DISPLAY_PT`` at display size to that floor.
 
     Larger text can widen the saved image (and so shrink it on the page), so the floor is
-    recomputed until no text is below it; notes written on the figure itself wrap at its edge.
+    recomputed until no text is below it; notes written on the figure itself wrap at its edge,
+    under the legends placed on the figure (``fit_notes``).
     """
-    for note in fig.texts:  # figure-level notes wrap within the figure instead of widening it
-        note.set_wrap(True)
+    if fit_notes(fig):
+        _relayout(fig)
     for _ in range(rounds):
         floor = MIN_DISPLAY_PT / display_scale(saved_width(fig))
         small = [t for t in texts(fig) if t.get_fontsize() < floor]
@@ -114,14 +115,84 @@ def legible(fig: Any, rounds: int = 4) -> Any:
     return fig
 
 
+NOTE_MARGIN = 0.01  # figure fraction kept free right of a note written on the figure
+NOTE_GAP_PX = 4  # pixels between a note and a legend above it
+
+
+def fit_notes(fig: Any) -> bool:
+    """Break each note written on the figure (a footer such as the sample's source) into lines
+    that fit between its left edge and the figure's right edge, and lift a legend placed on the
+    figure that the note's lines would overlap. Returns whether anything moved.
+
+    Matplotlib's own ``wrap`` applies when drawing only: the extents that ``tight_layout`` and
+    ``bbox_inches="tight"`` measure are the unwrapped line's, so a long note ran past the edge
+    and over the legend. Here the line breaks are in the text itself."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    changed = False
+    notes = [t for t in fig.texts if t.get_visible() and t.get_text().strip()]
+    for note in notes:
+        x0 = note.get_window_extent(renderer).x0
+        room = width * (1 - NOTE_MARGIN) - max(x0, 0.0)
+        lines = _lines(note.get_text().split(), room, note, renderer)
+        text = "\n".join(lines)
+        if text != note.get_text() or note.get_wrap():
+            note.set_text(text)
+            note.set_wrap(False)
+            changed = True
+    fig.canvas.draw()
+    for note in notes:
+        top = note.get_window_extent(renderer).y1
+        for legend in fig.legends:
+            box = legend.get_window_extent(renderer)
+            if box.y0 < top + NOTE_GAP_PX and box.y1 > note.get_window_extent(renderer).y0:
+                _lift(legend, box, top + NOTE_GAP_PX, fig)
+                changed = True
+    if changed:
+        fig.canvas.draw()
+    return changed
+
+
+def _lines(words: list[str], room: float, note: Any, renderer: Any) -> list[str]:
+    """Greedy line breaking of ``words`` at ``room`` pixels in the note's font."""
+    font = note.get_fontproperties()
+
+    def width(line: str) -> float:
+        return renderer.get_text_width_height_descent(line, font, ismath=False)[0]
+
+    lines: list[str] = []
+    for word in words:
+        if lines and width(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _lift(legend: Any, box: Any, bottom: float, fig: Any) -> None:
+    """Move a figure legend up so that its lower edge is at ``bottom`` (display pixels)."""
+    anchor = legend.get_bbox_to_anchor()
+    shift = bottom - box.y0
+    moved = fig.transFigure.inverted().transform(
+        [(anchor.x0, anchor.y0 + shift), (anchor.x1, anchor.y1 + shift)]
+    )
+    (left, low), (right, high) = moved
+    legend.set_bbox_to_anchor((left, low, right - left, high - low), transform=fig.transFigure)
+
+
 def _relayout(fig: Any) -> None:
-    """Lay the figure out again after its text grew: leave room at the bottom for the notes and
-    legends placed on the figure itself, and tilt tick labels that would overlap."""
+    """Lay the figure out again after its text grew: notes re-wrapped at the figure's edge,
+    room at the bottom for the notes and legends placed on the figure itself, and tick labels
+    tilted where they would overlap."""
+    fit_notes(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     height = fig.bbox.height
     below = [t for t in fig.texts if t.get_window_extent(renderer).y0 < 0.1 * height]
-    below += [g for g in fig.legends if g.get_window_extent(renderer).y0 < 0.2 * height]
+    notes_top = max((t.get_window_extent(renderer).y1 for t in below), default=0.0)
+    legend_limit = max(0.2 * height, notes_top + 2 * NOTE_GAP_PX)
+    below += [g for g in fig.legends if g.get_window_extent(renderer).y0 < legend_limit]
     bottom = max((a.get_window_extent(renderer).y1 / height for a in below), default=0.0)
     rect = (0, min(bottom + 0.01, 0.4), 1, 1)
     fig.tight_layout(rect=rect)

@@ -30,16 +30,6 @@ FEW_NOTE = (
 )
 
 
-def p_text(p: float) -> str:
-    """A p-value as readers expect it: '<0.001' or three decimals."""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def p_clause(p: float) -> str:
-    """'p < 0.001' or 'p = 0.012', for prose."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def interval_text(ratio: float, low: float, high: float) -> str:
     return f"{ratio:.2f} ({low:.2f}-{high:.2f})"
 
@@ -187,6 +177,7 @@ def engagement_regions(fits: Fits) -> dict[str, Any]:
         "wald_chi2": test["wald_chi2"],
         "wald_df": test["wald_df"],
         "wald_p": test["wald_p"],
+        "wald_p_text": wording.p_clause(test["wald_p"]),
     }
 
 
@@ -200,7 +191,7 @@ def engagement_irr_table(fits: Fits) -> pd.DataFrame:
             "IRR": table["ratio"],
             "95% CI low": table["ci_low"],
             "95% CI high": table["ci_high"],
-            "p-value": table["p_value"].map(p_text),
+            "p-value": table["p_value"].map(wording.p_value),
             "Accounts": table["accounts"],
             "Poisson IRR": table["poisson_ratio"],
             "Poisson 95% CI": [
@@ -270,7 +261,7 @@ def engagement_fit_table(fits: Fits) -> pd.DataFrame:
                 "AIC NB2": s["aic_nb"],
                 "AIC Poisson": s["aic_poisson"],
                 "Region Wald chi2 (df)": f"{t['wald_chi2']:.1f} ({t['wald_df']})",
-                "Region Wald p": p_text(t["wald_p"]),
+                "Region Wald p": wording.p_value(t["wald_p"]),
                 "Region LR chi2 (df)": f"{t['lr_chi2']:.1f} ({t['lr_df']})",
             }
         )
@@ -376,6 +367,7 @@ def responsiveness_regions(result: dict[str, Any]) -> dict[str, Any]:
         out[f"answer_rate_{row.region}_high"] = row.ci_high
     test = result["regional_test"]
     out.update(wald_chi2=test["wald_chi2"], wald_df=test["wald_df"], wald_p=test["wald_p"])
+    out["wald_p_text"] = wording.p_clause(test["wald_p"])
     rates = result["answer_rates"]
     lowest = rates.loc[rates["answer_rate"].idxmin()]
     highest = rates.loc[rates["answer_rate"].idxmax()]
@@ -418,7 +410,7 @@ def responsiveness_table(result: dict[str, Any]) -> pd.DataFrame:
                 "Odds ratio": table["ratio"],
                 "95% CI low": table["ci_low"],
                 "95% CI high": table["ci_high"],
-                "p-value": table["p_value"].map(p_text),
+                "p-value": table["p_value"].map(wording.p_value),
                 "Accounts": table["accounts"],
             }
         )
@@ -427,7 +419,7 @@ def responsiveness_table(result: dict[str, Any]) -> pd.DataFrame:
     out.attrs["note"] = (
         f"Binomial logit of answered comments; {s['n_comments']:,} comments on "
         f"{s['n_accounts']:,} accounts; standard errors clustered by account. Regional test: "
-        f"Wald chi2 = {t['wald_chi2']:.1f}, df = {t['wald_df']}, {p_clause(t['wald_p'])}. "
+        f"Wald chi2 = {t['wald_chi2']:.1f}, df = {t['wald_df']}, {wording.p_clause(t['wald_p'])}. "
         f"{FEW_NOTE}"
     )
     return out
@@ -510,7 +502,7 @@ def audience_table(result: dict[str, Any]) -> pd.DataFrame:
                 "Ratio": ratios["ratio"],
                 "95% CI low": ratios["ci_low"],
                 "95% CI high": ratios["ci_high"],
-                "p-value": ratios["p_value"].map(p_text),
+                "p-value": ratios["p_value"].map(wording.p_value),
                 "Accounts": ratios["accounts"],
             }
         )
@@ -554,7 +546,7 @@ def robustness_table(result: dict[str, Any]) -> pd.DataFrame:
                 interval_text(r, lo, hi)
                 for r, lo, hi in zip(table["ratio"], table["ci_low"], table["ci_high"], strict=True)
             ],
-            "Regional Wald p": table["wald_p"].map(p_text),
+            "Regional Wald p": table["wald_p"].map(wording.p_value),
             "Conclusion holds": table["holds"].map({True: "yes", False: "no"}),
         }
     )

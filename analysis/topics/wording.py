@@ -53,3 +53,18 @@ def counted(n: int, singular: str, plural: str) -> str:
 def sentence_case(text: str) -> str:
     """The text with its first letter capitalised (computed words may start a sentence)."""
     return text[:1].upper() + text[1:]
+
+
+P_FLOOR = 0.001  # p-values below it are printed as "< 0.001", never as "9e-06"
+
+
+def p_value(p: float) -> str:
+    """A p-value as readers expect it, in tables and prose alike: "< 0.001" below 0.001,
+    otherwise three decimals ("0.012"). The one p-value format of the book."""
+    return f"< {P_FLOOR:.3f}" if p < P_FLOOR else f"{p:.3f}"
+
+
+def p_clause(p: float) -> str:
+    """ "p < 0.001" or "p = 0.012", for a sentence or a table note."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
