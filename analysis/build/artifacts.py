@@ -256,12 +256,26 @@ register(
 
 # --- synthetic sample: description and content ---------------------------------------------
 
+# The posts are read once, by the reduction every artifact below computes from (DuckDB SQL over
+# the CSV's validated frame or the Parquet parts, out of core): ``posts.reduced`` holds account
+# x category cells and frequency tables, ``sample.cells`` joins them to the model covariates.
+_REDUCED = ("posts.reduced",)
+
+register(
+    "posts.reduced",
+    "analysis.topics.reduce:package_reduction",
+    "object",
+    ("accounts", "posts"),
+    "The posts reduced in DuckDB to account x category cells (counts, sums, first and last "
+    "post) and each count outcome's frequency table.",
+)
 register(
     "sample.summary",
     "analysis.topics.sample:summary",
     "values",
     ("accounts", "posts"),
     "Size, composition, time window, content shares and answer rates of the synthetic sample.",
+    depends=_REDUCED,
 )
 register(
     "sample.assumptions",
@@ -277,6 +291,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Synthetic accounts by level and type, per platform and region, with their posts.",
+    depends=_REDUCED,
 )
 register(
     "sample.strata",
@@ -292,6 +307,7 @@ register(
     ("accounts", "posts"),
     "Share of posts per content category overall and by level, platform and region; chi-square "
     "tests with account-level permutation p-values; the publicity share with its interval.",
+    depends=_REDUCED,
 )
 register(
     "content.by_level",
@@ -299,6 +315,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by administrative level.",
+    depends=_REDUCED,
 )
 register(
     "content.by_platform",
@@ -306,6 +323,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by platform.",
+    depends=_REDUCED,
 )
 register(
     "content.by_region",
@@ -313,6 +331,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by NBS region.",
+    depends=_REDUCED,
 )
 register(
     "content.mix_figure",
@@ -320,12 +339,23 @@ register(
     "figure",
     ("accounts", "posts"),
     "Stacked shares of the four content categories by level and by platform.",
+    depends=_REDUCED,
 )
 
 # --- engagement, audience, responsiveness, robustness models ------------------------------
 
 _MODEL_DATA = ("accounts", "posts", "provinces")
 _R = "analysis.topics.model_results"
+_CELLS = ("sample.cells",)
+
+register(
+    "sample.cells",
+    "analysis.topics.modelframe:bundled",
+    "object",
+    _MODEL_DATA,
+    "The reduced posts joined to the accounts' and provinces' model covariates (model cells).",
+    depends=_REDUCED,
+)
 
 register(
     "engagement.fits",
@@ -333,6 +363,7 @@ register(
     "object",
     _MODEL_DATA,
     "NB2 and Poisson fits of comments, likes, reposts and page views per post (plain tables).",
+    depends=_CELLS,
 )
 register(
     "responsiveness.fit",
@@ -340,6 +371,7 @@ register(
     "object",
     _MODEL_DATA,
     "Binomial logit of answered comments: odds ratios, answer rates per region, regional test.",
+    depends=_CELLS,
 )
 register(
     "audience.fit",
@@ -347,6 +379,7 @@ register(
     "object",
     _MODEL_DATA,
     "Followers (Weibo) and page views per post (WeChat) by region, level and account type.",
+    depends=_CELLS,
 )
 register(
     "robustness.fit",
@@ -354,6 +387,7 @@ register(
     "object",
     _MODEL_DATA,
     "Regional results with province clustering, province GEE and log GDP per capita.",
+    depends=_CELLS,
 )
 register(
     "engagement.values",

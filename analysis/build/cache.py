@@ -87,9 +87,13 @@ class UndeclaredInput(AnalysisError):
     """An artifact read an input its registry entry does not declare, so its key would miss it."""
 
 
-def _stat_key(path: Path) -> tuple[str, int, int, int]:
+def _stat_key(path: Path) -> tuple[Any, ...]:
+    """(path, mtime, size, inode), and those of every part of a folder of Parquet parts."""
     stat = path.stat()
-    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    key: tuple[Any, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if path.is_dir():
+        key += tuple(_stat_key(part) for part in datapackage.resource_files(path))
+    return key
 
 
 def file_hash(path: Path) -> str:
