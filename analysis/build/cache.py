@@ -683,7 +683,7 @@ def allowed_data_files(name: str) -> set[Path] | None:
             for target in _foreign_targets(resource, desc):
                 entry = _entry(desc, target)
                 file = datapackage.resource_path(entry) if entry else paths.data / target
-                allowed.add(file.resolve())
+                allowed.update(f.resolve() for f in datapackage.resource_files(file))
     return allowed
 
 

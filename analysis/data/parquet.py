@@ -89,18 +89,17 @@ def connect(temp_dir: Path | None = None, threads: int | None = None) -> Any:
     return duckdb.connect(config=config)
 
 
-def source_sql(files: list[Path]) -> str:
-    """SQL of the posts relation: every part, with ``filename`` and ``file_row_number``.
+def source_sql(files: list[Path], located: bool = True) -> str:
+    """SQL of the posts relation: every part, with ``filename`` and ``file_row_number`` unless
+    ``located`` is false (a bare read, as the benchmark's floor query uses).
 
     DuckDB reads each listed path as a glob pattern, so each is escaped (``literal_path``) to
     match exactly the one file it names: only the parts whose hashes are recorded are read.
     Folders named ``key=value`` are not read as Hive partitions (that would add columns).
     """
     listed = ", ".join(literal(literal_path(p)) for p in files)
-    return (
-        f"read_parquet([{listed}], filename = true, file_row_number = true, "
-        "hive_partitioning = false)"
-    )
+    where = "filename = true, file_row_number = true, " if located else ""
+    return f"read_parquet([{listed}], {where}hive_partitioning = false)"
 
 
 def literal_path(path: Path) -> str:
