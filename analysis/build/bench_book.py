@@ -119,14 +119,17 @@ def report(result: dict[str, Any], posts: int) -> None:
     )
 
 
-def artifact_peaks(out: Path) -> list[dict[str, Any]]:
-    """Compute every artifact the chapters read, dependencies first, one at a time; write each
-    one's seconds, peak resident MB and status to ``out`` (JSON)."""
-    from analysis.build import bench_models, cache, freeze, qmd
+def artifact_peaks(out: Path, reading: str | None = None) -> list[dict[str, Any]]:
+    """Compute every artifact the chapters read (only those that read the resource ``reading``,
+    if given), dependencies first, one at a time; write each one's seconds, peak resident MB and
+    status to ``out`` (JSON)."""
+    from analysis.build import artifacts, bench_models, cache, freeze, qmd
 
     uses = [freeze.usage(qmd.parse(p)) for p in qmd.book_chapters() if p.suffix == ".qmd"]
     rows = []
     for name in freeze.needed_artifacts(uses):
+        if reading and reading not in artifacts.resources_read(name):
+            continue
 
         def compute(name: str = name) -> str:
             try:

@@ -264,8 +264,8 @@ def _constraint_checks(fields: list[dict[str, Any]]) -> list[tuple[str, str, str
                 (
                     name,
                     f"NOT isfinite(CAST({column} AS DOUBLE))",
-                    "number out of range",
-                    "a finite number (the schema does not allow non-finite values)",
+                    "wrong type",  # as the CSV reader says of the text nan or inf
+                    "a number",
                 )
             )
         numeric = kind in ("integer", "number")
