@@ -97,9 +97,7 @@ def report(result: dict[str, Any], posts: int) -> None:
 
     rows = [[name, f"{s:.1f}"] for name, s in result["steps"].items()]
     console.console.print(console.table("The whole book", ["step", "wall seconds"], rows))
-    reading = [
-        a for a in result["artifacts"] if "posts" in artifacts.resources_read(a["artifact"])
-    ]
+    reading = [a for a in result["artifacts"] if "posts" in artifacts.resources_read(a["artifact"])]
     rows = [
         [a["artifact"], f"{a['seconds']:.2f}", f"{a['peak_mb']:,.0f}", a["status"]]
         for a in sorted(reading, key=lambda a: -a["peak_mb"])
@@ -114,8 +112,7 @@ def report(result: dict[str, Any], posts: int) -> None:
     for failure in result["failures"]:
         console.errors.print(failure, markup=False)
     print(
-        f"scale-book: posts={posts} seconds={result['seconds']:.1f} "
-        f"peak_gb={result['peak_gb']:.2f}"
+        f"scale-book: posts={posts} seconds={result['seconds']:.1f} peak_gb={result['peak_gb']:.2f}"
     )
 
 

@@ -132,8 +132,9 @@ def _account_matrix(
 
 
 def _chi_square(matrix: np.ndarray, codes: np.ndarray, n_groups: int) -> float:
-    table = np.zeros((n_groups, matrix.shape[1]))
-    np.add.at(table, codes, matrix)
+    table = np.stack(
+        [np.bincount(codes, weights=column, minlength=n_groups) for column in matrix.T], axis=1
+    )
     table = table[:, table.sum(axis=0) > 0]
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     return float(((table - expected) ** 2 / expected).sum())
