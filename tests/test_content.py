@@ -116,10 +116,12 @@ def test_sample_recovers_the_simulated_content_mix():
     from statsmodels.stats.proportion import proportion_confint
 
     for platform in ("weibo", "wechat"):
-        part = joined.loc[joined["platform"] == platform]
+        part = joined.loc[joined["platform"] == platform]  # account x category cells
         for category in CATEGORIES:
-            hits = int((part["category"] == category).sum())
-            low, high = proportion_confint(hits, len(part), alpha=0.01, method="wilson")
+            hits = int(part.loc[part["category"] == category, "posts"].sum())
+            low, high = proportion_confint(
+                hits, int(part["posts"].sum()), alpha=0.01, method="wilson"
+            )
             assert low <= params[platform][category] <= high, (platform, category, low, high)
 
 

@@ -268,3 +268,154 @@ def test_generated_post_ids_are_the_codebook_pattern_and_unique():
     assert ids == ["SYN-P099999998", "SYN-P099999999", "SYN-P100000000"]
     with pytest.raises(ValueError, match="at most"):
         bench_scale.post_ids(10**bench_scale.ID_DIGITS, 1)
+
+
+# --- the same rules as CSV, literal paths, row location ------------------------------------
+
+
+def _number_resource(values: list[float | None]) -> tuple[dict, pa.Table]:
+    entry = {
+        "name": "scores",
+        "schema": {
+            "fields": [
+                {"name": "score", "type": "number", "constraints": {"minimum": 0}},
+                {"name": "label", "type": "string", "constraints": {"required": True}},
+            ]
+        },
+    }
+    table = pa.table(
+        {
+            "score": pa.array(values, pa.float64(), from_pandas=False),
+            "label": pa.array(["a", "", "c", "d"][: len(values)]),
+        }
+    )
+    return entry, table
+
+
+def test_parquet_refuses_non_finite_numbers_and_empty_text_as_the_csv_does(tmp_path):
+    """Same schema, same rules, same words as the CSV reader for the same values: NaN and +inf
+    are not numbers where the field does not allow non-finite values (not "out of range" of its
+    minimum), and an empty text is a missing value."""
+    entry, table = _number_resource([1.5, float("nan"), float("inf"), 2.0])
+    pq.write_table(table, tmp_path / "scores.parquet")
+    _, problems = parquet.validate(entry, tmp_path / "scores.parquet", "scores", lambda _: None)
+    found = {(p.field, p.row, p.problem, p.expected) for p in problems}
+    assert found == {
+        ("score", 2, "wrong type", "a number"),
+        ("score", 3, "wrong type", "a number"),
+        ("label", 2, "required value missing", "a value"),
+    }
+    for field, text in (("score", ["1.5", "nan", "inf", "2.0"]), ("label", ["a", "", "c", "d"])):
+        spec = next(f for f in entry["schema"]["fields"] if f["name"] == field)
+        _, csv_problems = datasets._convert(pd.Series(text), spec, "scores.csv", None)
+        assert {(field, p.row, p.problem, p.expected) for p in csv_problems} == {
+            f for f in found if f[0] == field
+        }
+    entry["schema"]["fields"][0]["nonFinite"] = True
+    _, problems = parquet.validate(entry, tmp_path / "scores.parquet", "scores", lambda _: None)
+    assert [p.field for p in problems] == ["label"]
+
+
+def test_part_names_are_read_literally_never_as_patterns(parquet_package, bundled):
+    """A part named ``[_]*.parquet`` is a glob matching ``_x.parquet`` too: only the declared,
+    hashed part may be read, and editing the ignored file changes nothing."""
+    posts, _, _ = bundled
+    folder = parquet_package / "posts_parquet"
+    for old in folder.iterdir():
+        old.unlink()
+    table = pa.Table.from_pandas(
+        posts.head(200).assign(
+            account_id=lambda f: f["account_id"].astype(str),
+            category=lambda f: f["category"].astype(str),
+        ),
+        preserve_index=False,
+    )
+    pq.write_table(table, folder / "[_]*.parquet")
+    use_parquet(parquet_package)
+    pq.write_table(pa.concat_tables([table] * 25), folder / "_x.parquet")  # not a part
+    assert parquet.parts(folder) == [folder / "[_]*.parquet"]
+    checked = datasets.check("posts", base=parquet_package)
+    assert checked.ok and checked.rows == 200
+    reduced = reduce.statistics(folder, sorted(set(posts["account_id"].astype(str))))
+    assert int(reduced.columns["n_posts"].sum()) == 200
+
+
+def test_rows_are_located_in_parts_of_many_row_groups(tmp_path):
+    """Row group and offset from the footers (a running sum, not a sum per row group)."""
+    entry, table = _number_resource([1.0, 2.0, 3.0, 4.0])
+    big = pa.concat_tables([table.slice(0, 1).replace_schema_metadata()] * 5000)
+    rows = big.to_pydict()
+    rows["score"][4321] = -1.0
+    pq.write_table(pa.table(rows, schema=table.schema), tmp_path / "s.parquet", row_group_size=3)
+    _, (problem,) = parquet.validate(entry, tmp_path / "s.parquet", "scores", lambda _: None)
+    assert (problem.row, problem.row_group, problem.offset) == (4322, 1440, 1)
+
+
+# --- portable SQL ---------------------------------------------------------------------------
+
+
+def test_the_reduction_sql_runs_unchanged_on_another_engine(bundled):
+    """The reduction's SQL is standard: SQLite (the standard library's engine, unrelated to
+    DuckDB) parses and runs the very same queries over a posts table and gets DuckDB's sums."""
+    import sqlite3
+
+    posts, accounts, _ = bundled
+    sample = posts.head(3000).assign(
+        account_id=lambda f: f["account_id"].astype(str),
+        category=lambda f: f["category"].astype(str),
+        posted_at=lambda f: f["posted_at"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    with sqlite3.connect(":memory:") as con:
+        sample.to_sql("posts", con, index=False)
+        lite = pd.read_sql(reduce.cells_sql("posts"), con)
+        histogram = pd.read_sql(reduce.histogram_sql("posts"), con)
+    duck = reduce.statistics(posts.head(3000), list(accounts["account_id"].astype(str)))
+    assert int(lite["n_posts"].sum()) == int(duck.columns["n_posts"].sum()) == 3000
+    assert float(lite["comments_sumsq"].sum()) == float(duck.columns["comments_sumsq"].sum())
+    values, freq = duck.histograms["likes"]
+    likes = histogram[histogram["outcome"] == "likes"]
+    np.testing.assert_array_equal(likes["value"].to_numpy(), values)
+    np.testing.assert_array_equal(likes["freq"].to_numpy(), freq)
+
+
+# --- the whole book on Parquet (a small-scale ``bench-scale --book``) -----------------------
+
+
+def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
+    package_copy, bundled, tmp_path, monkeypatch
+):
+    """The bundled posts as three Parquet parts declared in a data folder (the CSV removed):
+    every artifact the chapters read that reads posts computes, as ``bench-scale --book``
+    computes them, each of their numbers is the CSV's, and the content chapter executes in a
+    kernel (the rest of the book does not read posts; tests/test_chapters_execute.py and
+    tests/test_byod.py execute every chapter)."""
+    from analysis import paths
+    from analysis.build import artifacts, bench_book, cache, kernel
+
+    posts, _, _ = bundled
+    write_parts(posts, package_copy / "posts", parts=3)
+    (package_copy / datapackage.resource(datapackage.read_descriptor(), "posts")["path"]).unlink()
+    use_parquet(package_copy, "posts")
+    reading = [
+        name
+        for name, art in artifacts.REGISTRY.items()
+        if art.kind == "values" and "posts" in artifacts.resources_read(name)
+    ]
+    from_csv = {name: cache.values(name) for name in reading}
+    for name, value in {
+        "data": package_copy,
+        "datapackage": package_copy / "datapackage.json",
+        "simulation_parameters": package_copy / "simulation.toml",
+        "changelog": package_copy / "CHANGELOG.md",
+    }.items():
+        monkeypatch.setattr(paths, name, value)
+    rows = bench_book.artifact_peaks(tmp_path / "peaks.json", reading="posts")
+    assert {r["artifact"] for r in rows} >= {"posts.reduced", "content.values", "sample.cells"}
+    assert [r["artifact"] for r in rows if r["status"] != "ok"] == []
+    assert {name: cache.values(name) for name in reading} == from_csv
+    run = kernel.run_chapter(
+        paths.root / "chapters" / "05-content.qmd",
+        env={paths.DATA_ENV: str(package_copy), paths.CACHE_ENV: str(paths.cache)},
+    )
+    assert run.ok, run.failures
+    assert f"{len(posts):,}" in "".join(output.text for output in run.outputs)

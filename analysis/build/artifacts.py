@@ -274,12 +274,26 @@ register(
 
 # --- synthetic sample: description and content ---------------------------------------------
 
+# The posts are read once, by the reduction every artifact below computes from (DuckDB SQL over
+# the CSV's validated frame or the Parquet parts, out of core): ``posts.reduced`` holds account
+# x category cells and frequency tables, ``sample.cells`` joins them to the model covariates.
+_REDUCED = ("posts.reduced",)
+
+register(
+    "posts.reduced",
+    "analysis.topics.reduce:package_reduction",
+    "object",
+    ("accounts", "posts"),
+    "The posts reduced in DuckDB to account x category cells (counts, sums, first and last "
+    "post) and each count outcome's frequency table.",
+)
 register(
     "sample.summary",
     "analysis.topics.sample:summary",
     "values",
     ("accounts", "posts"),
     "Size, composition, time window, content shares and answer rates of the synthetic sample.",
+    depends=_REDUCED,
 )
 register(
     "sample.assumptions",
@@ -295,6 +309,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Synthetic accounts by level and type, per platform and region, with their posts.",
+    depends=_REDUCED,
 )
 register(
     "sample.strata",
@@ -310,6 +325,7 @@ register(
     ("accounts", "posts"),
     "Share of posts per content category overall and by level, platform and region; chi-square "
     "tests with account-level permutation p-values; the publicity share with its interval.",
+    depends=_REDUCED,
 )
 register(
     "content.by_level",
@@ -317,6 +333,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by administrative level.",
+    depends=_REDUCED,
 )
 register(
     "content.by_platform",
@@ -324,6 +341,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by platform.",
+    depends=_REDUCED,
 )
 register(
     "content.by_region",
@@ -331,6 +349,7 @@ register(
     "table",
     ("accounts", "posts"),
     "Content mix (four categories of seed 000) by NBS region.",
+    depends=_REDUCED,
 )
 register(
     "content.mix_figure",
@@ -338,12 +357,23 @@ register(
     "figure",
     ("accounts", "posts"),
     "Stacked shares of the four content categories by level and by platform.",
+    depends=_REDUCED,
 )
 
 # --- engagement, audience, responsiveness, robustness models ------------------------------
 
 _MODEL_DATA = ("accounts", "posts", "provinces")
 _R = "analysis.topics.model_results"
+_CELLS = ("sample.cells",)
+
+register(
+    "sample.cells",
+    "analysis.topics.modelframe:bundled",
+    "object",
+    _MODEL_DATA,
+    "The reduced posts joined to the accounts' and provinces' model covariates (model cells).",
+    depends=_REDUCED,
+)
 
 register(
     "engagement.fits",
@@ -351,6 +381,7 @@ register(
     "object",
     _MODEL_DATA,
     "NB2 and Poisson fits of comments, likes, reposts and page views per post (plain tables).",
+    depends=_CELLS,
 )
 register(
     "responsiveness.fit",
@@ -358,6 +389,7 @@ register(
     "object",
     _MODEL_DATA,
     "Binomial logit of answered comments: odds ratios, answer rates per region, regional test.",
+    depends=_CELLS,
 )
 register(
     "audience.fit",
@@ -365,6 +397,7 @@ register(
     "object",
     _MODEL_DATA,
     "Followers (Weibo) and page views per post (WeChat) by region, level and account type.",
+    depends=_CELLS,
 )
 register(
     "robustness.fit",
@@ -372,6 +405,7 @@ register(
     "object",
     _MODEL_DATA,
     "Regional results with province clustering, province GEE and log GDP per capita.",
+    depends=_CELLS,
 )
 register(
     "engagement.values",

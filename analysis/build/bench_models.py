@@ -35,6 +35,7 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,13 +62,7 @@ def _reset_peak() -> bool:
 
 def _peak_mb() -> float:
     """Peak RSS in MB since the last reset (VmHWM), or since start where it cannot be reset."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 
 def measure(step: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -77,6 +72,64 @@ def measure(step: Callable[[], Any]) -> tuple[Any, float, float]:
     start = time.perf_counter()
     result = step()
     return result, time.perf_counter() - start, _peak_mb()
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children, polled from /proc.
+
+    VmHWM of this process is the kernel's own high-water mark; children (none today, but
+    DuckDB or a worker could spawn some) are covered by ru_maxrss of waited-for children and by
+    polling the VmRSS of live ones.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.children_peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.children_peak_kb = max(self.children_peak_kb, children_rss_kb())
+
+    @property
+    def gb(self) -> float:
+        own = status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        waited = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return (own + max(self.children_peak_kb, waited)) / 1024**2
+
+
+def status_kb(key: str, pid: str = "self") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_rss_kb() -> int:
+    """Summed VmRSS of this process's live descendants (Linux; 0 elsewhere)."""
+    total, todo = 0, [str(os.getpid())]
+    while todo:
+        pid = todo.pop()
+        try:
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        for kid in kids:
+            total += status_kb("VmRSS", kid)
+            todo.append(kid)
+    return total
 
 
 # --- bundled sample -------------------------------------------------------------------------

@@ -38,7 +38,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from analysis import atomic, console
+from analysis.build.bench_models import PeakMemory
 from analysis.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -62,67 +62,6 @@ MAX_SCALE = 30.0  # about 26,000 accounts
 POSTS_PER_SCALE = 1_000_000 / 3.0
 CHUNK = 2_000_000
 SEED = 20261130
-
-
-# --- memory -------------------------------------------------------------------------------
-
-
-class PeakMemory:
-    """Peak resident memory of this process and its children, polled from /proc.
-
-    VmHWM of this process is the kernel's own high-water mark; children (none today, but
-    DuckDB or a worker could spawn some) are covered by ru_maxrss of waited-for children and by
-    polling the VmRSS of live ones.
-    """
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
-        self.children_peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.children_peak_kb = max(self.children_peak_kb, _children_rss_kb())
-
-    @property
-    def gb(self) -> float:
-        own = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        waited = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return (own + max(self.children_peak_kb, waited)) / 1024**2
-
-
-def _status_kb(key: str, pid: str = "self") -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children_rss_kb() -> int:
-    """Summed VmRSS of this process's live descendants (Linux; 0 elsewhere)."""
-    total, todo = 0, [str(os.getpid())]
-    while todo:
-        pid = todo.pop()
-        try:
-            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        for kid in kids:
-            total += _status_kb("VmRSS", kid)
-            todo.append(kid)
-    return total
 
 
 # --- generator ----------------------------------------------------------------------------
@@ -352,29 +291,68 @@ def write_package(
     *,
     seed: int = SEED,
     progress: Callable[[int], None] | None = None,
+    whole: bool = False,
 ) -> Path:
-    """A data package in ``folder``: provinces, generated accounts (CSV), posts (Parquet)."""
+    """A data package in ``folder``: provinces, generated accounts (CSV), posts (Parquet).
+
+    ``whole``: every resource of the project's package (``folder`` made by ``data init``), the
+    accounts and posts replaced by generated ones declared as ``data add --synthetic`` declares
+    files of one's own (no generator entry: they are not the bundled draw), for the whole book.
+    """
     import json
 
     from analysis import paths
-    from analysis.data import datapackage, parquet, sample_files
+    from analysis.data import datapackage, sample_files
 
     accounts, latent, _ = generate_accounts(n_posts, seed)
-    descriptor = datapackage.read_descriptor(paths.data / "datapackage.json")
+    source = folder if whole else paths.data
+    descriptor = datapackage.read_descriptor(source / "datapackage.json")
     by_name = {r["name"]: r for r in descriptor["resources"]}
-    provinces = dict(by_name["provinces"])
-    (folder / Path(provinces["path"]).parent).mkdir(parents=True, exist_ok=True)
-    shutil.copy(paths.data / provinces["path"], folder / provinces["path"])
+    if whole:
+        for name in ("accounts", "posts"):
+            (folder / by_name[name]["path"]).unlink()
+    else:
+        provinces = by_name["provinces"]
+        (folder / Path(provinces["path"]).parent).mkdir(parents=True, exist_ok=True)
+        shutil.copy(paths.data / provinces["path"], folder / provinces["path"])
     (folder / "accounts.csv").write_bytes(sample_files.render(accounts))
     account_entry = datapackage.stamp(dict(by_name["accounts"], path="accounts.csv"), folder)
     write_posts(folder / "posts", n_posts, accounts, latent, seed=seed, progress=progress)
     posts_entry = dict(by_name["posts"], path="posts", format="parquet")
     posts_entry.pop("mediatype", None)
-    posts_entry["hash"], posts_entry["bytes"] = parquet.digest(folder / "posts")
+    posts_entry["hash"], posts_entry["bytes"] = datapackage.digest(folder / "posts")
+    if whole:
+        for entry in (account_entry, posts_entry):
+            entry.pop("generator", None)
+    replaced = {"accounts": account_entry, "posts": posts_entry}
+    kept = descriptor["resources"] if whole else [by_name["provinces"]]
     package = {k: v for k, v in descriptor.items() if k != "resources"}
-    package["resources"] = [provinces, account_entry, posts_entry]
+    package["resources"] = [r for r in kept if r["name"] not in replaced]
+    package["resources"] += [account_entry, posts_entry]
     (folder / "datapackage.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
     return folder
+
+
+FLOOR_COLUMNS = ("comments", "likes", "reposts", "page_views", "comments_answered")
+
+
+def duckdb_floor(package: Path, temp_dir: Path | None = None) -> float:
+    """Seconds of a bare DuckDB query that reads the posts once and groups them into the model
+    cells (a count and a sum per column): what DuckDB alone takes, to compare the reduction to."""
+    from analysis.data import datapackage, parquet
+
+    sums = ", ".join(f"sum({parquet.ident(c)})" for c in FLOOR_COLUMNS)
+    files = datapackage.resource_files(package / "posts")
+    con = parquet.connect(temp_dir)
+    try:
+        start = time.perf_counter()
+        con.execute(
+            f"SELECT account_id, category, count(*), {sums} "
+            f"FROM {parquet.source_sql(files, located=False)} GROUP BY account_id, category"
+        ).fetchall()
+        return time.perf_counter() - start
+    finally:
+        con.close()
 
 
 def fit_models(cells: Any) -> dict[str, Any]:
@@ -436,9 +414,13 @@ def compare_paths(package: Path, cells: Any, results: dict[str, Any]) -> dict[st
     }
 
 
-def run_pipeline(n_posts: int, work: Path, check_memory_path: bool) -> dict[str, Any]:
-    """Generate, validate, reduce and fit; time each step."""
-    from analysis.data import datasets
+def run_pipeline(
+    n_posts: int, work: Path, check_memory_path: bool, book: bool = False
+) -> dict[str, Any]:
+    """Generate, validate, reduce and fit; time each step (and the floor query, untimed in the
+    total). ``book``: the posts go into a whole data package, for ``bench_book``."""
+    from analysis.build import bench_book
+    from analysis.data import datasets, simulate
     from analysis.errors import DataValidationError
     from analysis.topics import modelframe
 
@@ -454,21 +436,33 @@ def run_pipeline(n_posts: int, work: Path, check_memory_path: bool) -> dict[str,
         cpu[name] = _cpu_seconds() - used
         return out
 
-    package = timed(
-        "generate posts to Parquet",
-        lambda advance: write_package(work / "data", n_posts, progress=advance),
-        total=n_posts,
-    )
+    def generate(advance: Callable[[int], None]) -> Path:
+        if book:
+            bench_book.data_init(work / "data")
+        return write_package(work / "data", n_posts, progress=advance, whole=book)
+
+    package = timed("generate posts to Parquet", generate, total=n_posts)
     atomic.checkpoint("bench-scale-generated")
     checked = timed("validate (streaming)", lambda: datasets.check("posts", base=package))
     if not checked.ok:
         raise DataValidationError(checked.problems)
+    accounts = datasets.load("accounts", base=package)
+    provinces = datasets.load("provinces", base=package)
     cells = timed(
         "reduce to cells (DuckDB)",
-        lambda: modelframe.package_cells(package, temp_dir=work / "spill"),
+        lambda: modelframe.prepare_parquet(
+            package / "posts",
+            accounts,
+            provinces,
+            categories=list(simulate.CATEGORIES),
+            temp_dir=work / "spill",
+        ),
     )
     results = timed("fit every model", lambda: fit_models(cells))
+    floor = duckdb_floor(package, temp_dir=work / "spill")
     out: dict[str, Any] = {
+        "reduce": steps["reduce to cells (DuckDB)"],
+        "duckdb_floor": floor,
         "posts": checked.rows,
         "accounts": len(cells.accounts),
         "cells": len(cells.frame),
@@ -512,6 +506,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also build cells in memory (pandas) and require equal statistics and estimates",
     )
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="also execute the whole book on the posts (analysis.build.bench_book)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
     argv = sys.argv[1:] if argv is None else argv
     # ``python3 tasks.py bench-scale -- --posts N`` hands nox's posargs over with the "--"
@@ -525,8 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     try:
         with PeakMemory() as peak:
-            result = run_pipeline(args.posts, work, args.check_memory_path)
+            result = run_pipeline(args.posts, work, args.check_memory_path, args.book)
         peak_gb = peak.gb
+        if args.book:
+            from analysis.build import bench_book
+
+            book = bench_book.run_book(work / "data", work)
     except Terminated:
         print("terminated", file=sys.stderr)
         return EXIT_TERMINATED
@@ -578,7 +581,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{c['estimates_equal']} (max |difference| {c['max_difference']:.1e})"
         )
         ok = ok and c["cells_equal"] and c["estimates_equal"]
-    print(f"scale: posts={result['posts']} seconds={result['seconds']:.1f} peak_gb={peak_gb:.2f}")
+    if args.book:
+        bench_book.report(book, result["posts"])
+        ok = ok and not book["failures"]
+    print(
+        f"scale: posts={result['posts']} seconds={result['seconds']:.1f} peak_gb={peak_gb:.2f} "
+        f"reduce={result['reduce']:.1f} duckdb_floor={result['duckdb_floor']:.1f}"
+    )
     return EXIT_OK if ok else EXIT_CHECK_FAILED
 
 

@@ -89,9 +89,13 @@ class UndeclaredInput(AnalysisError):
     """An artifact read an input its registry entry does not declare, so its key would miss it."""
 
 
-def _stat_key(path: Path) -> tuple[str, int, int, int]:
+def _stat_key(path: Path) -> tuple[Any, ...]:
+    """(path, mtime, size, inode), and those of every part of a folder of Parquet parts."""
     stat = path.stat()
-    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    key: tuple[Any, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if path.is_dir():
+        key += tuple(_stat_key(part) for part in datapackage.resource_files(path))
+    return key
 
 
 def file_hash(path: Path) -> str:
@@ -724,7 +728,7 @@ def allowed_data_files(name: str) -> set[Path] | None:
             for target in _foreign_targets(resource, desc):
                 entry = _entry(desc, target)
                 file = datapackage.resource_path(entry) if entry else paths.data / target
-                allowed.add(file.resolve())
+                allowed.update(f.resolve() for f in datapackage.resource_files(file))
     return allowed
 
 

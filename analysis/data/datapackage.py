@@ -136,8 +136,38 @@ def sha256_bytes(payload: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    """Hash of a regular file, streamed (``files.sha256_file``)."""
-    return files.sha256_file(path)
+    """``sha256:<hex>`` of a file, or of a folder of Parquet parts (``digest``), read in chunks."""
+    return digest(path)[0]
+
+
+def resource_files(path: Path) -> list[Path]:
+    """The files of a resource path: the file itself, or a folder's ``*.parquet`` parts (any
+    depth; names starting with ``.`` or ``_`` are ignored) sorted by path."""
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*.parquet")
+            if p.is_file()
+            and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        )
+    return [path]
+
+
+def _sha256_hex(path: Path) -> str:
+    """The hex sha256 of one regular file, streamed through the bounded reader."""
+    return files.sha256_file(path).removeprefix("sha256:")
+
+
+def digest(path: Path) -> tuple[str, int]:
+    """('sha256:<hex>', bytes) of a resource file, read in chunks, or of a folder of parts: the
+    sha256 of a ``sha256sum``-style manifest of its parts (``<hex>  <relative path>`` lines,
+    sorted by path), so ``sha256sum <parts> | sha256sum`` in the folder reproduces it."""
+    files = resource_files(path)
+    size = sum(p.stat().st_size for p in files)
+    if not path.is_dir():
+        return "sha256:" + _sha256_hex(path), size
+    manifest = "".join(f"{_sha256_hex(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
+    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(), size
 
 
 def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:

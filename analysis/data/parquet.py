@@ -29,7 +29,8 @@ reduction (analysis.topics.reduce) and could later run on a cluster engine.
 
 from __future__ import annotations
 
-import hashlib
+import bisect
+import itertools
 import json
 import os
 import tempfile
@@ -40,11 +41,11 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.data import datapackage
 from analysis.errors import DataProblem
 
 MAX_PROBLEMS_PER_CHECK = 3
 MEMORY_LIMIT = "3GB"  # DuckDB's own limit; it spills to a temporary folder beyond it
-_CHUNK = 1 << 22
 
 
 @dataclass
@@ -68,34 +69,10 @@ class ParquetProblem(DataProblem):
 # --- parts, hash, connection ----------------------------------------------------------------
 
 
-def parts(path: Path) -> list[Path]:
-    """The Parquet files of a resource: the file itself, or a folder's parts sorted by path."""
-    if path.is_dir():
-        return sorted(
-            p
-            for p in path.rglob("*.parquet")
-            if p.is_file()
-            and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
-        )
-    return [path]
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def digest(path: Path) -> tuple[str, int]:
-    """('sha256:<hex>', bytes) of a Parquet file or folder of parts, read in chunks."""
-    files = parts(path)
-    size = sum(p.stat().st_size for p in files)
-    if not path.is_dir():
-        return "sha256:" + _sha256_file(path), size
-    manifest = "".join(f"{_sha256_file(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
-    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(), size
+# A resource's files and hash belong to the descriptor's module (CSV and the data command use
+# them too); they are named here as well, where the Parquet checks and the reduction read them.
+parts = datapackage.resource_files
+digest = datapackage.digest
 
 
 def connect(temp_dir: Path | None = None, threads: int | None = None) -> Any:
@@ -112,10 +89,23 @@ def connect(temp_dir: Path | None = None, threads: int | None = None) -> Any:
     return duckdb.connect(config=config)
 
 
-def source_sql(files: list[Path]) -> str:
-    """SQL of the posts relation: every part, with ``filename`` and ``file_row_number``."""
-    listed = ", ".join(literal(str(p)) for p in files)
-    return f"read_parquet([{listed}], filename = true, file_row_number = true)"
+def source_sql(files: list[Path], located: bool = True) -> str:
+    """SQL of the posts relation: every part, with ``filename`` and ``file_row_number`` unless
+    ``located`` is false (a bare read, as the benchmark's floor query uses).
+
+    DuckDB reads each listed path as a glob pattern, so each is escaped (``literal_path``) to
+    match exactly the one file it names: only the parts whose hashes are recorded are read.
+    Folders named ``key=value`` are not read as Hive partitions (that would add columns).
+    """
+    listed = ", ".join(literal(literal_path(p)) for p in files)
+    where = "filename = true, file_row_number = true, " if located else ""
+    return f"read_parquet([{listed}], {where}hive_partitioning = false)"
+
+
+def literal_path(path: Path) -> str:
+    """A path as a DuckDB glob that matches only itself: ``*``, ``?`` and ``[`` each become a
+    one-character class (``[*]``); DuckDB's globs have no other metacharacters."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in str(path))
 
 
 def literal(value: Any) -> str:
@@ -146,7 +136,7 @@ class Locator:
         for file in files:
             meta = pq.ParquetFile(file).metadata
             sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-            self.starts[str(file)] = [sum(sizes[:i]) for i in range(len(sizes))]
+            self.starts[str(file)] = [0, *itertools.accumulate(sizes[:-1])]
 
     def name(self, file: str | Path) -> str:
         path = Path(file)
@@ -157,8 +147,8 @@ class Locator:
     def problem(
         self, file: str, row: int, field: str | None, problem: str, expected: str, found: str
     ) -> ParquetProblem:
-        starts = self.starts.get(str(file), [0])
-        group = max(i for i, start in enumerate(starts) if start <= row)
+        starts = self.starts.get(str(file)) or [0]
+        group = bisect.bisect_right(starts, row) - 1
         return ParquetProblem(
             self.name(file),
             problem,
@@ -257,39 +247,45 @@ def check_parts(files: list[Path], fields: list[dict[str, Any]], locator: Locato
 
 
 def _constraint_checks(fields: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
-    """(field, SQL condition of an offending row, problem, expected) for every constraint."""
+    """(field, SQL condition of an offending row, problem, expected) for every constraint, as
+    the CSV reader applies them: an empty text is a missing value, a number must be finite
+    unless the field allows ``nonFinite``, and a missing value breaks only ``required``."""
     out = []
     for spec in fields:
         name, kind = spec["name"], spec.get("type", "string")
         column = ident(name)
         rules = spec.get("constraints", {})
+        present = f"{column} IS NOT NULL" + (f" AND {column} <> ''" if kind == "string" else "")
         if rules.get("required"):
-            out.append((name, f"{column} IS NULL", "required value missing", "a value"))
+            out.append((name, f"NOT ({present})", "required value missing", "a value"))
+        if kind == "number" and spec.get("nonFinite") is not True:
+            present += f" AND isfinite(CAST({column} AS DOUBLE))"
+            out.append(
+                (
+                    name,
+                    f"NOT isfinite(CAST({column} AS DOUBLE))",
+                    "wrong type",  # as the CSV reader says of the text nan or inf
+                    "a number",
+                )
+            )
         numeric = kind in ("integer", "number")
-        if numeric and "minimum" in rules:
-            out.append(
-                (
-                    name,
-                    f"{column} < {literal(rules['minimum'])}",
-                    "value out of range",
-                    f">= {rules['minimum']}",
+        bounds = [("minimum", "<", ">="), ("maximum", ">", "<=")] if numeric else []
+        for rule, breaks, holds in bounds:
+            if rule in rules:
+                out.append(
+                    (
+                        name,
+                        f"{present} AND {column} {breaks} {literal(rules[rule])}",
+                        "value out of range",
+                        f"{holds} {rules[rule]}",
+                    )
                 )
-            )
-        if numeric and "maximum" in rules:
-            out.append(
-                (
-                    name,
-                    f"{column} > {literal(rules['maximum'])}",
-                    "value out of range",
-                    f"<= {rules['maximum']}",
-                )
-            )
         if "enum" in rules:
             allowed = ", ".join(literal(str(v)) for v in rules["enum"])
             out.append(
                 (
                     name,
-                    f"CAST({column} AS VARCHAR) NOT IN ({allowed})",
+                    f"{present} AND CAST({column} AS VARCHAR) NOT IN ({allowed})",
                     "unknown category",
                     "one of " + ", ".join(map(str, rules["enum"])),
                 )
@@ -298,7 +294,7 @@ def _constraint_checks(fields: list[dict[str, Any]]) -> list[tuple[str, str, str
             out.append(
                 (
                     name,
-                    f"NOT regexp_full_match(CAST({column} AS VARCHAR), "
+                    f"{present} AND NOT regexp_full_match(CAST({column} AS VARCHAR), "
                     f"{literal(rules['pattern'])})",
                     "value does not match pattern",
                     rules["pattern"],
@@ -476,8 +472,6 @@ _memo: dict[tuple[Any, ...], int] = {}
 
 def _targets_key(entry: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
     """The content hashes of the resources the entry's foreign keys reference (for the memo)."""
-    from analysis.data import datapackage
-
     descriptor = datapackage.read_descriptor(base / "datapackage.json")
     out = []
     for fk in entry["schema"].get("foreignKeys", []):

@@ -11,11 +11,18 @@ hundred accounts carry the grouping. Each test therefore reports the classical c
 p-value beside a permutation p-value that shuffles the grouping across accounts (optionally
 within platform, so that a level or region difference is not just a platform difference).
 In this repository the sample is synthetic, and every table and figure says so.
+
+Every function reads a *tally*: rows of (account, category) with the account's level, platform,
+region and sampling weight, and ``posts`` counting the posts each row stands for (one where the
+column is absent, as in ``posts_with_accounts``, one row per post). The book's tally comes from
+the reduction of the posts (analysis.topics.reduce, ``tally``), one row per non-empty account x
+category cell, so no statistic here grows with the number of posts: the permutation tests
+shuffle accounts, whose category counts the cells hold.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +31,9 @@ from analysis.errors import ModelInputError
 from analysis.topics import wording
 from analysis.topics.coverage import wilson_interval
 from analysis.topics.inputs import require_columns
+
+if TYPE_CHECKING:
+    from analysis.topics.reduce import Reduced
 
 CATEGORY_LABELS = {
     "publicity": "Publicity of police affairs",
@@ -71,9 +81,29 @@ def posts_with_accounts(posts: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataF
     return joined
 
 
+def tally(reduced: Reduced, accounts: pd.DataFrame) -> pd.DataFrame:
+    """The reduced posts' non-empty account x category cells with each account's level,
+    platform, region and sampling weight, and ``posts`` per cell."""
+    cells = reduced.tally()
+    return posts_with_accounts(cells, accounts).assign(posts=cells["posts"].to_numpy())
+
+
+def _posts(joined: pd.DataFrame) -> pd.Series:
+    """How many posts each row stands for (1 per row of a post-level frame)."""
+    if "posts" in joined.columns:
+        return joined["posts"]
+    return pd.Series(1, index=joined.index, dtype="int64")
+
+
+def _sums(joined: pd.DataFrame, rows: str, observed: bool) -> pd.DataFrame:
+    """Posts per value of ``rows`` (index) and content category (columns)."""
+    grouped = _posts(joined).groupby([joined[rows], joined["category"]], observed=observed)
+    return grouped.sum().unstack("category", fill_value=0)
+
+
 def category_counts(joined: pd.DataFrame, by: str) -> pd.DataFrame:
     """Posts per group (rows, in category order of the codebook) and content category (columns)."""
-    table = pd.crosstab(joined[by], joined["category"], dropna=False)
+    table = _sums(joined, by, observed=False)
     return table.loc[table.sum(axis=1) > 0]
 
 
@@ -92,7 +122,7 @@ def _account_matrix(
     joined: pd.DataFrame, by: str, strata: str | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Account x category post counts, each account's group code and stratum code."""
-    per_account = pd.crosstab(joined["account_id"], joined["category"])
+    per_account = _sums(joined, "account_id", observed=True)
     first = joined.drop_duplicates("account_id").set_index("account_id").loc[per_account.index]
     groups = pd.Categorical(first[by]).remove_unused_categories()
     if strata is None:
@@ -103,8 +133,9 @@ def _account_matrix(
 
 
 def _chi_square(matrix: np.ndarray, codes: np.ndarray, n_groups: int) -> float:
-    table = np.zeros((n_groups, matrix.shape[1]))
-    np.add.at(table, codes, matrix)
+    table = np.stack(
+        [np.bincount(codes, weights=column, minlength=n_groups) for column in matrix.T], axis=1
+    )
     table = table[:, table.sum(axis=0) > 0]
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     return float(((table - expected) ** 2 / expected).sum())
@@ -160,25 +191,29 @@ def independence_test(
 def share_with_interval(joined: pd.DataFrame, category: str) -> dict[str, float]:
     """Share of posts in ``category`` with a Wilson 95% interval (posts treated as independent)
     and the share weighted by the accounts' sampling weights (an estimate for the frame)."""
-    hits = joined["category"] == category
-    low, high = wilson_interval(int(hits.sum()), len(joined))
-    weights = joined["sampling_weight"].to_numpy(dtype=float)
+    posts = _posts(joined).to_numpy(dtype=np.int64)
+    hits = (joined["category"] == category).to_numpy()
+    count, total = int(posts[hits].sum()), int(posts.sum())
+    low, high = wilson_interval(count, total)
+    weights = joined["sampling_weight"].to_numpy(dtype=float) * posts
     return {
-        "share": float(hits.mean()),
+        "share": count / total,
         "low": low,
         "high": high,
-        "weighted_share": float(np.sum(weights * hits.to_numpy()) / np.sum(weights)),
+        "weighted_share": float(np.sum(weights[hits]) / np.sum(weights)),
     }
 
 
-def _load_joined() -> pd.DataFrame:
+def _load_joined(reduced: Reduced | None = None) -> pd.DataFrame:
+    """The package's tally, from its reduced posts (computed here when not given)."""
     from analysis.data import datasets
+    from analysis.topics import reduce
 
-    return posts_with_accounts(datasets.load("posts"), datasets.load("accounts"))
+    return tally(reduced or reduce.package_reduction(), datasets.load("accounts"))
 
 
-def _shares_table(by: str) -> pd.DataFrame:
-    joined = _load_joined()
+def _shares_table(by: str, reduced: Reduced | None) -> pd.DataFrame:
+    joined = _load_joined(reduced)
     shares = category_shares(joined, by)
     table = pd.DataFrame({FACTOR_LABELS[by]: [GROUP_LABELS.get(g, g) for g in shares.index]})
     table["Accounts"] = shares["accounts"].to_numpy()
@@ -198,29 +233,31 @@ def _shares_table(by: str) -> pd.DataFrame:
     return table
 
 
-def by_level() -> pd.DataFrame:
+def by_level(reduced: Reduced | None = None) -> pd.DataFrame:
     """Table: content mix by administrative level (synthetic sample)."""
-    return _shares_table("level")
+    return _shares_table("level", reduced)
 
 
-def by_platform() -> pd.DataFrame:
+def by_platform(reduced: Reduced | None = None) -> pd.DataFrame:
     """Table: content mix by platform (synthetic sample)."""
-    return _shares_table("platform")
+    return _shares_table("platform", reduced)
 
 
-def by_region() -> pd.DataFrame:
+def by_region(reduced: Reduced | None = None) -> pd.DataFrame:
     """Table: content mix by NBS region (synthetic sample)."""
-    return _shares_table("region")
+    return _shares_table("region", reduced)
 
 
 MIN_SHARE = 0.05  # the registry's reading of "posts this kind of content" (S000-F2)
 
 
-def content_values() -> dict[str, Any]:
+def content_values(reduced: Reduced | None = None) -> dict[str, Any]:
     """Every number the content chapter quotes: shares by group, tests, the publicity share."""
-    joined = _load_joined()
-    out: dict[str, Any] = {"synthetic": "yes", "posts": len(joined)}
-    overall = joined["category"].value_counts(normalize=True)
+    joined = _load_joined(reduced)
+    per_category = _posts(joined).groupby(joined["category"], observed=False).sum()
+    total = int(per_category.sum())
+    out: dict[str, Any] = {"synthetic": "yes", "posts": total}
+    overall = per_category.sort_values(ascending=False, kind="stable") / total
     for category in CATEGORY_LABELS:
         out[f"share_{category}"] = float(overall.get(category, 0.0))
         interval = share_with_interval(joined, category)
@@ -280,14 +317,14 @@ def mix_title(joined: pd.DataFrame) -> str:
     return "No one content category leads at every level and on every platform"
 
 
-def mix_figure():
+def mix_figure(reduced: Reduced | None = None):
     """Figure: content mix by level and by platform as stacked bars (synthetic sample)."""
     import matplotlib.pyplot as plt
 
     from analysis.topics import figures
 
     figures.theme()
-    joined = _load_joined()
+    joined = _load_joined(reduced)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True, width_ratios=[4, 2])
     colors = figures.palette(len(CATEGORY_LABELS))
     for ax, by in zip(axes, ("level", "platform"), strict=True):

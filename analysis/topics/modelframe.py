@@ -19,12 +19,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import ModelInputError
 from analysis.topics.inputs import require_columns
+
+if TYPE_CHECKING:
+    from analysis.topics.reduce import Reduced
 
 # Reference level of each factor: effects are ratios relative to these (as in simulation.toml).
 REFERENCE: dict[str, str] = {
@@ -273,36 +277,31 @@ def prepare_parquet(
     from analysis.topics import reduce
 
     acc = account_covariates(accounts, provinces, followers_centre)
-    levels, columns, histograms = reduce.statistics(
+    reduced = reduce.statistics(
         source, list(acc["account_id"]), categories=categories, temp_dir=temp_dir
     )
-    return assemble(acc, levels, columns, histograms)
+    return assemble(acc, reduced.levels, reduced.columns, reduced.histograms)
+
+
+def cells_of(reduced: Reduced, base: Path | None = None) -> Cells:
+    """Cells of a package's reduced posts (analysis.topics.reduce.package_reduction), joined to
+    the package's accounts and provinces."""
+    from analysis.data import datasets
+
+    acc = account_covariates(
+        datasets.load("accounts", base=base), datasets.load("provinces", base=base)
+    )
+    if tuple(acc["account_id"]) != reduced.account_ids:
+        raise ModelInputError("posts were reduced against other accounts than these")
+    return assemble(acc, reduced.levels, reduced.columns, reduced.histograms)
 
 
 def package_cells(base: Path | None = None, temp_dir: Path | None = None) -> Cells:
-    """Cells of a data package's sample: Parquet posts validated streaming, then reduced in
-    DuckDB; CSV posts loaded and summed in memory."""
-    from analysis import paths
-    from analysis.data import datapackage, datasets
-    from analysis.errors import DataValidationError
+    """Cells of a data package's sample: posts validated, then reduced in DuckDB (Parquet
+    streamed out of core, CSV from its validated frame)."""
+    from analysis.topics import reduce
 
-    base = base or paths.data
-    entry = datapackage.resource(datapackage.read_descriptor(base / "datapackage.json"), "posts")
-    accounts = datasets.load("accounts", base=base)
-    provinces = datasets.load("provinces", base=base)
-    if entry.get("format") != "parquet":
-        return prepare(datasets.load("posts", base=base), accounts, provinces)
-    checked = datasets.check("posts", base=base)
-    if not checked.ok:
-        raise DataValidationError(checked.problems)
-    spec = next(f for f in entry["schema"]["fields"] if f["name"] == "category")
-    return prepare_parquet(
-        datapackage.resource_path(entry, base),
-        accounts,
-        provinces,
-        categories=spec.get("constraints", {}).get("enum"),
-        temp_dir=temp_dir,
-    )
+    return cells_of(reduce.package_reduction(base, temp_dir), base)
 
 
 def post_frame(posts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
@@ -317,9 +316,10 @@ def post_frame(posts: pd.DataFrame, cells: Cells) -> pd.DataFrame:
     return out
 
 
-def bundled() -> Cells:
-    """The package's sample (and province table) as model cells (see ``package_cells``)."""
-    return package_cells()
+def bundled(reduced: Reduced | None = None) -> Cells:
+    """The package's sample (and province table) as model cells (see ``package_cells``), from
+    its reduced posts when given (the ``posts.reduced`` artifact)."""
+    return package_cells() if reduced is None else cells_of(reduced)
 
 
 # --- design matrices -----------------------------------------------------------------------

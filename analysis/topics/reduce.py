@@ -1,28 +1,32 @@
-"""Out-of-core reduction of posts to the models' sufficient statistics, in DuckDB SQL.
+"""The one reduction of posts, in DuckDB SQL: every artifact that reads posts starts from it.
 
-The in-memory path (analysis.topics.modelframe.prepare) sums posts into account x category cells
-with numpy; this module computes the same statistics with two streaming SQL queries over Parquet
-parts, so a crawl of hundreds of millions of posts never has to fit in memory:
+Every statistic the book reports about posts (the content mix and its tests, the sample's
+description, the engagement, responsiveness, audience and robustness models, their figures) is
+a function of two small aggregates, computed here with two SQL queries over the posts:
 
-- ``cells_sql``: one GROUP BY over (account_id, category) giving per cell the number of posts
-  and, per count outcome, the posts where it is observed, its sum and sum of squares (exact
-  integer arithmetic, HUGEINT), the answered comments, and counts of rows that break a model
-  input rule (negative counts, more answers than comments);
-- ``histogram_sql``: the frequency table of each outcome's values.
+- ``cells_sql``: one GROUP BY over (account_id, category) giving per cell the number of posts,
+  the first and last post's time and, per count outcome, the posts where it is observed, its
+  sum and sum of squares (exact integer arithmetic in DECIMAL(38, 0)), the answered comments,
+  and counts of rows that break a model input rule (negative counts, more answers than
+  comments);
+- ``histogram_sql``: the frequency table of each outcome's values (the part of the likelihoods,
+  and of "the tenth of posts with the most comments", that cells cannot hold).
 
-Both are plain SQL over a relation of posts (``read_parquet``), with nothing DuckDB-specific
-but the reader, so they could run on a cluster engine unchanged. The small results (about four
-cells per account) are then joined to the accounts in pandas and assembled by the same function
-as the in-memory path (``modelframe.assemble``, called by ``modelframe.prepare_parquet``), so
-both give identical Cells.
+A statistic that needs account-level data (the content tests' permutations across accounts)
+reads the per-account rows of the cells, never posts. The posts relation is either the Parquet
+parts, streamed out of core (``read_parquet`` of the literal part paths), or a CSV resource's
+validated frame (CSV resources are validated in memory, at most ``files.limits`` bytes), so
+both formats go through the same SQL and give the same ``Reduced``. The in-memory numpy path
+(analysis.topics.modelframe.prepare) is kept as the reference the tests compare with.
 
-The bundled CSV sample stays on the in-memory path: on its 85,000 posts DuckDB takes about 1.2 s
-against 0.3 s for numpy, so the SQL path is used where it pays, for Parquet posts.
+The SQL is plain (GROUP BY, FILTER, CAST, coalesce, UNION ALL; ``tests/test_scale.py`` parses
+it): only the reader is DuckDB's, so the same queries run on an engine that spans machines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,8 @@ def cells_sql(source: str) -> str:
         per_outcome += [
             f"count({col}) AS {outcome}_n",
             f"CAST(coalesce(sum({col}), 0) AS DOUBLE) AS {outcome}_sum",
-            f"CAST(coalesce(sum(CAST({col} AS HUGEINT) * {col}), 0) AS DOUBLE) AS {outcome}_sumsq",
+            f"CAST(coalesce(sum(CAST({col} AS DECIMAL(38, 0)) * {col}), 0) AS DOUBLE) "
+            f"AS {outcome}_sumsq",
             f"count(*) FILTER (WHERE {col} < 0) AS {outcome}_negative",
         ]
     answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")
@@ -54,13 +59,15 @@ def cells_sql(source: str) -> str:
         SELECT CAST(account_id AS VARCHAR) AS account_id,
                CAST(category AS VARCHAR) AS category,
                count(*) AS n_posts,
+               min(posted_at) AS first_post,
+               max(posted_at) AS last_post,
                {", ".join(per_outcome)},
                CAST(coalesce(sum({answered}), 0) AS DOUBLE) AS {ANSWERED}_sum,
                count(*) FILTER (WHERE {answered} < 0) AS {ANSWERED}_negative,
                count(*) FILTER (WHERE coalesce({answered}, 0) > coalesce({comments}, 0))
                    AS over_answered
         FROM {source}
-        GROUP BY 1, 2
+        GROUP BY account_id, category
     """
 
 
@@ -68,10 +75,45 @@ def histogram_sql(source: str) -> str:
     """Each outcome's distinct observed values and their frequencies over ``source``."""
     parts = [
         f"SELECT '{outcome}' AS outcome, CAST({parquet.ident(outcome)} AS BIGINT) AS value, "
-        f"count(*) AS freq FROM {source} WHERE {parquet.ident(outcome)} IS NOT NULL GROUP BY 2"
+        f"count(*) AS freq FROM {source} WHERE {parquet.ident(outcome)} IS NOT NULL "
+        f"GROUP BY {parquet.ident(outcome)}"
         for outcome in COUNT_OUTCOMES
     ]
     return " UNION ALL ".join(parts) + " ORDER BY outcome, value"
+
+
+@dataclass
+class Reduced:
+    """Posts reduced to account x category cells and per-outcome frequency tables.
+
+    ``columns`` hold one array of length accounts x levels per statistic (``n_posts`` first),
+    indexed by account position (in ``account_ids``) x len(levels) + level.
+    """
+
+    account_ids: tuple[str, ...]
+    levels: tuple[str, ...]
+    columns: dict[str, np.ndarray]
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]]
+    first_post: pd.Timestamp
+    last_post: pd.Timestamp
+
+    def per_account(self, name: str = "n_posts") -> np.ndarray:
+        """A statistic as an accounts x levels matrix."""
+        return self.columns[name].reshape(len(self.account_ids), len(self.levels))
+
+    def tally(self) -> pd.DataFrame:
+        """Posts per account and category (non-empty cells only): ``account_id``, ``category``
+        (categorical, in level order) and ``posts``."""
+        n_posts = self.columns["n_posts"]
+        keep = np.flatnonzero(n_posts > 0)
+        n_levels = len(self.levels)
+        return pd.DataFrame(
+            {
+                "account_id": np.asarray(self.account_ids, dtype=object)[keep // n_levels],
+                "category": pd.Categorical.from_codes(keep % n_levels, list(self.levels)),
+                "posts": n_posts[keep],
+            }
+        )
 
 
 def _locate(con: Any, source: str, condition: str, field: str) -> tuple[str, int, Any]:
@@ -94,21 +136,27 @@ def _refuse(
 
 
 def statistics(
-    source: Path,
+    source: Path | pd.DataFrame,
     account_ids: Sequence[str],
     *,
     categories: Sequence[str] | None = None,
     temp_dir: Path | None = None,
-) -> tuple[tuple[str, ...], dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """(category levels, per-cell statistics, frequency tables) of the posts in a Parquet file or
-    folder, reduced in DuckDB out of core; cells are indexed account position x levels + level.
+    label: str = "posts",
+) -> Reduced:
+    """The posts reduced in DuckDB: ``source`` is a Parquet file or folder of parts (streamed
+    out of core) or a frame of posts (a validated CSV resource; ``label`` names its file).
 
     ``categories`` fixes the category levels and their order (the codebook's enum); by default
     the sorted distinct values, as the in-memory path does for non-categorical text.
     """
     con = parquet.connect(temp_dir)
     try:
-        relation = parquet.source_sql(parquet.parts(source))
+        if isinstance(source, pd.DataFrame):
+            rows = np.arange(len(source), dtype=np.int64)
+            con.register("posts_frame", source.assign(file_row_number=rows))
+            relation = f"(SELECT *, {parquet.literal(label)} AS filename FROM posts_frame)"
+        else:
+            relation = parquet.source_sql(parquet.parts(source))
         sums = con.execute(cells_sql(relation)).df()
         if sums.empty:
             raise ModelInputError("posts is an empty group: expected at least one row, found 0")
@@ -137,7 +185,42 @@ def statistics(
         values = np.zeros(size, dtype=np.int64 if integer else float)
         values[cell] = sums[name].to_numpy(dtype=values.dtype)
         columns[name] = values
-    return levels, columns, histograms
+    return Reduced(
+        tuple(account_ids),
+        levels,
+        columns,
+        histograms,
+        pd.Timestamp(sums["first_post"].min()),
+        pd.Timestamp(sums["last_post"].max()),
+    )
+
+
+def package_reduction(base: Path | None = None, temp_dir: Path | None = None) -> Reduced:
+    """The posts of a data package reduced, after validation: Parquet posts streamed (never
+    loaded), CSV posts from their validated frame; accounts in the accounts file's order."""
+    from analysis import paths
+    from analysis.data import datapackage, datasets
+    from analysis.errors import DataValidationError
+
+    base = base or paths.data
+    entry = datapackage.resource(datapackage.read_descriptor(base / "datapackage.json"), "posts")
+    account_ids = datasets.load("accounts", base=base)["account_id"].astype(str).tolist()
+    spec = next((f for f in entry["schema"]["fields"] if f["name"] == "category"), {})
+    categories = spec.get("constraints", {}).get("enum")
+    if entry.get("format") == "parquet":
+        checked = datasets.check("posts", base=base)
+        if not checked.ok:
+            raise DataValidationError(checked.problems)
+        source: Path | pd.DataFrame = datapackage.resource_path(entry, base)
+    else:
+        source = datasets.load("posts", base=base)
+    return statistics(
+        source,
+        account_ids,
+        categories=categories,
+        temp_dir=temp_dir,
+        label=Path(entry["path"]).name,
+    )
 
 
 def _empty() -> tuple[np.ndarray, np.ndarray]:

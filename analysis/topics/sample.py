@@ -1,18 +1,26 @@
 """Describing the synthetic engagement sample: its size, composition and time window.
 
 The data chapter quotes these numbers and prints these tables so that the reader sees what the
-simulated sample contains (and that it is simulated) without reading the CSVs. Every function
-reads the committed files through ``analysis.data.datasets.load``.
+simulated sample contains (and that it is simulated) without reading the CSVs. Accounts are read
+through ``analysis.data.datasets.load``; posts only through their reduction to account x
+category cells and frequency tables (analysis.topics.reduce), so a crawl of any size is
+described in bounded memory: "the tenth of posts with the most comments" is read off the
+comments' frequency table.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.data import datapackage, datasets, simulate
+from analysis.topics import reduce
+
+if TYPE_CHECKING:
+    from analysis.topics.reduce import Reduced
 
 _LEVEL_LABELS = {
     "ministry": "Ministry",
@@ -23,28 +31,30 @@ _LEVEL_LABELS = {
 _TYPE_LABELS = {"bureau": "bureau", "officer": "officer (real-name)"}
 
 
-def summary() -> dict[str, Any]:
+def summary(reduced: Reduced | None = None) -> dict[str, Any]:
     """Headline counts of the synthetic sample, for inline numbers and the manifest."""
+    reduced = reduced or reduce.package_reduction()
     accounts = datasets.load("accounts")
-    posts = datasets.load("posts")
     entry = datapackage.resource(datapackage.read_descriptor(), "posts")
     generator = entry.get("generator", {})
-    per_account = posts.groupby("account_id", observed=False).size()
-    merged = posts[["account_id", "comments", "comments_answered"]].merge(
-        accounts[["account_id", "region", "platform"]], on="account_id", how="left"
-    )
+    n_posts = reduced.per_account().sum(axis=1)
+    per_account = pd.Series(n_posts[n_posts > 0])
+    comments_by_account = reduced.per_account("comments_sum").sum(axis=1)
+    answered_by_account = reduced.per_account("comments_answered_sum").sum(axis=1)
+    comments, answered = int(comments_by_account.sum()), int(answered_by_account.sum())
+    posts = int(n_posts.sum())
     out: dict[str, Any] = {
         "synthetic": "yes",
         "accounts": len(accounts),
-        "posts": len(posts),
+        "posts": posts,
         "provinces": int(accounts["province_code"].nunique()),
-        "first_post": posts["posted_at"].min().strftime("%Y-%m-%d"),
-        "last_post": posts["posted_at"].max().strftime("%Y-%m-%d"),
+        "first_post": reduced.first_post.strftime("%Y-%m-%d"),
+        "last_post": reduced.last_post.strftime("%Y-%m-%d"),
         "posts_per_account_median": float(per_account.median()),
         "posts_per_account_max": int(per_account.max()),
-        "comments": int(posts["comments"].sum()),
-        "comments_answered": int(posts["comments_answered"].sum()),
-        "answer_rate": _ratio(posts["comments_answered"].sum(), posts["comments"].sum()),
+        "comments": comments,
+        "comments_answered": answered,
+        "answer_rate": _ratio(answered, comments),
         "generator_version": str(generator.get("version", "")),
         "seed": int(generator.get("seed", -1)),
     }
@@ -57,19 +67,32 @@ def summary() -> dict[str, Any]:
         counts = accounts[column].value_counts()
         for level in levels:
             out[f"accounts_{level}"] = int(counts.get(level, 0))
-    shares = posts["category"].value_counts(normalize=True)
+    per_category = reduced.per_account().sum(axis=0)
     for category in simulate.CATEGORIES:
-        out[f"share_{category}"] = float(shares.get(category, 0.0))
-    by_region = merged.groupby("region", observed=False)[["comments", "comments_answered"]].sum()
-    for region in simulate.REGIONS:
-        row = by_region.loc[region]
-        out[f"answer_rate_{region}"] = _ratio(row["comments_answered"], row["comments"])
-    comments = posts["comments"].sort_values(ascending=False).to_numpy(dtype=float)
-    top = max(1, round(TOP_SHARE * len(comments)))
+        found = category in reduced.levels
+        count = int(per_category[reduced.levels.index(category)]) if found else 0
+        out[f"share_{category}"] = count / posts
+    position = pd.Index(accounts["account_id"].astype(str)).get_indexer(reduced.account_ids)
+    region = accounts["region"].astype(str).to_numpy()[position]
+    for name in simulate.REGIONS:
+        mine = region == name
+        out[f"answer_rate_{name}"] = _ratio(
+            answered_by_account[mine].sum(), comments_by_account[mine].sum()
+        )
+    values, freq = reduced.histograms["comments"]
+    observed = int(freq.sum())
+    top = max(1, round(TOP_SHARE * observed))
     out["top_posts_share"] = TOP_SHARE
-    out["top_posts_comment_share"] = _ratio(comments[:top].sum(), comments.sum())
-    out["posts_without_comments_share"] = float((comments == 0).mean())
+    out["top_posts_comment_share"] = _ratio(_top_sum(values, freq, top), values @ freq)
+    out["posts_without_comments_share"] = int(freq[values == 0].sum()) / observed
     return out
+
+
+def _top_sum(values: np.ndarray, freq: np.ndarray, top: int) -> int:
+    """Sum of the ``top`` largest values of a frequency table (exact, in integers)."""
+    order = np.argsort(values)[::-1]
+    taken = np.minimum(freq[order], np.maximum(top - np.cumsum(freq[order]) + freq[order], 0))
+    return int(values[order] @ taken)
 
 
 TOP_SHARE = 0.10  # "a few posts draw most of it": the tenth of posts with the most comments
@@ -143,19 +166,21 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else float("nan")
 
 
-def description() -> pd.DataFrame:
+def description(reduced: Reduced | None = None) -> pd.DataFrame:
     """Accounts by level and type, per platform and per region, with their posts."""
+    reduced = reduced or reduce.package_reduction()
     accounts = datasets.load("accounts")
-    posts = datasets.load("posts")
-    n_posts = posts.groupby("account_id", observed=False).size()
-    accounts = accounts.assign(posts=accounts["account_id"].map(n_posts).fillna(0).astype(int))
+    n_posts = pd.Series(reduced.per_account().sum(axis=1), index=list(reduced.account_ids))
+    accounts = accounts.assign(
+        posts=accounts["account_id"].astype(str).map(n_posts).fillna(0).astype(int)
+    )
     rows = []
     groups = accounts.groupby(["level", "account_type"], observed=True, sort=True)
     for (level, kind), group in groups:
         rows.append(_row(f"{_LEVEL_LABELS[level]} {_TYPE_LABELS[kind]}", group))
     rows.append(_row("All accounts", accounts))
     frame = pd.DataFrame(rows)
-    start, end = posts["posted_at"].min(), posts["posted_at"].max()
+    start, end = reduced.first_post, reduced.last_post
     frame.attrs["note"] = (
         f"Posts dated {start:%Y-%m-%d} to {end:%Y-%m-%d}; "
         "prefecture and county accounts are a stratified sample per region (see sampling "
