@@ -352,9 +352,7 @@ def test_malformed_cell_options_are_reported(draft: Path) -> None:
 
 def test_callout_with_its_own_heading_covers_the_section(draft: Path, synthetic_table) -> None:
     callout = '```{python}\n#| output: asis\nbook.either("test.synthetic", "A", "B")\n```\n\n'
-    section = (
-        "\n## Results {#sec-syn}\n\n" + callout + SYNTHETIC_CELL.format(caption="Rates.")
-    )
+    section = "\n## Results {#sec-syn}\n\n" + callout + SYNTHETIC_CELL.format(caption="Rates.")
     assert planted(draft, section) == []
 
 
