@@ -82,14 +82,14 @@ def reproduce(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time chapter execution as Quarto runs it (cold, warm after edits, floor)."""
     install(session)
-    session.run("python", "-m", "analysis", "bench", *session.posargs)
+    session.run("python", "-m", "benchmarks.bench", *session.posargs)
 
 
 @nox.session(name="bench-models", python=PYTHON)
 def bench_models(session: nox.Session) -> None:
     """Time and peak memory of the models on the bundled sample and at 1M and 10M posts."""
     install(session)
-    session.run("python", "-m", "analysis.build.bench_models", *session.posargs)
+    session.run("python", "-m", "benchmarks.bench_models", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -103,7 +103,7 @@ def mutation(session: nox.Session) -> None:
 def bench_scale(session: nox.Session) -> None:
     """Posts at scale: generate N posts to Parquet, validate, reduce in DuckDB, fit (--posts N)."""
     install(session)
-    session.run("python", "-m", "analysis.build.bench_scale", *session.posargs)
+    session.run("python", "-m", "benchmarks.bench_scale", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -6,11 +6,13 @@ Layers, lowest first (a module may import its own layer and those below it):
 - data: ``analysis.data``
 - topics: ``analysis.topics``
 - findings: ``analysis.findings``
-- build: ``analysis.build``
+- pipeline: ``analysis.pipeline``
 - book: ``analysis.book``
 - cli: ``analysis.cli`` and ``analysis.__main__``
 
-Imports inside functions count: a deferred import is still a dependency.
+Imports inside functions count: a deferred import is still a dependency. The top-level
+``benchmarks/`` folder imports ``analysis``, never the reverse: an installed package cannot import
+a folder of the checkout.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from analysis import paths
 
 PACKAGE = paths.root / "analysis"
-ORDER = ("base", "data", "topics", "findings", "build", "book", "cli")
+ORDER = ("base", "data", "topics", "findings", "pipeline", "book", "cli")
 BASE = {
     "analysis",
     "analysis.paths",
@@ -114,10 +116,38 @@ def test_there_is_no_import_circle() -> None:
 def test_the_checks_catch_a_wrong_import(tmp_path: Path) -> None:
     """The scanner sees deferred imports and resolves ``from analysis.x import y`` modules."""
     source = tmp_path / "probe.py"
-    source.write_text("def f():\n    from analysis.build import cache\n", encoding="utf-8")
+    source.write_text("def f():\n    from analysis.pipeline import cache\n", encoding="utf-8")
     known = set(modules())
-    assert imports(source, known, "analysis.topics.probe") == {"analysis.build.cache"}
-    assert ORDER.index(layer("analysis.build.cache")) > ORDER.index(layer("analysis.topics.x"))
+    assert imports(source, known, "analysis.topics.probe") == {"analysis.pipeline.cache"}
+    assert ORDER.index(layer("analysis.pipeline.cache")) > ORDER.index(layer("analysis.topics.x"))
+
+
+def benchmark_references(path: Path) -> list[str]:
+    """Where a file imports the top-level ``benchmarks`` package, or names one of its modules as
+    a string, for an import by name (``importlib``, ``[python, "-m", "benchmarks.bench"]``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value] if re.fullmatch(r"benchmarks(\.\w+)+", node.value) else []
+        found += [f"line {node.lineno}: {n}" for n in names if n.split(".")[0] == "benchmarks"]
+    return found
+
+
+def test_the_package_never_reaches_into_the_benchmarks(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text('import importlib\nimportlib.import_module("benchmarks.bench")\n')
+    assert benchmark_references(probe) == ["line 2: benchmarks.bench"]
+    probe.write_text('def f():\n    from benchmarks import bench\nROOT = "benchmarks"\n')
+    assert benchmark_references(probe) == ["line 2: benchmarks"]
+    wrong = {
+        name: found for name, path in modules().items() if (found := benchmark_references(path))
+    }
+    assert not wrong, f"analysis must not import the benchmarks: {wrong}"
 
 
 def test_every_subpackage_says_what_lives_there_and_what_it_may_import() -> None:

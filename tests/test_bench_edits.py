@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 
 from analysis import paths
-from analysis.build import bench
 from analysis.data import datapackage, datasets
+from benchmarks import bench
 
 
 def test_warm_data_corrects_one_value_and_the_package_stays_valid(tmp_path) -> None:

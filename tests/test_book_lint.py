@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.build import artifacts, book_lint
 from analysis.data import datapackage
+from analysis.pipeline import artifacts, book_lint
 
 
 def provenance(name: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from tiny_project import TinyProject
 
 from analysis import book
-from analysis.build import artifacts, cache
+from analysis.pipeline import artifacts, cache
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_the_code_closure_follows_analysis_imports_but_not_bookkeeping(tiny):
     closure = cache.module_closure(tiny.module)
     assert tiny.module in closure
     assert "analysis.paths" in closure
-    assert "analysis.build.cache" not in closure and "analysis.build.artifacts" not in closure
+    assert "analysis.pipeline.cache" not in closure and "analysis.pipeline.artifacts" not in closure
     assert "analysis.data.datapackage" in cache.module_closure("analysis.data.datasets")
 
 

@@ -23,8 +23,8 @@ from tiny_project import TinyProject
 
 import analysis.topics
 from analysis import book
-from analysis.build import artifacts, cache
 from analysis.errors import NotAvailable
+from analysis.pipeline import artifacts, cache
 
 EXTRA_SOURCE = '''\
 """More tiny artifacts: an in-memory object, values derived from it, one that cannot run."""
@@ -182,7 +182,7 @@ def test_a_fit_is_computed_once_and_values_from_it_need_no_refit(tiny):
     code = tiny.kernel_setup() + textwrap.dedent(
         f"""
         import {tiny.extra}
-        from analysis.build import artifacts
+        from analysis.pipeline import artifacts
         artifacts.register("tiny.model", "{tiny.extra}:model", "object", ("alpha",), "a fit")
         artifacts.register(
             "tiny.derived", "{tiny.extra}:derived", "values", (), "x", depends=("tiny.model",)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.build import freeze, kernel, qmd
+from analysis.pipeline import freeze, kernel, qmd
 
 
 def _chapters() -> list[Path]:

@@ -375,7 +375,7 @@ def test_listed_gaps_make_the_claim_not_testable(claim_id):
 
 @pytest.fixture(scope="module")
 def committed_verdicts() -> dict[str, str]:
-    from analysis.build import verdicts
+    from analysis.pipeline import verdicts
 
     return {found.claim.id: str(found.verdict) for found in verdicts.evaluate_all()}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from analysis import findings, paths
-from analysis.build import artifacts, cache, freeze, qmd, verdicts
 from analysis.findings import Claim, Evidence, EvidenceKind, Near
+from analysis.pipeline import artifacts, cache, freeze, qmd, verdicts
 
 DOCUMENTED_CHAPTERS = ("01-", "02-", "03-")
 
@@ -80,10 +80,10 @@ def degraded(tmp_path, monkeypatch) -> tuple[Claim, ...]:
     monkeypatch.setattr(findings, "registry", lambda: claims)
     names = artifacts.register_verdicts(claims)
     artifacts.register(
-        "findings.summary", "analysis.build.verdicts:summary_values", "values", (), "s", names
+        "findings.summary", "analysis.pipeline.verdicts:summary_values", "values", (), "s", names
     )
     artifacts.register(
-        "findings.registry", "analysis.build.verdicts:registry_table", "table", (), "r", names
+        "findings.registry", "analysis.pipeline.verdicts:registry_table", "table", (), "r", names
     )
     return claims
 

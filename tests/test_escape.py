@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 
 from analysis import book, escape
 from analysis.book import labels, tables
-from analysis.build import artifacts, cache
+from analysis.pipeline import artifacts, cache
 
 HOSTILE = [
     "<script>alert(1)</script>",

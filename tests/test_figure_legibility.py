@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pytest
 import seaborn as sns
 
-from analysis.build import artifacts, cache
+from analysis.pipeline import artifacts, cache
 from analysis.topics import figures
 
 

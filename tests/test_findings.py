@@ -9,7 +9,6 @@ from collections import Counter
 import pytest
 
 from analysis import findings, paths
-from analysis.build import artifacts, verdicts
 from analysis.cli import findings as findings_cli
 from analysis.data import datapackage
 from analysis.findings import (
@@ -28,6 +27,7 @@ from analysis.findings import (
     combine,
     each,
 )
+from analysis.pipeline import artifacts, verdicts
 
 S, N, M = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
 

@@ -182,7 +182,7 @@ def test_validate_reuse_keys_stray_pipes_and_huge_files_without_reading_them(
 def test_cache_record_that_is_a_pipe_or_huge_is_recomputed_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make
 ) -> None:
-    from analysis.build import cache
+    from analysis.pipeline import cache
 
     monkeypatch.setattr(paths, "cache", tmp_path / "cache")
     name = "timeline.values"
@@ -402,7 +402,7 @@ def test_environment_data_folder_is_checked_like_the_option(
 def test_a_data_folder_with_its_own_references_bib_computes_artifacts(
     package_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analysis.build import cache
+    from analysis.pipeline import cache
 
     shutil.copy(paths.references_bib, package_copy / "references.bib")
     monkeypatch.setattr(paths, "data", package_copy)
@@ -564,14 +564,14 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
 ) -> None:
     import warnings
 
-    from analysis.build import cache
+    from analysis.pipeline import cache
 
     shared = tmp_path / "shared-cache"
     name = "timeline.values"
     env = {**os.environ, "PYTHONPATH": str(paths.root), paths.CACHE_ENV: str(shared)}
     env[atomic.PAUSE_ENV] = "cache-entry-staged"
     writer = subprocess.Popen(
-        [sys.executable, "-c", f"from analysis.build import cache; cache.get({name!r})"],
+        [sys.executable, "-c", f"from analysis.pipeline import cache; cache.get({name!r})"],
         cwd=paths.root,
         env=env,
         stderr=subprocess.PIPE,
@@ -599,7 +599,7 @@ def _bench_scale(tmp: Path, *argv: str, pause_at: str | None = None) -> subproce
     if pause_at:
         env[atomic.PAUSE_ENV] = pause_at
     return subprocess.Popen(
-        [sys.executable, "-m", "analysis.build.bench_scale", *argv],
+        [sys.executable, "-m", "benchmarks.bench_scale", *argv],
         cwd=paths.root,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -609,7 +609,7 @@ def _bench_scale(tmp: Path, *argv: str, pause_at: str | None = None) -> subproce
 
 
 def test_bench_scale_refuses_a_size_it_cannot_hold_before_writing(tmp_path: Path) -> None:
-    from analysis.build import bench_scale
+    from benchmarks import bench_scale
 
     tmp = tmp_path / "tmp"
     run = _bench_scale(tmp, "--posts", "1000000000000")
@@ -645,7 +645,7 @@ def test_bench_scale_stopped_removes_its_folder_without_a_traceback(
 
 # ------------------------------------------------------------------ the manifest's code stamp
 def test_code_stamp_covers_every_module_and_data_file_of_the_package() -> None:
-    from analysis.build import manifest
+    from analysis.pipeline import manifest
 
     covered = {p.relative_to(paths.root).as_posix() for p in manifest.code_sources()}
     modules = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.build import kernel, qmd
+from analysis.pipeline import kernel, qmd
 
 CHAPTER = textwrap.dedent(
     """\

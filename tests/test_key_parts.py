@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import paths
-from analysis.build import artifacts, cache, freeze, qmd
+from analysis.pipeline import artifacts, cache, freeze, qmd
 
 
 def _code_hash_with_edit(monkeypatch: pytest.MonkeyPatch, edited: str) -> None:

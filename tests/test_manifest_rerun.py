@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from analysis import paths
-from analysis.build import manifest, reproduce
+from analysis.pipeline import manifest, reproduce
 
 
 @pytest.fixture(scope="module")

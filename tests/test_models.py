@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from analysis.build import cache
 from analysis.data import datasets, simulate
+from analysis.pipeline import cache
 from analysis.topics import (
     audience,
     engagement,

@@ -105,7 +105,7 @@ def _values(folders: dict[str, str]) -> dict[str, str]:
         paths.RESULTS_ENV: folders["results"],
     }
     code = (
-        "import json\nfrom analysis.build import cache\n"
+        "import json\nfrom analysis.pipeline import cache\n"
         f"wanted = {list(CONDITIONAL)!r}\n"
         "print(json.dumps({f'{n}:{k}': cache.values(n)[k] for n, k in wanted}))"
     )

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from analysis.__main__ import main
-from analysis.build import book_check, freeze, kernel
 from analysis.cli import validate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK
+from analysis.pipeline import book_check, freeze, kernel
 
 
 class Calls(list):

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.build import qmd
 from analysis.data import simulate
+from analysis.pipeline import qmd
 from analysis.topics import robustness, sample, wording
 
 

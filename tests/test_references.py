@@ -16,8 +16,8 @@ import pytest
 import typst
 
 from analysis import paths
-from analysis.build import qmd
 from analysis.data import datapackage
+from analysis.pipeline import qmd
 
 _ENTRY = re.compile(r"@(?P<type>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,")
 _FIELD = re.compile(r"\s*(?P<name>[A-Za-z][\w-]*)\s*=\s*")

@@ -5,7 +5,7 @@ src/resources/jupyter/) with QUARTO_PYTHON, the render session's interpreter. Th
 ``yaml``, ``nbformat``, ``nbclient`` and ``jupyter_client`` (and ``asyncio`` and
 ``socketserver`` from the standard library); the kernel they start runs ``ipykernel``. A
 missing one fails the render at the first chapter ("No module named 'nbclient'"). The
-``python3`` kernelspec the render session installs (``python -m analysis.build.kernel
+``python3`` kernelspec the render session installs (``python -m analysis.pipeline.kernel
 install``) must start this interpreter, whatever other kernelspecs the machine has, and keep
 the kernel's log quiet.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.build import kernel
+from analysis.pipeline import kernel
 
 QUARTO_JUPYTER_IMPORTS = (
     "yaml",
@@ -157,7 +157,7 @@ def test_the_kernelspec_is_written_only_when_it_says_something_else(tmp_path: Pa
 
 def test_the_installed_python3_kernelspec_runs_this_interpreter(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "analysis.build.kernel", "install", "--prefix", str(tmp_path)],
+        [sys.executable, "-m", "analysis.pipeline.kernel", "install", "--prefix", str(tmp_path)],
         capture_output=True,
         text=True,
         check=True,

@@ -199,7 +199,7 @@ def test_markdown_from_data_is_inert() -> None:
 def test_table_cells_reach_the_page_whole() -> None:
     """The cache's display text keeps long cells (the claim and 'shown in' link of the key
     findings table): a cut cell would break the link and the claim."""
-    from analysis.build import cache
+    from analysis.pipeline import cache
 
     location = "chapters/08-characteristics.qmd#sec-characteristics-direction"
     frame = pd.DataFrame({"shown in": [location], "claim": ["x" * 90]})

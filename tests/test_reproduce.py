@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from analysis import findings, paths
-from analysis.build import artifacts, cache, manifest, reproduce
 from analysis.data import datapackage
 from analysis.errors import DataValidationError, ReproductionError
 from analysis.findings import Claim, Evidence, EvidenceKind, Near
+from analysis.pipeline import artifacts, cache, manifest, reproduce
 
 FAKE_MODULE = '''
 """Evidence for the reproduce tests: 2013 population by region from the provinces table."""

@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.build import bench_scale
 from analysis.data import datapackage, datasets, parquet
 from analysis.errors import DataValidationError, ModelInputError
 from analysis.topics import audience, engagement, modelframe, reduce, responsiveness
+from benchmarks import bench_scale
 
 CATEGORIES = ["publicity", "services", "interaction", "daily_tips"]
 
@@ -390,7 +390,8 @@ def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     kernel (the rest of the book does not read posts; tests/test_chapters_execute.py and
     tests/test_byod.py execute every chapter)."""
     from analysis import paths
-    from analysis.build import artifacts, bench_book, cache, kernel
+    from analysis.pipeline import artifacts, cache, kernel
+    from benchmarks import bench_book
 
     posts, _, _ = bundled
     write_parts(posts, package_copy / "posts", parts=3)

@@ -9,8 +9,8 @@ import pytest
 
 from analysis import paths
 from analysis.book import tables
-from analysis.build import artifacts, cache
 from analysis.data import datapackage
+from analysis.pipeline import artifacts, cache
 
 BIB_KEYS = frozenset(re.findall(r"^@\w+\{([^,\s]+),", paths.references_bib.read_text(), re.M))
 

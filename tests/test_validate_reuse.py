@@ -14,9 +14,9 @@ import pytest
 
 from analysis import paths
 from analysis.__main__ import main
-from analysis.build import cache
 from analysis.cli import validate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK
+from analysis.pipeline import cache
 
 REUSED = "nothing changed since the last valid check"
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from analysis import atomic, paths
-from analysis.build import artifacts
+from analysis.pipeline import artifacts
 
 MODULE_SOURCE = '''\
 """Artifacts of a tiny test project; every computation is logged to count recomputations."""
 
 import csv
 
-from analysis.build import artifacts, cache
+from analysis.pipeline import artifacts, cache
 from analysis import paths
 
 LOG = {log!r}
@@ -131,7 +131,7 @@ CHAPTERS = {
         # Opaque
 
         ```{python}
-        from analysis.build import cache
+        from analysis.pipeline import cache
         total = cache.values("tiny.alpha")["total"]
         ```
 

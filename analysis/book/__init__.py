@@ -11,7 +11,7 @@ names at run time, or imports other analysis modules, is treated as depending on
 
 ``tables`` renders stored tables for the page and ``escape`` is the one escaping policy for
 every piece of data text a chapter shows. May import: the base modules, ``analysis.data``,
-``analysis.findings`` and ``analysis.build`` (the cache and the registry); never the topics
+``analysis.findings`` and ``analysis.pipeline`` (the cache and the registry); never the topics
 directly (their results arrive through the cache) and never ``analysis.cli``.
 """
 
@@ -24,9 +24,9 @@ from typing import Any
 
 from analysis import escape
 from analysis.book import tables
-from analysis.build import artifacts, cache
-from analysis.build.artifacts import READERS
 from analysis.errors import NotAvailable
+from analysis.pipeline import artifacts, cache
+from analysis.pipeline.artifacts import READERS
 
 __all__ = [
     "HELPERS",

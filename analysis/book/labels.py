@@ -6,7 +6,7 @@ brought in) carries ``"collection": {"source", "period", "sampling"}`` describin
 collected; documented resources carry a source on every row instead. ``data_note`` turns that
 into the callout a chapter shows above results, so "synthetic sample" appears exactly where a
 synthetic resource was read. Which kind each resource is comes from
-``analysis.data.labels.resource_kind`` through ``analysis.build.artifacts.kinds``, the same
+``analysis.data.labels.resource_kind`` through ``analysis.pipeline.artifacts.kinds``, the same
 reading the cache key, captions, the manifest and the verdicts use.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.build import artifacts
 from analysis.data.labels import SYNTHETIC_NOTE, collection_text
+from analysis.pipeline import artifacts
 
 
 def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from analysis.book import Text, escape
-from analysis.build import cache
+from analysis.pipeline import cache
 
 ARTIFACT = "findings.report"
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")

@@ -2,7 +2,7 @@
 cross-references, every output format, PDF included), and no HTML output reaches the page.
 
 A table arrives from the cache as display text (``{"columns", "rows", "note"}``, see
-analysis.build.cache). Every header, cell and note goes through the book's one escaping policy
+analysis.pipeline.cache). Every header, cell and note goes through the book's one escaping policy
 (analysis.escape), so data can never inject markup. The one piece of markup a cell may
 gain is a link: a cell whose whole text is a book location such as
 ``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for "shown in")

@@ -1,10 +1,11 @@
 """Command-line entry points: ``python -m analysis <command>``, every command listed here.
 
 Each command is a module with ``add_arguments(parser)`` and ``run(args) -> int``: the data and
-findings commands live in this package; the build commands (reproduce, freeze, bench,
-check-book) keep theirs beside the machinery they drive in analysis.build. Only the chosen
-command's module is imported, so ``validate`` does not pay for statsmodels. This package may
-import every other part of analysis; nothing imports it but ``analysis.__main__``.
+findings commands live in this package; the pipeline commands (reproduce, freeze, check-book)
+keep theirs beside the machinery they drive in analysis.pipeline. The benchmarks are not
+commands of the package: they live in the top-level ``benchmarks/`` folder (``nox -s bench``).
+Only the chosen command's module is imported, so ``validate`` does not pay for statsmodels. This
+package may import every other part of analysis; nothing imports it but ``analysis.__main__``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ COMMANDS = {
     ),
     "fit": ("analysis.cli.fit", "fit every model on the bundled data and print the tables"),
     "findings": ("analysis.cli.findings", "evaluate every claim of the source documents"),
-    "reproduce": ("analysis.build.reproduce", "re-run every analysis and compare with results/"),
-    "freeze": ("analysis.build.freeze", "list chapters whose frozen results are stale"),
-    "bench": ("analysis.build.bench", "time chapter execution as Quarto would run it"),
-    "check-book": ("analysis.build.book_check", "execute and lint every chapter without Quarto"),
+    "reproduce": ("analysis.pipeline.reproduce", "re-run every analysis and compare with results/"),
+    "freeze": ("analysis.pipeline.freeze", "list chapters whose frozen results are stale"),
+    "check-book": ("analysis.pipeline.book_check", "execute and lint every chapter without Quarto"),
     "prepare-render": (
         "analysis.cli.prepare_render",
         "before quarto render: kernelspec, validate, static checks, stale frozen chapters",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from analysis import console, findings
-from analysis.build import verdicts
 from analysis.errors import EXIT_OK, EXIT_USAGE
+from analysis.pipeline import verdicts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

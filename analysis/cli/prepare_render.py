@@ -3,7 +3,7 @@
 Four steps in one process, stopping at the first that fails (its exit code is returned):
 
 1. the ``python3`` kernelspec of this environment, which Quarto starts for every chapter
-   (analysis.build.kernel: it runs this interpreter with a quiet kernel log); it is written only
+   (analysis.pipeline.kernel: it runs this interpreter with a quiet kernel log); it is written only
    when the installed one says something else;
 2. ``validate --reuse``: the package's verdict, re-read only when a data file, references.bib or
    the checking code changed (analysis.cli.validate);
@@ -12,8 +12,9 @@ Four steps in one process, stopping at the first that fails (its exit code is re
    re-executes exactly those, and the artifacts they read are computed here, once.
 
 One process rather than one per step: the interpreter starts and the shared imports (the
-artifact registry, the cache) are paid once. ``python -m analysis bench`` prints what these
-steps and ``freeze --record`` add to ``quarto render`` after a prose edit (``overhead=``).
+artifact registry, the cache) are paid once. ``python -m benchmarks.bench`` (``nox -s bench``)
+prints what these steps and ``freeze --record`` add to ``quarto render`` after a prose edit
+(``overhead=``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.build import kernel
+    from analysis.pipeline import kernel
 
     started = time.perf_counter()
     timings: list[tuple[str, str, float]] = []

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import atomic, console, paths
-from analysis.build import cache
 from analysis.data import datapackage, files
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataProblem, DataValidationError
+from analysis.pipeline import cache
 
 PROBLEMS_SHOWN = 5
 VERDICT_FILE = "validate.json"

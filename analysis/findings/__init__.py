@@ -243,7 +243,7 @@ _SYNTHETIC_WORDS_SHORT = {
 }
 
 
-# --- tables and values (the build registers them as artifacts: analysis.build.verdicts) ---
+# --- tables and values (the build registers them as artifacts: analysis.pipeline.verdicts) ---
 
 
 def registry_table(evidence: EvidenceSource) -> pd.DataFrame:

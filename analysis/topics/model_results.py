@@ -2,7 +2,7 @@
 
 The fits themselves are ``object`` artifacts (engagement.fits, responsiveness.fit, audience.fit,
 robustness.fit) computed once; the build passes each function the fit it declares in its
-``depends`` (see analysis.build.artifacts), so a chapter that quotes a number or shows a table
+``depends`` (see analysis.pipeline.artifacts), so a chapter that quotes a number or shows a table
 never refits a model, and this module never reads the cache itself. Everything returned is plain
 data.
 """

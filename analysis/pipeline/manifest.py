@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.build import artifacts, cache, verdicts
 from analysis.data import datapackage
 from analysis.errors import NotAvailable
+from analysis.pipeline import artifacts, cache, verdicts
 
 SCHEMA = 1
 

@@ -5,7 +5,7 @@ cell and runs it through ``nbclient.NotebookClient`` in a fresh ``python3`` kern
 the chapter's folder; inline `` `{python} expr` `` expressions are evaluated chunk by chunk as
 ``user_expressions`` of an empty execute request (quarto-cli src/resources/jupyter/notebook.py).
 This module does the same with nbformat and nbclient. What stays ours: reading the ``.qmd``
-(analysis.build.qmd), the inline expressions, and errors located by chapter, cell (label or
+(analysis.pipeline.qmd), the inline expressions, and errors located by chapter, cell (label or
 number) and .qmd line, with the traceback's last lines. Execution stops at the first error, as
 Quarto's does, unless the cell (or the document) sets ``error: true``.
 
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-from analysis.build import qmd
 from analysis.errors import AnalysisError
+from analysis.pipeline import qmd
 
 KERNEL_NAME = "python3"
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
@@ -461,8 +461,8 @@ def _failure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.build.kernel install [--prefix DIR]``: install the kernelspec."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.build.kernel")
+    """``python -m analysis.pipeline.kernel install [--prefix DIR]``: install the kernelspec."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.pipeline.kernel")
     sub = parser.add_subparsers(dest="command", required=True)
     install = sub.add_parser("install", help="install the python3 kernelspec of this interpreter")
     install.add_argument("--prefix", type=Path, help="environment prefix (default: this one)")

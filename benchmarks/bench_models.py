@@ -1,4 +1,4 @@
-"""``python -m analysis.build.bench_models`` (``nox -s bench-models``): models, time and memory.
+"""``python -m benchmarks.bench_models`` (``nox -s bench-models``): models, time and memory.
 
 Measures, on this machine:
 
@@ -239,7 +239,7 @@ def bench_large(n_posts: int) -> dict[str, Any]:
 
 
 def _run_worker(n_posts: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "analysis.build.bench_models", "--worker", str(n_posts)]
+    command = [sys.executable, "-m", "benchmarks.bench_models", "--worker", str(n_posts)]
     env = dict(os.environ, PYTHONHASHSEED="0")
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
@@ -349,9 +349,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.build.bench_models", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_models", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -1,7 +1,7 @@
 """The findings registry as artifacts: each claim's verdict is an artifact of its own.
 
 The claims and verdict rules (analysis.findings) know nothing of the cache; this module is the
-glue. ``verdict.<claim id>`` (registered in analysis.build.artifacts) is computed by
+glue. ``verdict.<claim id>`` (registered in analysis.pipeline.artifacts) is computed by
 ``claim_verdict`` from the value of the claim's one evidence artifact, so:
 
 - a claim whose analysis cannot run on the data (its evidence raised ``NotAvailable``, say a
@@ -19,9 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from analysis import findings
-from analysis.build import artifacts, cache
 from analysis.errors import NotAvailable
 from analysis.findings import Finding, Verdict
+from analysis.pipeline import artifacts, cache
 
 NOT_AVAILABLE = findings.NOT_AVAILABLE
 

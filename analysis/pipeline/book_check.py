@@ -1,10 +1,11 @@
 """``python -m analysis check-book``: execute and lint every chapter without Quarto.
 
 Like ``quarto render``, it executes every chapter listed in _quarto.yml, in book order, each in
-its own fresh kernel (analysis/build/kernel.py), after computing in this one process every artifact
-the chapters read (so the kernels only read the cache, as they will under Quarto). Then it runs
-the static checks of ``analysis.build.book_lint`` (citations, cross-references, alt text, hand-typed
-numbers) when that module exists. Exit 1 if any chapter fails or any check finds a problem.
+its own fresh kernel (analysis/pipeline/kernel.py), after computing in this one process every
+artifact the chapters read (so the kernels only read the cache, as they will under Quarto). Then
+it runs the static checks of ``analysis.pipeline.book_lint`` (citations, cross-references, alt
+text, hand-typed numbers) when that module exists. Exit 1 if any chapter fails or any check finds
+a problem.
 
 ``--static`` runs only those static checks (and reads every chapter): what the render session
 does before ``quarto render``, which executes the chapters itself.
@@ -20,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from analysis import atomic, console
-from analysis.build import freeze, kernel, qmd
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, AnalysisError
+from analysis.pipeline import freeze, kernel, qmd
 
-LINT_MODULE = "analysis.build.book_lint"
+LINT_MODULE = "analysis.pipeline.book_lint"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -203,7 +204,7 @@ def _execute(
 
 
 def _lint() -> tuple[list[str], str]:
-    """Run analysis.build.book_lint's checks if the module exists: (problems, summary text)."""
+    """Run analysis.pipeline.book_lint's checks if the module exists: (problems, summary text)."""
     if importlib.util.find_spec(LINT_MODULE) is None:
         return [], f"; lint skipped ({LINT_MODULE} not present)"
     lint = importlib.import_module(LINT_MODULE)

@@ -1,4 +1,4 @@
-"""``python -m analysis.build.bench_scale --posts N`` (``nox -s bench-scale``): posts at scale.
+"""``python -m benchmarks.bench_scale --posts N`` (``nox -s bench-scale``): posts at scale.
 
 Generates N synthetic posts as a folder of Parquet parts in a temporary folder (never under
 data/), then runs what a real crawl of that size would go through:
@@ -46,7 +46,6 @@ from typing import Any
 import numpy as np
 
 from analysis import atomic, console
-from analysis.build.bench_models import PeakMemory
 from analysis.errors import (
     EXIT_CHECK_FAILED,
     EXIT_INTERRUPTED,
@@ -55,6 +54,7 @@ from analysis.errors import (
     EXIT_USAGE,
     Terminated,
 )
+from benchmarks.bench_models import PeakMemory
 
 TARGETS = {10_000_000: (60.0, 6.0), 100_000_000: (600.0, 6.0)}  # posts: (seconds, peak GB)
 MEMORY_TARGET_GB = 6.0
@@ -419,10 +419,10 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """Generate, validate, reduce and fit; time each step (and the floor query, untimed in the
     total). ``book``: the posts go into a whole data package, for ``bench_book``."""
-    from analysis.build import bench_book
     from analysis.data import datasets, simulate
     from analysis.errors import DataValidationError
     from analysis.topics import modelframe
+    from benchmarks import bench_book
 
     steps: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -497,9 +497,7 @@ def size_problem(n_posts: int, folder: Path) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.build.bench_scale", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_scale", description=__doc__)
     parser.add_argument("--posts", type=int, default=10_000_000, help="number of posts (10M)")
     parser.add_argument(
         "--check-memory-path",
@@ -509,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--book",
         action="store_true",
-        help="also execute the whole book on the posts (analysis.build.bench_book)",
+        help="also execute the whole book on the posts (benchmarks.bench_book)",
     )
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated files here")
     argv = sys.argv[1:] if argv is None else argv
@@ -527,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_pipeline(args.posts, work, args.check_memory_path, args.book)
         peak_gb = peak.gb
         if args.book:
-            from analysis.build import bench_book
+            from benchmarks import bench_book
 
             book = bench_book.run_book(work / "data", work)
     except Terminated:

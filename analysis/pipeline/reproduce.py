@@ -4,7 +4,7 @@ The artifact cache is not used for the re-run: every artifact is computed afresh
 temporary cache folder, so the check exercises the code and the data, not stored results. The
 new manifest is written to the results folder (``manifest.new.json``) and compared with the
 committed one under the
-tolerances documented in ``analysis.build.manifest``. Any number that moved beyond its tolerance,
+tolerances documented in ``analysis.pipeline.manifest``. Any number that moved beyond its tolerance,
 any number that appeared or disappeared, and any changed verdict is listed with the claims it
 touches; the command then exits 1. ``--update`` accepts the re-run as the committed manifest
 (and leaves the file untouched when nothing beyond tolerance and no data stamp changed); it
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, console, paths
-from analysis.build import artifacts, cache, manifest
 from analysis.data import files
 from analysis.errors import (
     EXIT_CHECK_FAILED,
@@ -39,6 +38,7 @@ from analysis.errors import (
     NotAvailable,
     ReproductionError,
 )
+from analysis.pipeline import artifacts, cache, manifest
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,13 +11,13 @@ an input under ``data/`` that is not a resource is named by its file name there
 (``"simulation.toml"``), and ``WHOLE_PACKAGE`` (``"datapackage.json"``) declares the whole data
 package (the descriptor and every resource file), for functions that describe the package.
 While an artifact computes, the cache refuses reads of undeclared data files and of artifacts
-missing from ``depends`` (see analysis/build/cache.py), so a stale result cannot slip through.
+missing from ``depends`` (see analysis/pipeline/cache.py), so a stale result cannot slip through.
 
 Whether an artifact rests on synthetic data is not registered: ``Artifact.synthetic``,
 ``kinds`` and ``provenance`` read the descriptor in use at run time (a resource marked
 ``"synthetic": true``, or observed with a ``collection``, or documented), so bringing in
 observed data relabels every caption, callout, cache key, manifest entry and verdict. Each
-claim's verdict is an artifact of its own (``verdict.<id>``, see analysis/build/verdicts.py).
+claim's verdict is an artifact of its own (``verdict.<id>``, see analysis/pipeline/verdicts.py).
 
 Topic owners add entries in their own section below; the functions live in the topic modules.
 """
@@ -588,7 +588,7 @@ def register_verdicts(claims: tuple[Any, ...]) -> tuple[str, ...]:
         evidence = claim.evidence.artifact if claim.evidence else None
         register(
             f"verdict.{claim.id}",
-            "analysis.build.verdicts:claim_verdict",
+            "analysis.pipeline.verdicts:claim_verdict",
             "values",
             (),
             f"Verdict on claim {claim.id} (seed {claim.seed}), with its result and evidence.",
@@ -604,7 +604,7 @@ _VERDICTS = register_verdicts(_findings.registry())
 
 register(
     "findings.registry",
-    "analysis.build.verdicts:registry_table",
+    "analysis.pipeline.verdicts:registry_table",
     "table",
     (),
     "Every claim of the seeds: source, paraphrase, evidence, result, verdict and chapter.",
@@ -612,7 +612,7 @@ register(
 )
 register(
     "findings.summary",
-    "analysis.build.verdicts:summary_values",
+    "analysis.pipeline.verdicts:summary_values",
     "values",
     (),
     "How many claims got each verdict and evidence kind; each claim's verdict and result.",
@@ -620,7 +620,7 @@ register(
 )
 register(
     "findings.key_table",
-    "analysis.build.verdicts:key_findings_table",
+    "analysis.pipeline.verdicts:key_findings_table",
     "table",
     (),
     "The claims data can test, in four short columns: claim, verdict, evidence, where shown.",
@@ -630,7 +630,7 @@ from analysis.findings import report as _report  # noqa: E402  (pure data and te
 
 register(
     "findings.report",
-    "analysis.build.verdicts:report_values",
+    "analysis.pipeline.verdicts:report_values",
     "values",
     ("milestones",),
     "One block per claim, and every seed recommendation with its five parts and priority "
@@ -639,7 +639,7 @@ register(
 )
 register(
     "findings.words",
-    "analysis.build.verdicts:summary_words",
+    "analysis.pipeline.verdicts:summary_words",
     "values",
     (),
     "Words and counts of the executive summary computed from documented values and the "

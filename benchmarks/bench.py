@@ -1,4 +1,5 @@
-"""``python -m analysis bench``: time the book's chapters executed as Quarto would run them.
+"""``python -m benchmarks.bench`` (``nox -s bench``): time the book's chapters executed as Quarto
+would run them.
 
 Everything happens in a temporary copy of the project, so the edits the scenarios make never
 touch the repository. Each render is emulated the way the render session runs it:
@@ -49,10 +50,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import atomic, console, paths
-from analysis.build import artifacts, freeze, kernel, qmd
-from analysis.build import cache as cache_module
 from analysis.data import datapackage
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
+from analysis.pipeline import artifacts, freeze, kernel, qmd
+from analysis.pipeline import cache as cache_module
 
 HISTORY = "bench-history.md"
 CHAPTER_BUDGET = 0.5  # seconds a chapter may add to the floor beyond an empty chapter's cost
@@ -74,7 +75,7 @@ NOT_COPIED = (
     ".ruff_cache",
 )
 FLOOR_CODE = (
-    "import sys\nfrom analysis.build import cache\nfor n in sys.argv[1:]:\n    cache.ensure(n)\n"
+    "import sys\nfrom analysis.pipeline import cache\nfor n in sys.argv[1:]:\n    cache.ensure(n)\n"
 )
 BASELINE_CHAPTER = "# Baseline\n\n```{python}\nfrom analysis import book\n```\n"
 EMPTY_CHAPTER = "# Empty\n\n```{python}\n```\n"
@@ -523,9 +524,9 @@ def _markdown(columns: list[str], rows: list[list[str]]) -> str:
 
 _HISTORY_INTRO = (
     "# Chapter execution benchmark history\n\n"
-    "Appended by `nox -s bench` (`python -m analysis bench`); newest last. Each run times the "
+    "Appended by `nox -s bench` (`python -m benchmarks.bench`); newest last. Each run times the "
     "book's chapters executed as Quarto would, in a temporary copy of the project: see "
-    "analysis/build/bench.py for the scenarios and targets.\n"
+    "benchmarks/bench.py for the scenarios and targets.\n"
 )
 
 
@@ -558,3 +559,13 @@ def _commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "commit unknown"
     return f"commit {head}" + (" + uncommitted changes" if dirty else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

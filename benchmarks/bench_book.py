@@ -31,9 +31,10 @@ from analysis import console
 
 STEPS = (
     ("validate (the render's checks)", ["validate"]),
-    ("compute every artifact the book reads", ["-m", "analysis.build.bench_book"]),
+    ("compute every artifact the book reads", ["-m", "benchmarks.bench_book"]),
     ("execute every chapter (check-book)", ["check-book"]),
 )
+CHECKOUT = Path(__file__).resolve().parents[1]  # the folder holding benchmarks/ and analysis/
 
 
 def data_init(folder: Path) -> None:
@@ -61,13 +62,15 @@ def _python(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, flo
 
 def run_book(package: Path, work: Path, peaks_file: Path | None = None) -> dict[str, Any]:
     """The render's checks, every artifact and every chapter on ``package``; see the module."""
-    from analysis.build.bench_models import PeakMemory
+    from benchmarks.bench_models import PeakMemory
 
     env = dict(
         os.environ,
         ANALYSIS_DATA_DIR=str(package),
         ANALYSIS_CACHE_DIR=str(work / "book-cache"),
         ANALYSIS_RESULTS_DIR=str(work / "book-results"),
+        # step 2 runs this module from ``work``: the checkout must be importable from there
+        PYTHONPATH=os.pathsep.join(filter(None, (str(CHECKOUT), os.environ.get("PYTHONPATH")))),
     )
     peaks_file = peaks_file or work / "artifact-peaks.json"
     steps: dict[str, float] = {}
@@ -93,7 +96,7 @@ def run_book(package: Path, work: Path, peaks_file: Path | None = None) -> dict[
 
 def report(result: dict[str, Any], posts: int) -> None:
     """The steps, the artifacts that read posts with their peaks, and the ``scale-book:`` line."""
-    from analysis.build import artifacts
+    from analysis.pipeline import artifacts
 
     rows = [[name, f"{s:.1f}"] for name, s in result["steps"].items()]
     console.console.print(console.table("The whole book", ["step", "wall seconds"], rows))
@@ -120,7 +123,8 @@ def artifact_peaks(out: Path, reading: str | None = None) -> list[dict[str, Any]
     """Compute every artifact the chapters read (only those that read the resource ``reading``,
     if given), dependencies first, one at a time; write each one's seconds, peak resident MB and
     status to ``out`` (JSON)."""
-    from analysis.build import artifacts, bench_models, cache, freeze, qmd
+    from analysis.pipeline import artifacts, cache, freeze, qmd
+    from benchmarks import bench_models
 
     uses = [freeze.usage(qmd.parse(p)) for p in qmd.book_chapters() if p.suffix == ".qmd"]
     rows = []

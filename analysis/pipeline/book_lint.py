@@ -36,8 +36,8 @@ import yaml
 
 # --- problems and documents -----------------------------------------------------------------
 from analysis import paths
-from analysis.build import artifacts, qmd
 from analysis.data import datapackage
+from analysis.pipeline import artifacts, qmd
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Problem:
 
 @dataclass
 class Document:
-    """A parsed .qmd (cells from :mod:`analysis.build.qmd`) with masks that keep every line.
+    """A parsed .qmd (cells from :mod:`analysis.pipeline.qmd`) with masks that keep every line.
 
     ``code_free`` keeps only the markdown of the document, with plain fenced blocks, inline
     code and HTML comments blanked (ids and attributes stay visible); ``prose`` also blanks
@@ -106,7 +106,7 @@ def _markdown_only(doc: qmd.Document) -> str:
 
 
 def parse(path: Path, root: Path | None = None) -> Document:
-    """Read a .qmd with :func:`analysis.build.qmd.parse` and build its prose masks."""
+    """Read a .qmd with :func:`analysis.pipeline.qmd.parse` and build its prose masks."""
     root = root or paths.root
     parsed = qmd.parse(path)
     try:

@@ -9,8 +9,8 @@ command closes the gap around ``quarto render``:
   any other way, builds artifact names at run time or reads files itself depends on
   *everything* (every data file, all analysis code);
 - its *fingerprint* hashes those artifacts' cache keys (which cover data hashes and schemas,
-  analysis source, uv.lock; see analysis/build/cache.py), the data package version, the reader code
-  (analysis/book/), uv.lock and the Python version. A chapter without code has none;
+  analysis source, uv.lock; see analysis/pipeline/cache.py), the data package version, the reader
+  code (analysis/book/), uv.lock and the Python version. A chapter without code has none;
 - ``--invalidate`` (before ``quarto render``) deletes Quarto's frozen result
   ``_freeze/<chapter path without .qmd>/`` of every chapter whose fingerprint differs from the
   one recorded with its frozen result (or has none recorded), so Quarto re-executes exactly
@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, console, paths
-from analysis.build import artifacts, cache, qmd
 from analysis.data import files
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataValidationError
+from analysis.pipeline import artifacts, cache, qmd
 
 RECORD_NAME = "deps.json"
 RECORD_FORMAT = 1
@@ -600,7 +600,7 @@ def emulate_render(
     result whose source hash matches the chapter, otherwise execute the chapter in a fresh
     kernel and freeze the result (chapters without code are not executed). ``env`` and
     ``setup`` go to kernel.run_chapter."""
-    from analysis.build import kernel
+    from analysis.pipeline import kernel
 
     done = []
     for chapter in chapters:

@@ -5,8 +5,8 @@ An artifact's key hashes exactly what its result is computed from:
 - its registry entry (name, function, kind, constant arguments, declared resources and
   dependencies) and whether it reads synthetic data, as the descriptor says now;
 - the source of the function's module and of every analysis module it imports, transitively
-  (``analysis.build.artifacts``, ``analysis.build.cache`` and ``analysis.book`` are bookkeeping, not
-  computation: the entry fields above and this file's own source stand for them);
+  (``analysis.pipeline.artifacts``, ``analysis.pipeline.cache`` and ``analysis.book`` are
+  bookkeeping, not computation: the entry fields above and this file's own source stand for them);
 - for each declared resource, its descriptor entry's ``path`` and ``schema`` (types and enum
   order shape the loaded frame) and the sha256 of its file, measured rather than trusted from
   the descriptor; a declared name that is not a resource but a file under ``data/``
@@ -62,13 +62,13 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, paths
-from analysis.build import artifacts
 from analysis.data import datapackage, files, labels
 from analysis.data.labels import table_note
 from analysis.errors import AnalysisError, DataValidationError, NotAvailable
+from analysis.pipeline import artifacts
 
 # Modules whose source is bookkeeping rather than computation (see the module docstring).
-BOOKKEEPING = frozenset({"analysis.build.artifacts", "analysis.build.cache", "analysis.book"})
+BOOKKEEPING = frozenset({"analysis.pipeline.artifacts", "analysis.pipeline.cache", "analysis.book"})
 # The code that writes each kind's display file (tables are formatted by this module).
 RENDERERS = {"figure": "analysis.topics.figures"}
 
@@ -545,8 +545,8 @@ def _guard(name: str) -> None:
         if name not in outer.depends:
             raise UndeclaredInput(
                 f"artifact {outer.name!r} ({outer.function}) reads artifact {name!r}, which is "
-                f"not in its depends=... in analysis/build/artifacts.py; add it there so a change "
-                f"to {name!r} recomputes {outer.name!r}"
+                f"not in its depends=... in analysis/pipeline/artifacts.py; add it there so a "
+                f"change to {name!r} recomputes {outer.name!r}"
             )
 
 
@@ -762,5 +762,5 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         raise UndeclaredInput(
             f"artifact {name!r} ({art.function}) opened {path.relative_to(data.parent)}, which "
             f"its resources {list(art.resources)} do not cover; declare the resource (or the "
-            f"file's name under data/) in analysis/build/artifacts.py so the cache key covers it"
+            f"file's name under data/) in analysis/pipeline/artifacts.py so the cache key covers it"
         )
