@@ -52,8 +52,8 @@ from pathlib import Path
 from analysis import atomic, console, paths
 from analysis.data import datapackage
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
-from analysis.pipeline import artifacts, freeze, kernel, qmd
-from analysis.pipeline import cache as cache_module
+from analysis.pipeline import freeze, kernel, qmd, store
+from analysis.pipeline.store import registry
 
 HISTORY = "bench-history.md"
 CHAPTER_BUDGET = 0.5  # seconds a chapter may add to the floor beyond an empty chapter's cost
@@ -75,7 +75,7 @@ NOT_COPIED = (
     ".ruff_cache",
 )
 FLOOR_CODE = (
-    "import sys\nfrom analysis.pipeline import cache\nfor n in sys.argv[1:]:\n    cache.ensure(n)\n"
+    "import sys\nfrom analysis.pipeline import store\nfor n in sys.argv[1:]:\n    store.ensure(n)\n"
 )
 BASELINE_CHAPTER = "# Baseline\n\n```{python}\nfrom analysis import book\n```\n"
 EMPTY_CHAPTER = "# Empty\n\n```{python}\n```\n"
@@ -238,7 +238,7 @@ class _Runner:
         scenario = Scenario(name, edit)
         if change:
             scenario.edit = change() or edit
-        before = _entries(self.cache)
+        before = store.stored(self.cache)
         self.bar.update(self.task, description=f"{name}: prepare-render")
         prefix = ["--kernel-prefix", str(self.cache.parent / "kernel-prefix")]
         scenario.invalidate_seconds = self.command(
@@ -260,7 +260,7 @@ class _Runner:
         freeze.emulate_render(self.chapters, env=self.env(self.cache), on_chapter=step)
         scenario.seconds = scenario.invalidate_seconds + time.perf_counter() - started
         scenario.record_seconds = self.command(["-m", "analysis", "freeze", "--record"], self.cache)
-        scenario.recomputed = sorted(name for name, _ in _entries(self.cache) - before)
+        scenario.recomputed = sorted(name for name, _ in store.stored(self.cache) - before)
         self.advance()
         return scenario
 
@@ -290,13 +290,6 @@ def _pointing_at(project: Path) -> Iterator[None]:
 def _will_execute(chapter: Path) -> bool:
     doc = qmd.parse(chapter)
     return doc.has_code() and freeze.frozen_hash(chapter) != freeze.quarto_hash(doc.text)
-
-
-def _entries(cache: Path) -> set[tuple[str, str]]:
-    """Complete cache entries as (artifact, key)."""
-    if not cache.exists():
-        return set()
-    return {(p.parent.parent.name, p.parent.name) for p in cache.glob(f"*/*/{cache_module.ENTRY}")}
 
 
 def _append(path: Path, text: str) -> None:
@@ -353,7 +346,7 @@ def _pick_module(wanted: str | None, uses: dict[str, freeze.Usage], needed: list
             raise ValueError(f"--code-module {wanted!r} is not importable")
         return wanted
     readers = Counter(
-        artifacts.get(a).module for use in uses.values() for a in use.artifacts if a in needed
+        registry.get(a).module for use in uses.values() for a in use.artifacts if a in needed
     )
     if not readers:
         raise ValueError("no chapter reads an artifact; give --code-module")
@@ -368,7 +361,7 @@ def _pick_resource(wanted: str | None, needed: list[str]) -> str:
             raise ValueError(f"--data-resource {wanted!r} is not one of {names}")
         return wanted
     documented = [r["name"] for r in descriptor["resources"] if not r.get("synthetic")]
-    readers = Counter(r for a in needed for r in artifacts.get(a).resources if r in documented)
+    readers = Counter(r for a in needed for r in registry.get(a).resources if r in documented)
     if not readers:
         raise ValueError("no artifact reads a documented resource; give --data-resource")
     return min(readers, key=lambda r: (-readers[r], r))

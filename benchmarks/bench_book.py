@@ -96,11 +96,11 @@ def run_book(package: Path, work: Path, peaks_file: Path | None = None) -> dict[
 
 def report(result: dict[str, Any], posts: int) -> None:
     """The steps, the artifacts that read posts with their peaks, and the ``scale-book:`` line."""
-    from analysis.pipeline import artifacts
+    from analysis.pipeline.store import registry
 
     rows = [[name, f"{s:.1f}"] for name, s in result["steps"].items()]
     console.console.print(console.table("The whole book", ["step", "wall seconds"], rows))
-    reading = [a for a in result["artifacts"] if "posts" in artifacts.resources_read(a["artifact"])]
+    reading = [a for a in result["artifacts"] if "posts" in registry.resources_read(a["artifact"])]
     rows = [
         [a["artifact"], f"{a['seconds']:.2f}", f"{a['peak_mb']:,.0f}", a["status"]]
         for a in sorted(reading, key=lambda a: -a["peak_mb"])
@@ -123,18 +123,19 @@ def artifact_peaks(out: Path, reading: str | None = None) -> list[dict[str, Any]
     """Compute every artifact the chapters read (only those that read the resource ``reading``,
     if given), dependencies first, one at a time; write each one's seconds, peak resident MB and
     status to ``out`` (JSON)."""
-    from analysis.pipeline import artifacts, cache, freeze, qmd
+    from analysis.pipeline import freeze, qmd, store
+    from analysis.pipeline.store import registry
     from benchmarks import bench_models
 
     uses = [freeze.usage(qmd.parse(p)) for p in qmd.book_chapters() if p.suffix == ".qmd"]
     rows = []
     for name in freeze.needed_artifacts(uses):
-        if reading and reading not in artifacts.resources_read(name):
+        if reading and reading not in registry.resources_read(name):
             continue
 
         def compute(name: str = name) -> str:
             try:
-                cache.get(name)
+                store.get(name)
             except Exception as exc:  # reported per artifact; check-book then names it
                 return f"{type(exc).__name__}: {str(exc)[:80]}"
             return "ok"

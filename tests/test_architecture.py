@@ -10,6 +10,12 @@ Layers, lowest first (a module may import its own layer and those below it):
 - book: ``analysis.book``
 - cli: ``analysis.cli`` and ``analysis.__main__``
 
+Inside the pipeline, the artifact store (``analysis.pipeline.store``) is one component whose
+parts call only downward: ``registry`` (what an artifact is) < ``entries`` (entries on disk) <
+``keys`` (content keys) < ``guards`` (honest declarations) < the package itself (look up,
+compute, verify, list). Outside the store, code uses the package, ``registry`` and ``keys``;
+``entries`` and ``guards`` are the store's own.
+
 Imports inside functions count: a deferred import is still a dependency. The top-level
 ``benchmarks/`` folder imports ``analysis``, never the reverse: an installed package cannot import
 a folder of the checkout.
@@ -24,6 +30,7 @@ from pathlib import Path
 from analysis import paths
 
 PACKAGE = paths.root / "analysis"
+BENCHMARKS = paths.root / "benchmarks"
 ORDER = ("base", "data", "topics", "findings", "pipeline", "book", "cli")
 BASE = {
     "analysis",
@@ -113,13 +120,66 @@ def test_there_is_no_import_circle() -> None:
     assert not circles, "import circles:\n" + "\n".join(circles)
 
 
+STORE = "analysis.pipeline.store"
+STORE_ORDER = ("registry", "entries", "keys", "guards", "")  # "": the package, the surface
+STORE_PUBLIC = {STORE, f"{STORE}.registry", f"{STORE}.keys"}
+
+
+def store_part(module: str) -> str | None:
+    """The store part a module is (``""`` for the package), None outside the store."""
+    if module == STORE:
+        return ""
+    if module.startswith(STORE + "."):
+        part = module.removeprefix(STORE + ".")
+        assert part in STORE_ORDER, f"{module} is in no part of the store: add it to STORE_ORDER"
+        return part
+    return None
+
+
+def store_calls_upward(edges: dict[str, set[str]]) -> list[str]:
+    """Imports inside the store that go up or sideways instead of down."""
+    wrong = []
+    for name, targets in edges.items():
+        part = store_part(name)
+        for target in targets:
+            if part is None or store_part(target) is None:
+                continue
+            if STORE_ORDER.index(store_part(target)) >= STORE_ORDER.index(part):
+                wrong.append(f"{name} imports {target}")
+    return wrong
+
+
+def test_the_store_is_a_straight_descent() -> None:
+    assert store_calls_upward({f"{STORE}.keys": {f"{STORE}.guards"}}) == [
+        f"{STORE}.keys imports {STORE}.guards"
+    ]
+    edges = graph()
+    assert set(STORE_ORDER) == {store_part(m) for m in edges} - {None}
+    wrong = store_calls_upward(edges)
+    assert not wrong, "the store's parts must call only downward:\n" + "\n".join(wrong)
+
+
+def test_outside_the_store_only_its_surface_is_used() -> None:
+    found = modules()
+    known = set(found)
+    scanned = {**found, **{f"benchmarks.{p.stem}": p for p in BENCHMARKS.glob("*.py")}}
+    wrong = [
+        f"{name} imports {target}"
+        for name, path in scanned.items()
+        if store_part(name) is None
+        for target in imports(path, known, name)
+        if store_part(target) is not None and target not in STORE_PUBLIC
+    ]
+    assert not wrong, "use the store through its surface:\n" + "\n".join(wrong)
+
+
 def test_the_checks_catch_a_wrong_import(tmp_path: Path) -> None:
     """The scanner sees deferred imports and resolves ``from analysis.x import y`` modules."""
     source = tmp_path / "probe.py"
-    source.write_text("def f():\n    from analysis.pipeline import cache\n", encoding="utf-8")
+    source.write_text("def f():\n    from analysis.pipeline import store\n", encoding="utf-8")
     known = set(modules())
-    assert imports(source, known, "analysis.topics.probe") == {"analysis.pipeline.cache"}
-    assert ORDER.index(layer("analysis.pipeline.cache")) > ORDER.index(layer("analysis.topics.x"))
+    assert imports(source, known, "analysis.topics.probe") == {"analysis.pipeline.store"}
+    assert ORDER.index(layer("analysis.pipeline.store")) > ORDER.index(layer("analysis.topics.x"))
 
 
 def benchmark_references(path: Path) -> list[str]:

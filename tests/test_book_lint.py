@@ -9,12 +9,13 @@ import pytest
 
 from analysis import paths
 from analysis.data import datapackage
-from analysis.pipeline import artifacts, book_lint
+from analysis.pipeline import book_lint
+from analysis.pipeline.store import registry
 
 
 def provenance(name: str) -> str:
     """The provenance line ``book.made_by`` prints (unescaped)."""
-    return artifacts.provenance(name, datapackage.read_descriptor().get("version", "unknown"))
+    return registry.provenance(name, datapackage.read_descriptor().get("version", "unknown"))
 
 
 def made_by(name: str) -> str:
@@ -129,12 +130,12 @@ FIGURE = '\n```{{python}}\n#| label: fig-extra\n{options}\nbook.figure("{name}")
 
 
 def figure_name() -> str:
-    return next(name for name, art in artifacts.REGISTRY.items() if art.kind == "figure")
+    return next(name for name, art in registry.REGISTRY.items() if art.kind == "figure")
 
 
 def test_figure_without_alt_text_is_caught(draft: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
-    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    art = registry.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(registry.REGISTRY, "test.figure", art)
     options = '#| fig-cap: "A figure."'
     found = planted(
         draft, FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
@@ -143,16 +144,16 @@ def test_figure_without_alt_text_is_caught(draft: Path, monkeypatch: pytest.Monk
 
 
 def test_figure_with_caption_and_alt_text_passes(draft: Path, monkeypatch) -> None:
-    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
-    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    art = registry.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(registry.REGISTRY, "test.figure", art)
     options = '#| fig-cap: "A figure."\n#| fig-alt: "Bars."'
     shown = FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
     assert planted(draft, shown) == []
 
 
 def test_figure_without_computed_provenance_is_caught(draft: Path, monkeypatch) -> None:
-    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
-    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    art = registry.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(registry.REGISTRY, "test.figure", art)
     options = '#| fig-cap: "A figure."\n#| fig-alt: "Bars."'
     found = planted(draft, FIGURE.format(options=options, name="test.figure"))
     assert len(found) == 1
@@ -165,8 +166,8 @@ def test_figure_without_computed_provenance_is_caught(draft: Path, monkeypatch) 
 def test_a_caption_naming_what_depends_on_the_data_is_caught(
     draft: Path, monkeypatch, typed: str
 ) -> None:
-    art = artifacts.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
-    monkeypatch.setitem(artifacts.REGISTRY, "test.figure", art)
+    art = registry.Artifact("test.figure", "analysis.test:figure", "figure", (), "test")
+    monkeypatch.setitem(registry.REGISTRY, "test.figure", art)
     options = f'#| fig-cap: "A figure {typed}"\n#| fig-alt: "Bars."'
     found = planted(
         draft, FIGURE.format(options=options, name="test.figure") + made_by("test.figure")
@@ -209,8 +210,8 @@ def test_artifact_used_as_the_wrong_kind_is_caught(draft: Path) -> None:
 @pytest.fixture
 def synthetic_table(monkeypatch: pytest.MonkeyPatch) -> str:
     # synthetic because the descriptor marks ``posts`` synthetic (read at run time)
-    art = artifacts.Artifact("test.synthetic", "analysis.test:table", "table", ("posts",), "test")
-    monkeypatch.setitem(artifacts.REGISTRY, "test.synthetic", art)
+    art = registry.Artifact("test.synthetic", "analysis.test:table", "table", ("posts",), "test")
+    monkeypatch.setitem(registry.REGISTRY, "test.synthetic", art)
     return "test.synthetic"
 
 
@@ -265,8 +266,8 @@ def test_callout_in_another_section_does_not_count(draft: Path, synthetic_table)
 
 
 def test_inline_synthetic_number_needs_a_callout(draft: Path, monkeypatch) -> None:
-    art = artifacts.Artifact("test.values", "analysis.test:v", "values", ("posts",), "t", (), True)
-    monkeypatch.setitem(artifacts.REGISTRY, "test.values", art)
+    art = registry.Artifact("test.values", "analysis.test:v", "values", ("posts",), "t", (), True)
+    monkeypatch.setitem(registry.REGISTRY, "test.values", art)
     text = '\n## Rates {#sec-rates}\n\nThe rate was `{python} book.value("test.values", "r")`.\n'
     found = checks(planted(draft, text))
     assert len(found) == 1

@@ -13,7 +13,8 @@ import pytest
 from tiny_project import TinyProject
 
 from analysis import book
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import keys, registry
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def tiny(tmp_path, monkeypatch) -> TinyProject:
     return TinyProject(tmp_path).activate(monkeypatch)
 
 
-def keys() -> dict[str, str]:
-    return {name: cache.key(name) for name in ("tiny.alpha", "tiny.beta", "tiny.both")}
+def current_keys() -> dict[str, str]:
+    return {name: keys.key(name) for name in ("tiny.alpha", "tiny.beta", "tiny.both")}
 
 
 def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -30,35 +31,35 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 
 
 def test_a_hit_returns_the_stored_result_without_recomputing(tiny):
-    assert cache.get("tiny.alpha") == {"total": 3}
-    assert cache.get("tiny.alpha") == {"total": 3}
-    assert cache.values("tiny.alpha") == {"total": 3}
+    assert store.get("tiny.alpha") == {"total": 3}
+    assert store.get("tiny.alpha") == {"total": 3}
+    assert store.values("tiny.alpha") == {"total": 3}
     assert tiny.calls() == ["tiny.alpha"]
-    assert cache.is_cached("tiny.alpha")
-    assert not cache.ensure("tiny.alpha")
+    assert store.is_cached("tiny.alpha")
+    assert not store.ensure("tiny.alpha")
 
 
 def test_a_data_edit_changes_only_the_keys_of_artifacts_that_read_it(tiny):
-    before = keys()
+    before = current_keys()
     tiny.write_csv("beta", [("c", 11)])
-    assert changed(before, keys()) == {"tiny.beta", "tiny.both"}
-    before = keys()
+    assert changed(before, current_keys()) == {"tiny.beta", "tiny.both"}
+    before = current_keys()
     tiny.write_csv("alpha", [("a", 5)])
     # tiny.both reads alpha only through its dependency tiny.alpha
-    assert changed(before, keys()) == {"tiny.alpha", "tiny.both"}
+    assert changed(before, current_keys()) == {"tiny.alpha", "tiny.both"}
 
 
 def test_a_data_edit_recomputes_the_artifact_and_its_dependants_only(tiny):
-    assert cache.get("tiny.both") == {"sum": 13}
-    assert cache.get("tiny.beta") == {"total": 10, "share": 0.25}
+    assert store.get("tiny.both") == {"sum": 13}
+    assert store.get("tiny.beta") == {"total": 10, "share": 0.25}
     tiny.write_csv("alpha", [("a", 100)])
-    assert cache.get("tiny.beta")["total"] == 10
-    assert cache.get("tiny.both") == {"sum": 110}
+    assert store.get("tiny.beta")["total"] == 10
+    assert store.get("tiny.both") == {"sum": 110}
     assert tiny.calls() == ["tiny.alpha", "tiny.both", "tiny.beta", "tiny.alpha", "tiny.both"]
 
 
 def test_schema_changes_count_but_descriptions_do_not(tiny):
-    before = keys()
+    before = current_keys()
 
     def describe(descriptor):
         descriptor["resources"][1]["description"] = "reworded"
@@ -66,109 +67,109 @@ def test_schema_changes_count_but_descriptions_do_not(tiny):
         return descriptor
 
     tiny.edit_descriptor(describe)
-    assert changed(before, keys()) == set()
+    assert changed(before, current_keys()) == set()
 
     def retype(descriptor):
         descriptor["resources"][1]["schema"]["fields"][1]["type"] = "number"
         return descriptor
 
     tiny.edit_descriptor(retype)
-    assert changed(before, keys()) == {"tiny.beta", "tiny.both"}
+    assert changed(before, current_keys()) == {"tiny.beta", "tiny.both"}
 
 
 def test_a_code_edit_changes_the_keys_of_that_module_s_artifacts(tiny):
-    before = keys()
+    before = current_keys()
     tiny.touch_code()
-    assert changed(before, keys()) == set(before)
+    assert changed(before, current_keys()) == set(before)
 
 
 def test_the_lock_file_is_part_of_every_key(tiny):
-    before = keys()
+    before = current_keys()
     tiny.edit("uv.lock", lambda text: text + "# another version\n")
-    assert changed(before, keys()) == set(before)
+    assert changed(before, current_keys()) == set(before)
 
 
 def test_the_code_closure_follows_analysis_imports_but_not_bookkeeping(tiny):
-    closure = cache.module_closure(tiny.module)
+    closure = keys.module_closure(tiny.module)
     assert tiny.module in closure
     assert "analysis.paths" in closure
     assert "analysis.pipeline.cache" not in closure and "analysis.pipeline.artifacts" not in closure
-    assert "analysis.data.datapackage" in cache.module_closure("analysis.data.datasets")
+    assert "analysis.data.datapackage" in keys.module_closure("analysis.data.datasets")
 
 
 def _new_process(monkeypatch) -> None:
     """Forget what this process has memoised, as a new process would start."""
-    monkeypatch.setattr(cache, "_IMPORTS", {})
-    monkeypatch.setattr(cache, "_CLOSURES", {})
-    monkeypatch.setattr(cache, "_IMPORTS_ON_DISK", None)
+    monkeypatch.setattr(keys, "_IMPORTS", {})
+    monkeypatch.setattr(keys, "_CLOSURES", {})
+    monkeypatch.setattr(keys, "_IMPORTS_ON_DISK", None)
 
 
 def test_imports_are_remembered_across_processes_by_file_content(tiny, monkeypatch):
     _new_process(monkeypatch)
-    assert "analysis.data.datasets" not in cache.module_closure(tiny.module)
+    assert "analysis.data.datasets" not in keys.module_closure(tiny.module)
     tiny.edit(
         tiny.module_file.relative_to(tiny.root).as_posix(),
         lambda t: t.replace("import csv\n", "import csv\n\nimport analysis.data.datasets\n"),
     )
-    assert "analysis.data.datasets" in cache.module_closure(tiny.module)  # same process
+    assert "analysis.data.datasets" in keys.module_closure(tiny.module)  # same process
     _new_process(monkeypatch)
 
     def no_parsing(*_args):
         raise AssertionError("parsed again although the content is known")
 
-    real = cache._parse_imports
-    monkeypatch.setattr(cache, "_parse_imports", no_parsing)
-    assert "analysis.data.datasets" in cache.module_closure(tiny.module)
+    real = keys._parse_imports
+    monkeypatch.setattr(keys, "_parse_imports", no_parsing)
+    assert "analysis.data.datasets" in keys.module_closure(tiny.module)
     _new_process(monkeypatch)
-    (tiny.cache / cache.IMPORTS_FILE).write_text("{damaged", encoding="utf-8")
-    monkeypatch.setattr(cache, "_parse_imports", real)
-    assert "analysis.data.datasets" in cache.module_closure(tiny.module)
-    assert json.loads((tiny.cache / cache.IMPORTS_FILE).read_text(encoding="utf-8"))
+    (tiny.cache / keys.IMPORTS_FILE).write_text("{damaged", encoding="utf-8")
+    monkeypatch.setattr(keys, "_parse_imports", real)
+    assert "analysis.data.datasets" in keys.module_closure(tiny.module)
+    assert json.loads((tiny.cache / keys.IMPORTS_FILE).read_text(encoding="utf-8"))
 
 
 def test_the_whole_package_pseudo_resource_covers_every_file(tiny, monkeypatch):
-    artifacts.register(
+    registry.register(
         "tiny.package",
         f"{tiny.module}:beta",
         "values",
-        (artifacts.WHOLE_PACKAGE,),
+        (registry.WHOLE_PACKAGE,),
         "describes the package",
     )
-    before = cache.key("tiny.package")
+    before = keys.key("tiny.package")
     tiny.write_csv("alpha", [("a", 9)])
-    after_data = cache.key("tiny.package")
+    after_data = keys.key("tiny.package")
     tiny.edit_descriptor(lambda d: {**d, "title": "retitled"})
-    assert len({before, after_data, cache.key("tiny.package")}) == 3
-    assert cache.get("tiny.package")["total"] == 10  # reading beta.csv is allowed
+    assert len({before, after_data, keys.key("tiny.package")}) == 3
+    assert store.get("tiny.package")["total"] == 10  # reading beta.csv is allowed
 
 
 def test_reading_an_undeclared_data_file_is_refused(tiny):
-    with pytest.raises(cache.UndeclaredInput, match=r"tiny.sneaky.*data/beta.csv"):
-        cache.get("tiny.sneaky")
-    assert not cache.is_cached("tiny.sneaky")
+    with pytest.raises(store.UndeclaredInput, match=r"tiny.sneaky.*data/beta.csv"):
+        store.get("tiny.sneaky")
+    assert not store.is_cached("tiny.sneaky")
 
 
 def test_reading_an_undeclared_artifact_is_refused(tiny):
-    with pytest.raises(cache.UndeclaredInput, match=r"'tiny.greedy'.*reads artifact 'tiny.beta'"):
-        cache.get("tiny.greedy")
+    with pytest.raises(store.UndeclaredInput, match=r"'tiny.greedy'.*reads artifact 'tiny.beta'"):
+        store.get("tiny.greedy")
 
 
 def test_display_files_by_kind(tiny):
     from analysis.book import tables
 
-    shown = tables.to_markdown(cache.table("tiny.table"))
+    shown = tables.to_markdown(store.table("tiny.table"))
     assert "script" in shown and "<script>" not in shown
     with pytest.raises(KeyError, match="kind is table, not values"):
-        cache.values("tiny.table")
+        store.values("tiny.table")
     with pytest.raises(KeyError, match="kind is values, not figure"):
-        cache.figure_png("tiny.alpha")
+        store.figure_png("tiny.alpha")
 
 
 def test_only_the_newest_entry_of_an_artifact_is_kept(tiny):
-    cache.get("tiny.alpha")
+    store.get("tiny.alpha")
     tiny.write_csv("alpha", [("a", 4)])
-    cache.get("tiny.alpha")
-    assert [p.name for p in (tiny.cache / "tiny.alpha").iterdir()] == [cache.key("tiny.alpha")]
+    store.get("tiny.alpha")
+    assert [p.name for p in (tiny.cache / "tiny.alpha").iterdir()] == [keys.key("tiny.alpha")]
 
 
 def test_book_formats_values_for_prose_and_explains_mistakes(tiny):
@@ -184,8 +185,8 @@ def test_book_formats_values_for_prose_and_explains_mistakes(tiny):
 
 
 def test_a_chapter_reads_cached_results_without_importing_pandas(tiny):
-    cache.get("tiny.beta")
-    cache.get("tiny.table")
+    store.get("tiny.beta")
+    store.get("tiny.table")
     code = tiny.kernel_setup() + textwrap.dedent(
         """
         import json, sys
@@ -216,8 +217,8 @@ def test_foreign_key_targets_may_be_read_but_are_not_part_of_the_key(tiny):
 
     tiny.edit_descriptor(link)
     # the loader reads a foreign key's target to check it, so the guard lets it through ...
-    assert cache.get("tiny.sneaky") == {"total": 10}
+    assert store.get("tiny.sneaky") == {"total": 10}
     # ... but values computed from alpha do not depend on beta's contents (validate checks them)
-    before = cache.key("tiny.sneaky")
+    before = keys.key("tiny.sneaky")
     tiny.write_csv("beta", [("c", 12)])
-    assert cache.key("tiny.sneaky") == before
+    assert keys.key("tiny.sneaky") == before

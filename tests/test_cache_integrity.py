@@ -23,8 +23,10 @@ from tiny_project import TinyProject
 
 import analysis.topics
 from analysis import book
+from analysis.data import labels
 from analysis.errors import NotAvailable
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import keys, registry
 
 EXTRA_SOURCE = '''\
 """More tiny artifacts: an in-memory object, values derived from it, one that cannot run."""
@@ -76,7 +78,7 @@ def tiny(tmp_path, monkeypatch) -> TinyProject:
         EXTRA_SOURCE.format(log=str(project.log)), encoding="utf-8"
     )
     project.extra = extra
-    reg = artifacts.register
+    reg = registry.register
     reg("tiny.model", f"{extra}:model", "object", ("alpha",), "a fit")
     reg("tiny.derived", f"{extra}:derived", "values", (), "from the fit", depends=("tiny.model",))
     reg("tiny.missing", f"{extra}:missing", "values", ("alpha",), "cannot run")
@@ -96,17 +98,17 @@ def tiny(tmp_path, monkeypatch) -> TinyProject:
 
 
 def _entry(name: str) -> Path:
-    return cache.entry_dir(name)
+    return store.entry_dir(name)
 
 
 # --- digests ---------------------------------------------------------------------------------
 
 
 def test_an_edited_values_file_is_recomputed_with_a_warning_never_served(tiny):
-    assert cache.values("tiny.alpha") == {"total": 3}
+    assert store.values("tiny.alpha") == {"total": 3}
     (_entry("tiny.alpha") / "values.json").write_text('{"total": 999}', encoding="utf-8")
-    with pytest.warns(cache.CacheWarning, match="does not match its digest"):
-        assert cache.values("tiny.alpha") == {"total": 3}
+    with pytest.warns(store.CacheWarning, match="does not match its digest"):
+        assert store.values("tiny.alpha") == {"total": 3}
     assert tiny.calls() == ["tiny.alpha", "tiny.alpha"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the rewritten entry is intact again
@@ -136,27 +138,27 @@ def test_an_edited_values_file_is_recomputed_with_a_warning_never_served(tiny):
     ids=["garbage-record", "no-record", "no-values", "truncated", "wrong-key", "wrong-artifact"],
 )
 def test_damaged_entries_are_recomputed_not_tracebacks(tiny, damage, message):
-    cache.values("tiny.alpha")
+    store.values("tiny.alpha")
     damage(_entry("tiny.alpha"))
-    with pytest.warns(cache.CacheWarning, match=message):
-        assert not cache.is_cached("tiny.alpha")
-    with pytest.warns(cache.CacheWarning, match=message):
-        assert cache.values("tiny.alpha") == {"total": 3}
-    assert cache.is_cached("tiny.alpha")
+    with pytest.warns(store.CacheWarning, match=message):
+        assert not store.is_cached("tiny.alpha")
+    with pytest.warns(store.CacheWarning, match=message):
+        assert store.values("tiny.alpha") == {"total": 3}
+    assert store.is_cached("tiny.alpha")
 
 
 def test_damaged_tables_and_figures_are_recomputed(tiny):
-    cache.table("tiny.table")
+    store.table("tiny.table")
     (_entry("tiny.table") / "table.json").write_text('{"columns": ["forged"]', encoding="utf-8")
-    with pytest.warns(cache.CacheWarning):
-        assert cache.table("tiny.table")["columns"] == ["label", "total"]
+    with pytest.warns(store.CacheWarning):
+        assert store.table("tiny.table")["columns"] == ["label", "total"]
 
 
 def test_no_pickle_is_ever_written_or_loaded(tiny, tmp_path):
     marker = tmp_path / "pwned"
-    cache.values("tiny.derived")
-    cache.table("tiny.table")
-    cache.values("tiny.alpha")
+    store.values("tiny.derived")
+    store.table("tiny.table")
+    store.values("tiny.alpha")
 
     class Exploit:
         def __reduce__(self):
@@ -164,11 +166,11 @@ def test_no_pickle_is_ever_written_or_loaded(tiny, tmp_path):
 
     for folder in (_entry("tiny.alpha"), _entry("tiny.table"), _entry("tiny.derived")):
         (folder / "object.pkl").write_bytes(pickle.dumps(Exploit()))
-    cache._MEMORY.clear()  # a new process: only the disk is left
-    assert cache.values("tiny.alpha") == {"total": 3}
-    assert cache.get("tiny.alpha") == {"total": 3}
-    assert cache.table("tiny.table")["rows"]
-    assert cache.get("tiny.derived") == {"coefficient": 2.5}
+    store._MEMORY.clear()  # a new process: only the disk is left
+    assert store.values("tiny.alpha") == {"total": 3}
+    assert store.get("tiny.alpha") == {"total": 3}
+    assert store.table("tiny.table")["rows"]
+    assert store.get("tiny.derived") == {"coefficient": 2.5}
     assert not marker.exists()
     written = {p.suffix for p in tiny.cache.rglob("*") if p.is_file() and p.name != "object.pkl"}
     assert written <= {".json", ".png"}
@@ -176,15 +178,15 @@ def test_no_pickle_is_ever_written_or_loaded(tiny, tmp_path):
 
 
 def test_a_fit_is_computed_once_and_values_from_it_need_no_refit(tiny):
-    assert cache.values("tiny.derived") == {"coefficient": 2.5}
-    assert cache.get("tiny.model")["coefficient"] == 2.5  # in memory: not recomputed
+    assert store.values("tiny.derived") == {"coefficient": 2.5}
+    assert store.get("tiny.model")["coefficient"] == 2.5  # in memory: not recomputed
     assert tiny.calls() == ["tiny.model", "tiny.derived"]
     code = tiny.kernel_setup() + textwrap.dedent(
         f"""
         import {tiny.extra}
-        from analysis.pipeline import artifacts
-        artifacts.register("tiny.model", "{tiny.extra}:model", "object", ("alpha",), "a fit")
-        artifacts.register(
+        from analysis.pipeline.store import registry
+        registry.register("tiny.model", "{tiny.extra}:model", "object", ("alpha",), "a fit")
+        registry.register(
             "tiny.derived", "{tiny.extra}:derived", "values", (), "x", depends=("tiny.model",)
         )
         from analysis import book
@@ -198,7 +200,7 @@ def test_a_fit_is_computed_once_and_values_from_it_need_no_refit(tiny):
     assert done.stdout.strip().replace("\\", "") == "2.5"  # escaped for Markdown
     assert tiny.calls() == ["tiny.model", "tiny.derived"]  # another process: no refit
     tiny.write_csv("alpha", [("a", 5)])  # stale: the fit is recomputed for the new values
-    assert cache.values("tiny.derived") == {"coefficient": 2.5}
+    assert store.values("tiny.derived") == {"coefficient": 2.5}
     assert tiny.calls()[2:] == ["tiny.model", "tiny.derived"]
 
 
@@ -207,11 +209,11 @@ def test_a_fit_is_computed_once_and_values_from_it_need_no_refit(tiny):
 
 def test_a_result_not_available_is_recorded_and_shown_as_such(tiny):
     with pytest.raises(NotAvailable, match="no WeChat"):
-        cache.values("tiny.missing")
+        store.values("tiny.missing")
     with pytest.raises(NotAvailable, match="no WeChat"):  # read from its entry: not rerun
-        cache.values("tiny.missing")
+        store.values("tiny.missing")
     assert tiny.calls() == ["tiny.missing"]
-    assert cache.is_cached("tiny.missing")
+    assert store.is_cached("tiny.missing")
     text = book.value("tiny.missing", "anything")
     assert text == "*not available with these data*" and "no WeChat" in text.reason
     assert isinstance(book.raw("tiny.missing", "anything"), book.NotAvailableText)
@@ -222,8 +224,8 @@ def test_a_result_not_available_is_recorded_and_shown_as_such(tiny):
 
 def test_a_dependant_of_an_unavailable_result_is_unavailable_unless_it_accepts_that(tiny):
     with pytest.raises(NotAvailable, match=r"needs tiny\.missing.*no WeChat"):
-        cache.values("tiny.after")
-    verdict = cache.values("tiny.verdict")
+        store.values("tiny.after")
+    verdict = store.values("tiny.verdict")
     assert verdict == {
         "claim": "C-1",
         "available": False,
@@ -235,8 +237,8 @@ def test_a_dependant_of_an_unavailable_result_is_unavailable_unless_it_accepts_t
 
 
 def test_synthetic_follows_the_descriptor_at_run_time(tiny):
-    assert not artifacts.get("tiny.both").synthetic
-    before = cache.key("tiny.both")
+    assert not registry.get("tiny.both").synthetic
+    before = keys.key("tiny.both")
     plain = book.made_by("tiny.both")
     assert "synthetic" not in plain
 
@@ -252,25 +254,25 @@ def test_synthetic_follows_the_descriptor_at_run_time(tiny):
         return edit
 
     tiny.edit_descriptor(mark("synthetic"))
-    assert artifacts.get("tiny.alpha").synthetic
-    assert artifacts.get("tiny.both").synthetic  # through its dependency on tiny.alpha
-    assert not artifacts.get("tiny.beta").synthetic
-    assert cache.key("tiny.both") != before
-    assert "(synthetic sample)" in artifacts.provenance("tiny.both", "1.0.0")
+    assert registry.get("tiny.alpha").synthetic
+    assert registry.get("tiny.both").synthetic  # through its dependency on tiny.alpha
+    assert not registry.get("tiny.beta").synthetic
+    assert keys.key("tiny.both") != before
+    assert "(synthetic sample)" in registry.provenance("tiny.both", "1.0.0")
     assert "Synthetic sample" in book.data_note("tiny.both")
-    assert cache.table("tiny.table")["note"].startswith("Synthetic sample")
+    assert store.table("tiny.table")["note"].startswith("Synthetic sample")
 
     tiny.edit_descriptor(mark("observed"))
-    assert not artifacts.get("tiny.both").synthetic
-    assert artifacts.kinds("tiny.both", cache.descriptor()) == {
+    assert not registry.get("tiny.both").synthetic
+    assert registry.kinds("tiny.both", labels.descriptor()) == {
         "beta": "documented",
         "alpha": "observed",
     }
-    made = artifacts.provenance("tiny.both", "1.0.0")
+    made = registry.provenance("tiny.both", "1.0.0")
     assert "synthetic" not in made.lower() and "(observed sample)" in made
     note = book.data_note("tiny.both")
     assert "synthetic" not in note.lower() and "a crawl" in note
-    assert not (cache.table("tiny.table")["note"] or "").lower().count("synthetic")
+    assert not (store.table("tiny.table")["note"] or "").lower().count("synthetic")
 
 
 # --- the key follows the import closure ----------------------------------------------------
@@ -294,23 +296,23 @@ def test_the_key_changes_when_any_module_of_the_import_closure_changes(tiny, tmp
     for module, source in files.items():
         (folder / f"{module}.py").write_text(source, encoding="utf-8")
     monkeypatch.setattr(analysis.topics, "__path__", [*analysis.topics.__path__, str(folder)])
-    artifacts.register("tiny.closure", f"analysis.topics.{top}:result", "values", (), "closure")
-    assert set(cache.module_closure(f"analysis.topics.{top}")) >= {
+    registry.register("tiny.closure", f"analysis.topics.{top}:result", "values", (), "closure")
+    assert set(keys.module_closure(f"analysis.topics.{top}")) >= {
         f"analysis.topics.{top}",
         f"analysis.topics.{middle}",
         f"analysis.topics.{leaf}",
     }
-    assert cache.values("tiny.closure") == {"value": 42}
-    keys = [cache.key("tiny.closure")]
+    assert store.values("tiny.closure") == {"value": 42}
+    found = [keys.key("tiny.closure")]
     for module in (leaf, middle):
         path = folder / f"{module}.py"
         path.write_text(path.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
-        keys.append(cache.key("tiny.closure"))
-    assert len(set(keys)) == 3
+        found.append(keys.key("tiny.closure"))
+    assert len(set(found)) == 3
     (folder / f"{leaf}.py").write_text("def scale():\n    return 3\n", encoding="utf-8")
     for module in (leaf, middle, top):  # a new process would import the edited source
         sys.modules.pop(f"analysis.topics.{module}", None)
         if hasattr(analysis.topics, module):
             delattr(analysis.topics, module)
     importlib.invalidate_caches()
-    assert cache.values("tiny.closure") == {"value": 63}  # the stale entry is not served
+    assert store.values("tiny.closure") == {"value": 63}  # the stale entry is not served

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from analysis import findings, paths
+from analysis.data import labels
 from analysis.findings import Claim, Evidence, EvidenceKind, Near
-from analysis.pipeline import artifacts, cache, freeze, qmd, verdicts
+from analysis.pipeline import freeze, qmd, store, verdicts
+from analysis.pipeline.store import registry
 
 DOCUMENTED_CHAPTERS = ("01-", "02-", "03-")
 
@@ -38,20 +40,20 @@ def _documented_chapters() -> list[Path]:
 def test_documented_chapters_read_documented_data_only(chapter: Path) -> None:
     use = freeze.usage(qmd.parse(chapter))
     assert use.unknown is None, f"{chapter.name}: dependencies cannot be told: {use.unknown}"
-    descriptor = cache.descriptor()
+    descriptor = labels.descriptor()
     for name in use.artifacts:
-        assert name in artifacts.REGISTRY, f"{chapter.name} reads unknown artifact {name}"
-        read = artifacts.resources_read(name)
-        assert artifacts.WHOLE_PACKAGE not in read, f"{chapter.name}: {name} reads every file"
-        kinds = artifacts.kinds(name, descriptor)
+        assert name in registry.REGISTRY, f"{chapter.name} reads unknown artifact {name}"
+        read = registry.resources_read(name)
+        assert registry.WHOLE_PACKAGE not in read, f"{chapter.name}: {name} reads every file"
+        kinds = registry.kinds(name, descriptor)
         assert set(kinds.values()) <= {"documented"}, f"{chapter.name}: {name} reads {kinds}"
 
 
 def test_each_verdict_depends_on_its_own_evidence_only() -> None:
     for claim in findings.registry():
-        art = artifacts.get(f"verdict.{claim.id}")
+        art = registry.get(f"verdict.{claim.id}")
         evidence = claim.evidence.artifact if claim.evidence else None
-        expected = (evidence,) if evidence in artifacts.REGISTRY else ()
+        expected = (evidence,) if evidence in registry.REGISTRY else ()
         assert art.depends == expected, claim.id
         assert art.accepts_unavailable and art.args == (claim.id,)
 
@@ -62,9 +64,9 @@ def degraded(tmp_path, monkeypatch) -> tuple[Claim, ...]:
     (tmp_path / f"{module}.py").write_text(FAKE, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(paths, "cache", tmp_path / "cache")
-    monkeypatch.setattr(artifacts, "REGISTRY", {})
-    artifacts.register("fake.ok", f"{module}:ok", "values", (), "computable")
-    artifacts.register("fake.missing", f"{module}:missing", "values", (), "not on these data")
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    registry.register("fake.ok", f"{module}:ok", "values", (), "computable")
+    registry.register("fake.missing", f"{module}:missing", "values", (), "not on these data")
     claims = tuple(
         Claim(
             claim_id,
@@ -78,25 +80,25 @@ def degraded(tmp_path, monkeypatch) -> tuple[Claim, ...]:
         for claim_id, evidence in (("C-1", "fake.ok"), ("C-2", "fake.missing"))
     )
     monkeypatch.setattr(findings, "registry", lambda: claims)
-    names = artifacts.register_verdicts(claims)
-    artifacts.register(
+    names = registry.register_verdicts(claims)
+    registry.register(
         "findings.summary", "analysis.pipeline.verdicts:summary_values", "values", (), "s", names
     )
-    artifacts.register(
+    registry.register(
         "findings.registry", "analysis.pipeline.verdicts:registry_table", "table", (), "r", names
     )
     return claims
 
 
 def test_a_claim_whose_evidence_cannot_run_is_not_available_and_the_rest_stand(degraded):
-    ok = cache.values("verdict.C-1")
+    ok = store.values("verdict.C-1")
     assert ok["verdict"] == "supported" and ok["available"]
-    missing = cache.values("verdict.C-2")
+    missing = store.values("verdict.C-2")
     assert missing["verdict"] == "not testable with these data" and not missing["available"]
     assert missing["summary"] == (f"{verdicts.NOT_AVAILABLE}: the sample has no WeChat accounts")
-    summary = cache.values("findings.summary")
+    summary = store.values("findings.summary")
     assert summary["n_claims"] == 2 and summary["C-1.verdict"] == "supported"
-    table = cache.table("findings.registry")
+    table = store.table("findings.registry")
     assert [row[0] for row in table["rows"]] == ["C-1", "C-2"]
     assert any("no WeChat accounts" in cell for cell in table["rows"][1])
     found = verdicts.evaluate_all()

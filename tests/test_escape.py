@@ -22,7 +22,9 @@ from markdown_it import MarkdownIt
 
 from analysis import book, escape
 from analysis.book import labels, tables
-from analysis.pipeline import artifacts, cache
+from analysis.data import labels as data_labels
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -138,7 +140,7 @@ def test_ordinary_text_needs_no_escape_where_none_is_needed(data: str) -> None:
 def hostile_values(monkeypatch: pytest.MonkeyPatch) -> dict:
     stored = {f"s{i}": text for i, text in enumerate(HOSTILE + ORDINARY)}
     stored.update({"share": 0.4512, "count": 1234567, "ratio": 2.0})
-    monkeypatch.setattr(cache, "values", lambda name: stored)
+    monkeypatch.setattr(store, "values", lambda name: stored)
     return stored
 
 
@@ -164,7 +166,7 @@ def test_book_raw_is_the_data_in_code_but_displays_escaped(hostile_values) -> No
 
 def table_markdown(monkeypatch: pytest.MonkeyPatch, rows: list[list[str]], note: str) -> str:
     stored = {"columns": [HOSTILE[0], "n"], "rows": rows, "note": note}
-    monkeypatch.setattr(cache, "table", lambda name: stored)
+    monkeypatch.setattr(store, "table", lambda name: stored)
     return book.table("x.table")
 
 
@@ -222,10 +224,11 @@ def test_book_locations_become_relative_qmd_links_and_nothing_else_does(tmp_path
 
 
 def test_made_by_escapes_descriptor_text(monkeypatch) -> None:
-    name = next(iter(artifacts.REGISTRY))
-    monkeypatch.setattr(cache, "descriptor", lambda: {"version": "1.0 <script>x</script> @a $b$"})
-    monkeypatch.setattr(artifacts, "provenance", lambda n, v: f"Made by `m:f` from {v}.")
-    monkeypatch.setattr(artifacts, "get", lambda n: type("A", (), {"function": "m:f"})())
+    name = next(iter(registry.REGISTRY))
+    version = {"version": "1.0 <script>x</script> @a $b$"}
+    monkeypatch.setattr(data_labels, "descriptor", lambda: version)
+    monkeypatch.setattr(registry, "provenance", lambda n, v: f"Made by `m:f` from {v}.")
+    monkeypatch.setattr(registry, "get", lambda n: type("A", (), {"function": "m:f"})())
     line = book.made_by(name)
     assert line.startswith("Made by `m:f` from ")
     rest = line.removeprefix("Made by `m:f` from ")
@@ -244,8 +247,8 @@ def test_data_note_escapes_descriptor_text(monkeypatch) -> None:
             }
         ]
     }
-    monkeypatch.setattr(artifacts, "kinds", lambda name, d: {"posts": "observed"})
-    monkeypatch.setattr(cache, "descriptor", lambda: descriptor)
+    monkeypatch.setattr(registry, "kinds", lambda name, d: {"posts": "observed"})
+    monkeypatch.setattr(data_labels, "descriptor", lambda: descriptor)
     note = book.data_note("x")
     assert note == labels.note_markdown("x", descriptor, escape.inline)
     assert "<script>" not in MD.render(note)

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import pytest
 import seaborn as sns
 
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
 from analysis.topics import figures
 
 
@@ -42,12 +43,12 @@ def test_the_palette_is_colour_blind_safe() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, a in artifacts.REGISTRY.items() if a.kind == "figure")
+    "name", sorted(n for n, a in registry.REGISTRY.items() if a.kind == "figure")
 )
 def test_every_book_figure_is_legible_at_display_size(name: str) -> None:
-    art = artifacts.get(name)
+    art = registry.get(name)
     module, function = art.function.split(":")
-    fig = getattr(importlib.import_module(module), function)(*map(cache.get, art.depends))
+    fig = getattr(importlib.import_module(module), function)(*map(store.get, art.depends))
     figures.legible(fig)
     smallest = figures.smallest_display_pt(fig)
     plt.close(fig)

@@ -27,7 +27,8 @@ from analysis.findings import (
     combine,
     each,
 )
-from analysis.pipeline import artifacts, verdicts
+from analysis.pipeline import verdicts
+from analysis.pipeline.store import registry
 
 S, N, M = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
 
@@ -222,9 +223,9 @@ def _claim(evidence: Evidence | None, kind: EvidenceKind = EvidenceKind.DOCUMENT
 
 @pytest.fixture
 def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(artifacts, "REGISTRY", {})
-    artifacts.register("fake.documented", "fake:documented", "values", ("provinces",), "test")
-    artifacts.register("fake.synthetic", "fake:synthetic", "values", ("posts",), "test")
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    registry.register("fake.documented", "fake:documented", "values", ("provinces",), "test")
+    registry.register("fake.synthetic", "fake:synthetic", "values", ("posts",), "test")
 
 
 def _evidence(values: dict[str, float]) -> findings.StaticEvidence:
@@ -329,7 +330,7 @@ def test_evidence_kind_matches_the_evidence() -> None:
             assert claim.evidence is None and claim.needs, claim.id
         else:
             assert claim.evidence is not None, claim.id
-        art = artifacts.REGISTRY.get(claim.evidence.artifact) if claim.evidence else None
+        art = registry.REGISTRY.get(claim.evidence.artifact) if claim.evidence else None
         if art is not None:
             assert art.kind == "values", claim.id
             assert art.synthetic == (claim.evidence_kind is EvidenceKind.SYNTHETIC), claim.id
@@ -337,9 +338,9 @@ def test_evidence_kind_matches_the_evidence() -> None:
 
 def test_findings_artifacts_depend_on_every_registered_evidence_artifact() -> None:
     """An evidence artifact registered below the findings section would escape the cache key."""
-    registered = {a for a in findings.evidence_artifacts() if a in artifacts.REGISTRY}
+    registered = {a for a in findings.evidence_artifacts() if a in registry.REGISTRY}
     for name in ("findings.registry", "findings.summary"):
-        reached = {a.name for a in artifacts.closure(name)}
+        reached = {a.name for a in registry.closure(name)}
         assert registered <= reached, registered - reached
 
 

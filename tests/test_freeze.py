@@ -112,7 +112,7 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 def test_fingerprints_move_with_exactly_the_inputs_of_each_chapter(book):
     found = {s.name: s for s in freeze.statuses()}
     assert found["chapters/alpha.qmd"].use.artifacts == ("tiny.alpha",)
-    assert found["chapters/opaque.qmd"].use.unknown == "imports analysis.pipeline.cache (line 1)"
+    assert found["chapters/opaque.qmd"].use.unknown == "imports analysis.pipeline.store (line 1)"
     assert found["index.qmd"].state == "no code"
     before = prints(book)
     book.edit("chapters/alpha.qmd", lambda t: t + "\nA new paragraph of prose.\n")

@@ -182,16 +182,16 @@ def test_validate_reuse_keys_stray_pipes_and_huge_files_without_reading_them(
 def test_cache_record_that_is_a_pipe_or_huge_is_recomputed_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make
 ) -> None:
-    from analysis.pipeline import cache
+    from analysis.pipeline import store
 
     monkeypatch.setattr(paths, "cache", tmp_path / "cache")
     name = "timeline.values"
-    cache.get(name)
-    record = cache.entry_dir(name) / cache.ENTRY
+    store.get(name)
+    record = store.entry_dir(name) / store.ENTRY
     make(record)
-    with pytest.warns(cache.CacheWarning, match="entry.json is unreadable"):
-        assert cache.is_cached(name) is False
-    state, problem = cache.peek(name)
+    with pytest.warns(store.CacheWarning, match="entry.json is unreadable"):
+        assert store.is_cached(name) is False
+    state, problem = store.peek(name)
     assert state == "damaged" and "unreadable" in problem
 
 
@@ -402,15 +402,16 @@ def test_environment_data_folder_is_checked_like_the_option(
 def test_a_data_folder_with_its_own_references_bib_computes_artifacts(
     package_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analysis.pipeline import cache
+    from analysis.pipeline import store
+    from analysis.pipeline.store import guards
 
     shutil.copy(paths.references_bib, package_copy / "references.bib")
     monkeypatch.setattr(paths, "data", package_copy)
     monkeypatch.setattr(paths, "datapackage", package_copy / "datapackage.json")
     monkeypatch.setattr(paths, "cache", tmp_path / "cache")
     for name in ("timeline.values", "coverage.values"):
-        assert cache.values(name)
-    assert (package_copy / "references.bib").resolve() in cache.allowed_data_files(
+        assert store.values(name)
+    assert (package_copy / "references.bib").resolve() in guards.allowed_data_files(
         "timeline.values"
     )
 
@@ -564,14 +565,15 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
 ) -> None:
     import warnings
 
-    from analysis.pipeline import cache
+    from analysis.pipeline import store
+    from analysis.pipeline.store import keys
 
     shared = tmp_path / "shared-cache"
     name = "timeline.values"
     env = {**os.environ, "PYTHONPATH": str(paths.root), paths.CACHE_ENV: str(shared)}
     env[atomic.PAUSE_ENV] = "cache-entry-staged"
     writer = subprocess.Popen(
-        [sys.executable, "-c", f"from analysis.pipeline import cache; cache.get({name!r})"],
+        [sys.executable, "-c", f"from analysis.pipeline import store; store.get({name!r})"],
         cwd=paths.root,
         env=env,
         stderr=subprocess.PIPE,
@@ -580,15 +582,15 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
     _wait_for(writer, "paused at cache-entry-staged")
     monkeypatch.setattr(paths, "cache", shared)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", cache.CacheWarning)
-        assert cache.is_cached(name) is False  # being written: absent, and no warning
-        assert cache.peek(name) == ("absent", None)
+        warnings.simplefilter("error", store.CacheWarning)
+        assert store.is_cached(name) is False  # being written: absent, and no warning
+        assert store.peek(name) == ("absent", None)
     writer.send_signal(signal.SIGUSR1)
     assert writer.wait() == 0
     with warnings.catch_warnings():
-        warnings.simplefilter("error", cache.CacheWarning)
-        assert cache.is_cached(name) is True
-    assert [p.name for p in (shared / name).iterdir()] == [cache.key(name)]
+        warnings.simplefilter("error", store.CacheWarning)
+        assert store.is_cached(name) is True
+    assert [p.name for p in (shared / name).iterdir()] == [keys.key(name)]
 
 
 # -------------------------------------------------------------- bench-scale: size and signals

@@ -12,37 +12,38 @@ from __future__ import annotations
 import pytest
 
 from analysis import paths
-from analysis.pipeline import artifacts, cache, freeze, qmd
+from analysis.pipeline import freeze, qmd
+from analysis.pipeline.store import entries, keys, registry
 
 
 def _code_hash_with_edit(monkeypatch: pytest.MonkeyPatch, edited: str) -> None:
     """Make ``edited`` look changed: its code hash differs, every other module's is the same."""
-    real = cache.code_hash
+    real = keys.code_hash
     monkeypatch.setattr(
-        cache, "code_hash", lambda module: f"edited-{module}" if module == edited else real(module)
+        keys, "code_hash", lambda module: f"edited-{module}" if module == edited else real(module)
     )
 
 
 def test_a_figure_key_follows_its_renderer_and_others_do_not(monkeypatch):
     shown = [
         n
-        for n, a in artifacts.REGISTRY.items()
-        if a.kind in cache.RENDERERS and a.module != cache.RENDERERS[a.kind]
+        for n, a in registry.REGISTRY.items()
+        if a.kind in entries.RENDERERS and a.module != entries.RENDERERS[a.kind]
     ]
     plain = [
         n
-        for n, a in artifacts.REGISTRY.items()
-        if a.kind not in cache.RENDERERS
+        for n, a in registry.REGISTRY.items()
+        if a.kind not in entries.RENDERERS
         and not a.depends
-        and a.module not in cache.RENDERERS.values()
+        and a.module not in entries.RENDERERS.values()
     ]
     assert shown and plain, "expected figures and plain artifacts in the registry"
     figure, values = shown[0], plain[0]
-    renderer = cache.RENDERERS[artifacts.get(figure).kind]
-    before = {figure: cache.key(figure), values: cache.key(values)}
+    renderer = entries.RENDERERS[registry.get(figure).kind]
+    before = {figure: keys.key(figure), values: keys.key(values)}
     _code_hash_with_edit(monkeypatch, renderer)
-    assert cache.key(figure) != before[figure], f"{figure} ignores its renderer {renderer}"
-    assert cache.key(values) == before[values]
+    assert keys.key(figure) != before[figure], f"{figure} ignores its renderer {renderer}"
+    assert keys.key(values) == before[values]
 
 
 def test_a_chapter_fingerprint_follows_the_book_code(monkeypatch):

@@ -19,7 +19,7 @@ import pytest
 from scipy import special, stats
 
 from analysis.data import datasets, simulate
-from analysis.pipeline import cache
+from analysis.pipeline import store
 from analysis.topics import (
     audience,
     engagement,
@@ -361,19 +361,19 @@ def test_robustness_states_whether_conclusions_survive(bundled_cells):
 
 
 def test_artifacts_are_plain_data_with_consistent_intervals():
-    summary = cache.values("engagement.summary")
+    summary = store.values("engagement.summary")
     assert summary["weibo_mean_comments"] > 0 and summary["wechat_mean_page_views"] > 0
-    regions = cache.values("engagement.regions")
+    regions = store.values("engagement.regions")
     assert regions["max_min_ratio_low"] <= regions["max_min_ratio"] <= regions["max_min_ratio_high"]
-    rates = cache.values("responsiveness.regions")
+    rates = store.values("responsiveness.regions")
     for region in ("east", "central", "west", "northeast"):
         low, mid, high = (rates[f"answer_rate_{region}{s}"] for s in ("_low", "", "_high"))
         assert 0 < low <= mid <= high < 1
-    values = cache.values("engagement.values")
+    values = store.values("engagement.values")
     assert values["comments_region_wald_df"] == 3
-    json.dumps(cache.values("robustness.values"))
+    json.dumps(store.values("robustness.values"))
     for name in ("engagement.fits", "responsiveness.fit", "audience.fit", "robustness.fit"):
-        _assert_plain(cache.get(name), name)
+        _assert_plain(store.get(name), name)
     for name in (
         "engagement.irr_table",
         "engagement.all_outcomes_table",
@@ -384,7 +384,7 @@ def test_artifacts_are_plain_data_with_consistent_intervals():
         "audience.table",
         "robustness.table",
     ):
-        assert "Synthetic sample" in cache.table(name)["note"], name
+        assert "Synthetic sample" in store.table(name)["note"], name
 
 
 def _assert_plain(value, where: str) -> None:
@@ -407,7 +407,7 @@ def test_figures_are_titled_labelled_english_and_marked_synthetic():
         (model_results.engagement_predictions_figure, "engagement.fits"),
         (model_results.answer_rates_figure, "responsiveness.fit"),
     ):
-        fig = function(cache.get(fit))
+        fig = function(store.get(fit))
         texts = [t.get_text() for t in fig.texts]
         ax = fig.axes[0]
         title = ax.get_title(loc="left") or ax.get_title()

@@ -105,9 +105,9 @@ def _values(folders: dict[str, str]) -> dict[str, str]:
         paths.RESULTS_ENV: folders["results"],
     }
     code = (
-        "import json\nfrom analysis.pipeline import cache\n"
+        "import json\nfrom analysis.pipeline import store\n"
         f"wanted = {list(CONDITIONAL)!r}\n"
-        "print(json.dumps({f'{n}:{k}': cache.values(n)[k] for n, k in wanted}))"
+        "print(json.dumps({f'{n}:{k}': store.values(n)[k] for n, k in wanted}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

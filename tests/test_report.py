@@ -199,9 +199,9 @@ def test_markdown_from_data_is_inert() -> None:
 def test_table_cells_reach_the_page_whole() -> None:
     """The cache's display text keeps long cells (the claim and 'shown in' link of the key
     findings table): a cut cell would break the link and the claim."""
-    from analysis.pipeline import cache
+    from analysis.pipeline.store import entries
 
     location = "chapters/08-characteristics.qmd#sec-characteristics-direction"
     frame = pd.DataFrame({"shown in": [location], "claim": ["x" * 90]})
-    shown = cache.table_text(frame, None)
+    shown = entries.table_text(frame, None)
     assert shown["rows"] == [[location, "x" * 90]]

@@ -20,7 +20,8 @@ from analysis import findings, paths
 from analysis.data import datapackage
 from analysis.errors import DataValidationError, ReproductionError
 from analysis.findings import Claim, Evidence, EvidenceKind, Near
-from analysis.pipeline import artifacts, cache, manifest, reproduce
+from analysis.pipeline import manifest, reproduce, store
+from analysis.pipeline.store import registry
 
 FAKE_MODULE = '''
 """Evidence for the reproduce tests: 2013 population by region from the provinces table."""
@@ -64,8 +65,8 @@ def project(tmp_path: Path, package_copy: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(paths, "data", package_copy)
     monkeypatch.setattr(paths, "datapackage", package_copy / "datapackage.json")
     monkeypatch.setattr(paths, "cache", tmp_path / "cache")  # the author's cache, per test
-    monkeypatch.setattr(artifacts, "REGISTRY", {})
-    artifacts.register(
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    registry.register(
         "fake.population",
         "reproduce_fake_evidence:population",
         "values",
@@ -94,7 +95,7 @@ def project(tmp_path: Path, package_copy: Path, monkeypatch: pytest.MonkeyPatch)
         ),
     )
     monkeypatch.setattr(findings, "registry", lambda: claims)
-    artifacts.register_verdicts(claims)
+    registry.register_verdicts(claims)
     return tmp_path / "results" / "manifest.json"
 
 
@@ -189,7 +190,7 @@ def test_a_changed_data_value_without_its_hash_is_refused(project, package_copy)
 def _forge(name: str, change, filename: str = "values.json") -> None:
     """Edit a cached values.json (or table.json) through ``change`` and re-sign its entry, as a
     careful forger would: the digest check then passes and only a re-run can tell."""
-    folder = cache.entry_dir(name)
+    folder = store.entry_dir(name)
     stored = json.loads((folder / filename).read_text(encoding="utf-8"))
     payload = json.dumps(change(stored)).encode()
     (folder / filename).write_bytes(payload)
@@ -199,25 +200,25 @@ def _forge(name: str, change, filename: str = "values.json") -> None:
 
 
 def test_rerun_ignores_the_cache_and_reports_an_edited_values_file(project, capsys):
-    stored = cache.values("fake.population")
-    poisoned = cache.entry_dir("fake.population") / "values.json"
+    stored = store.values("fake.population")
+    poisoned = store.entry_dir("fake.population") / "values.json"
     poisoned.write_text(json.dumps({**stored, "east": 1}), encoding="utf-8")
     assert _run(project, update=True) == 1  # the re-run is accepted, the cache is reported
     assert _committed(project)["values"]["fake.population"]["values"]["east"] == stored["east"]
     out = capsys.readouterr().out
     assert "cache fake.population (damaged or edited)" in out
     assert _run(project) == 1
-    with pytest.warns(cache.CacheWarning, match="does not match its digest"):
-        assert cache.values("fake.population")["east"] == stored["east"]  # never served
+    with pytest.warns(store.CacheWarning, match="does not match its digest"):
+        assert store.values("fake.population")["east"] == stored["east"]  # never served
     capsys.readouterr()
     assert _run(project) == 0  # the book's read recomputed the entry: nothing left to report
 
 
 def test_a_forged_cache_entry_that_passes_its_digest_is_reported(project, capsys):
     _run(project, update=True)
-    east = cache.values("fake.population")["east"]
+    east = store.values("fake.population")["east"]
     _forge("fake.population", lambda v: {**v, "east": east + 1})
-    assert cache.values("fake.population")["east"] == east + 1  # what the book would print
+    assert store.values("fake.population")["east"] == east + 1  # what the book would print
     capsys.readouterr()
     assert _run(project) == 1
     out = capsys.readouterr().out
@@ -227,7 +228,7 @@ def test_a_forged_cache_entry_that_passes_its_digest_is_reported(project, capsys
 
 def test_a_forged_cached_verdict_is_reported(project, capsys):
     _run(project, update=True)
-    assert cache.values("verdict.TEST-1")["verdict"] == "supported"
+    assert store.values("verdict.TEST-1")["verdict"] == "supported"
     _forge("verdict.TEST-1", lambda v: {**v, "verdict": "not supported"})
     capsys.readouterr()
     assert _run(project) == 1
@@ -236,7 +237,7 @@ def test_a_forged_cached_verdict_is_reported(project, capsys):
 
 
 def test_a_forged_table_that_passes_its_digest_is_reported(project, capsys):
-    artifacts.register(
+    registry.register(
         "fake.table",
         "reproduce_fake_evidence:table",
         "table",
@@ -244,10 +245,10 @@ def test_a_forged_table_that_passes_its_digest_is_reported(project, capsys):
         "east population as a table (test artifact)",
     )
     _run(project, update=True)
-    honest = cache.table("fake.table")
+    honest = store.table("fake.table")
     assert _run(project) == 0  # an honest stored table matches the re-run's
     _forge("fake.table", lambda t: {**t, "rows": [["east", "1"]]}, "table.json")
-    assert cache.table("fake.table")["rows"] == [["east", "1"]] != honest["rows"]
+    assert store.table("fake.table")["rows"] == [["east", "1"]] != honest["rows"]
     capsys.readouterr()
     assert _run(project) == 1
     assert "cache fake.table (differs)" in capsys.readouterr().out
@@ -303,12 +304,12 @@ def test_differences_within_tolerance_pass_and_beyond_fail(project, capsys):
 
 def test_new_and_missing_numbers_fail(project, capsys):
     _run(project, update=True)
-    artifacts.register("fake.extra", "reproduce_fake_evidence:extra", "values", (), "test")
+    registry.register("fake.extra", "reproduce_fake_evidence:extra", "values", (), "test")
     capsys.readouterr()
     assert _run(project) == 1
     out = capsys.readouterr().out
     assert "fake.extra:answer" in out and "new: not in manifest" in out
-    del artifacts.REGISTRY["fake.extra"]
+    del registry.REGISTRY["fake.extra"]
     committed = _committed(project)
     committed["values"]["fake.population"]["values"]["atlantis"] = 7
     _write(project, committed)
@@ -350,10 +351,10 @@ def test_model_estimates_get_the_model_tolerance(tmp_path, monkeypatch) -> None:
         "import numpy as np\n\ndef total():\n    return {}\n", encoding="utf-8"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(artifacts, "REGISTRY", {})
-    artifacts.register("tol.fit", "tolerance_fit_mod:fit", "values", (), "test")
-    artifacts.register("tol.sum", "tolerance_sum_mod:total", "values", (), "test")
-    artifacts.register("tol.derived", "tolerance_sum_mod:total", "values", (), "t", ("tol.fit",))
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    registry.register("tol.fit", "tolerance_fit_mod:fit", "values", (), "test")
+    registry.register("tol.sum", "tolerance_sum_mod:total", "values", (), "test")
+    registry.register("tol.derived", "tolerance_sum_mod:total", "values", (), "t", ("tol.fit",))
     assert manifest.tolerance_for("tol.fit") is manifest.MODEL
     assert manifest.tolerance_for("tol.sum") is manifest.ARITHMETIC
     assert manifest.tolerance_for("tol.derived") is manifest.MODEL

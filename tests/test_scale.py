@@ -390,7 +390,8 @@ def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     kernel (the rest of the book does not read posts; tests/test_chapters_execute.py and
     tests/test_byod.py execute every chapter)."""
     from analysis import paths
-    from analysis.pipeline import artifacts, cache, kernel
+    from analysis.pipeline import kernel, store
+    from analysis.pipeline.store import registry
     from benchmarks import bench_book
 
     posts, _, _ = bundled
@@ -399,10 +400,10 @@ def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     use_parquet(package_copy, "posts")
     reading = [
         name
-        for name, art in artifacts.REGISTRY.items()
-        if art.kind == "values" and "posts" in artifacts.resources_read(name)
+        for name, art in registry.REGISTRY.items()
+        if art.kind == "values" and "posts" in registry.resources_read(name)
     ]
-    from_csv = {name: cache.values(name) for name in reading}
+    from_csv = {name: store.values(name) for name in reading}
     for name, value in {
         "data": package_copy,
         "datapackage": package_copy / "datapackage.json",
@@ -413,7 +414,7 @@ def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     rows = bench_book.artifact_peaks(tmp_path / "peaks.json", reading="posts")
     assert {r["artifact"] for r in rows} >= {"posts.reduced", "content.values", "sample.cells"}
     assert [r["artifact"] for r in rows if r["status"] != "ok"] == []
-    assert {name: cache.values(name) for name in reading} == from_csv
+    assert {name: store.values(name) for name in reading} == from_csv
     run = kernel.run_chapter(
         paths.root / "chapters" / "05-content.qmd",
         env={paths.DATA_ENV: str(package_copy), paths.CACHE_ENV: str(paths.cache)},

@@ -442,9 +442,9 @@ def test_summary_and_tables_describe_the_sample(committed):
     table = sample.description()
     total = table.iloc[-1]
     assert total["Total"] == len(accounts) and total["Posts"] == len(posts)
-    from analysis.pipeline import cache  # the note a reader sees: the label comes from the build
+    from analysis.pipeline import store  # the note a reader sees: the label comes from the store
 
-    assert cache.table("sample.description")["note"].startswith("Synthetic sample:")
-    assert cache.table("sample.description")["note"].count("Synthetic sample") == 1
+    assert store.table("sample.description")["note"].startswith("Synthetic sample:")
+    assert store.table("sample.description")["note"].count("Synthetic sample") == 1
     strata = sample.strata()
     assert strata["Sampled accounts"].sum() == len(accounts)

@@ -10,7 +10,8 @@ import pytest
 from analysis import paths
 from analysis.book import tables
 from analysis.data import datapackage
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
 
 BIB_KEYS = frozenset(re.findall(r"^@\w+\{([^,\s]+),", paths.references_bib.read_text(), re.M))
 
@@ -33,10 +34,10 @@ def test_raw_keys_finds_keys_but_not_citations() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", sorted(n for n, a in artifacts.REGISTRY.items() if a.kind == "table")
+    "name", sorted(n for n, a in registry.REGISTRY.items() if a.kind == "table")
 )
 def test_no_table_output_contains_a_raw_bibliography_key(name: str) -> None:
-    shown = tables.to_markdown(cache.table(name))
+    shown = tables.to_markdown(store.table(name))
     assert raw_keys(shown) == [], f"{name} prints bibliography keys instead of citations"
 
 

@@ -16,7 +16,7 @@ from analysis import paths
 from analysis.__main__ import main
 from analysis.cli import validate
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK
-from analysis.pipeline import cache
+from analysis.pipeline.store import keys
 
 REUSED = "nothing changed since the last valid check"
 
@@ -93,9 +93,9 @@ def test_the_key_follows_links_references_and_the_checking_code(package, monkeyp
     bib.write_text(bib.read_text(encoding="utf-8") + "\n% edited\n", encoding="utf-8")
     assert validate.verdict_key(package) != before
     bib_edited = validate.verdict_key(package)
-    real = cache.code_hash
+    real = keys.code_hash
     monkeypatch.setattr(
-        cache, "code_hash", lambda m: "changed" if m == "analysis.data.datasets" else real(m)
+        keys, "code_hash", lambda m: "changed" if m == "analysis.data.datasets" else real(m)
     )
     assert validate.verdict_key(package) != bib_edited
 

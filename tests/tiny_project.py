@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 
 from analysis import atomic, paths
-from analysis.pipeline import artifacts
+from analysis.pipeline.store import registry
 
 MODULE_SOURCE = '''\
 """Artifacts of a tiny test project; every computation is logged to count recomputations."""
 
 import csv
 
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
 from analysis import paths
 
 LOG = {log!r}
@@ -65,19 +66,19 @@ def sneaky():
 
 
 def greedy():
-    return {{"total": cache.get("tiny.beta")["total"]}}
+    return {{"total": store.get("tiny.beta")["total"]}}
 
 
 def register():
     m = __name__
-    artifacts.register("tiny.alpha", m + ":alpha", "values", ("alpha",), "alpha total")
-    artifacts.register("tiny.beta", m + ":beta", "values", ("beta",), "beta total")
-    artifacts.register(
+    registry.register("tiny.alpha", m + ":alpha", "values", ("alpha",), "alpha total")
+    registry.register("tiny.beta", m + ":beta", "values", ("beta",), "beta total")
+    registry.register(
         "tiny.both", m + ":both", "values", ("beta",), "alpha + beta", depends=("tiny.alpha",)
     )
-    artifacts.register("tiny.table", m + ":table", "table", ("alpha",), "alpha table")
-    artifacts.register("tiny.sneaky", m + ":sneaky", "values", ("alpha",), "reads beta unsaid")
-    artifacts.register("tiny.greedy", m + ":greedy", "values", (), "reads tiny.beta unsaid")
+    registry.register("tiny.table", m + ":table", "table", ("alpha",), "alpha table")
+    registry.register("tiny.sneaky", m + ":sneaky", "values", ("alpha",), "reads beta unsaid")
+    registry.register("tiny.greedy", m + ":greedy", "values", (), "reads tiny.beta unsaid")
 '''
 
 DESCRIPTOR = {
@@ -131,8 +132,8 @@ CHAPTERS = {
         # Opaque
 
         ```{python}
-        from analysis.pipeline import cache
-        total = cache.values("tiny.alpha")["total"]
+        from analysis.pipeline import store
+        total = store.values("tiny.alpha")["total"]
         ```
 
         Total `{python} total`.
@@ -171,7 +172,7 @@ class TinyProject:
         for name, value in self._paths().items():
             monkeypatch.setattr(paths, name, value)
         monkeypatch.syspath_prepend(str(self.module_dir))
-        monkeypatch.setattr(artifacts, "REGISTRY", dict(artifacts.REGISTRY))
+        monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
         __import__(self.module).register()
         return self
 

@@ -11,8 +11,9 @@ names at run time, or imports other analysis modules, is treated as depending on
 
 ``tables`` renders stored tables for the page and ``escape`` is the one escaping policy for
 every piece of data text a chapter shows. May import: the base modules, ``analysis.data``,
-``analysis.findings`` and ``analysis.pipeline`` (the cache and the registry); never the topics
-directly (their results arrive through the cache) and never ``analysis.cli``.
+``analysis.findings`` and ``analysis.pipeline`` (the artifact store, ``analysis.pipeline.store``,
+and its ``registry``); never the topics directly (their results arrive through the store) and
+never ``analysis.cli``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import Any
 
 from analysis import escape
 from analysis.book import tables
+from analysis.data import labels as data_labels
 from analysis.errors import NotAvailable
-from analysis.pipeline import artifacts, cache
-from analysis.pipeline.artifacts import READERS
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
+from analysis.pipeline.store.registry import READERS
 
 __all__ = [
     "HELPERS",
@@ -80,7 +83,7 @@ def raw(name: str, key: str) -> Any:
     """The stored value itself (a number, string, list or dict); a string displays escaped.
     When the artifact is not available with these data, ``NotAvailableText`` (a string)."""
     try:
-        data = cache.values(name)
+        data = store.values(name)
     except NotAvailable as exc:
         return NotAvailableText(exc)
     try:
@@ -118,7 +121,7 @@ def table(name: str) -> Text:
     cells; links to book locations are relative to the chapter being executed. A callout
     saying why, when the artifact is not available with these data."""
     try:
-        return Text(tables.to_markdown(cache.table(name)))
+        return Text(tables.to_markdown(store.table(name)))
     except NotAvailable as exc:
         return not_available_note(name, exc)
 
@@ -128,7 +131,7 @@ def figure(name: str):
     from IPython.display import Image
 
     try:
-        return Image(filename=str(cache.figure_png(name)))
+        return Image(filename=str(store.figure_png(name)))
     except NotAvailable as exc:
         return not_available_note(name, exc)
 
@@ -157,13 +160,13 @@ def data_note(name: str) -> Text:
     read from the descriptor; empty when it reads documented data only."""
     from analysis.book import labels
 
-    return Text(labels.note_markdown(name, cache.descriptor(), escape.inline))
+    return Text(labels.note_markdown(name, data_labels.descriptor(), escape.inline))
 
 
 def kind(name: str) -> str:
     """What ``name`` rests on, read from the descriptor in use: ``"synthetic"``, ``"observed"``
     or ``"documented"`` (a synthetic resource read anywhere makes it synthetic)."""
-    return artifacts.sample_kind(name, cache.descriptor())
+    return registry.sample_kind(name, data_labels.descriptor())
 
 
 def either(name: str, synthetic: str, observed: str) -> Text:
@@ -186,20 +189,18 @@ def sample_words(name: str) -> Text:
 def collection(name: str) -> Text:
     """How the observed resources ``name`` reads were collected, from the descriptor and escaped
     ("posts (source: …; collected …; sampling: …)"); empty when it reads none."""
-    from analysis.data import labels
-
-    descriptor = cache.descriptor()
-    kinds = artifacts.kinds(name, descriptor)
-    said = labels.observed_collections(kinds, descriptor, escape.inline)
+    descriptor = data_labels.descriptor()
+    kinds = registry.kinds(name, descriptor)
+    said = data_labels.observed_collections(kinds, descriptor, escape.inline)
     return Text("; ".join(said))
 
 
 def made_by(name: str) -> Text:
     """Provenance line for captions: the function, the data it read and the data version;
     everything but the function's name (registry code, shown as code) is escaped."""
-    version = str(cache.descriptor().get("version", "unknown"))
-    line = artifacts.provenance(name, version)
-    function = artifacts.get(name).function
+    version = str(data_labels.descriptor().get("version", "unknown"))
+    line = registry.provenance(name, version)
+    function = registry.get(name).function
     span = f"`{function}`"
     before, found, after = line.partition(span)
     if not found or not _FUNCTION.fullmatch(function):

@@ -6,7 +6,7 @@ brought in) carries ``"collection": {"source", "period", "sampling"}`` describin
 collected; documented resources carry a source on every row instead. ``data_note`` turns that
 into the callout a chapter shows above results, so "synthetic sample" appears exactly where a
 synthetic resource was read. Which kind each resource is comes from
-``analysis.data.labels.resource_kind`` through ``analysis.pipeline.artifacts.kinds``, the same
+``analysis.data.labels.resource_kind`` through ``analysis.pipeline.store.registry.kinds``, the same
 reading the cache key, captions, the manifest and the verdicts use.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.data.labels import SYNTHETIC_NOTE, collection_text
-from analysis.pipeline import artifacts
+from analysis.pipeline.store import registry
 
 
 def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
@@ -23,7 +23,7 @@ def note_markdown(name: str, descriptor: dict[str, Any], escape) -> str:
 
     ``escape`` makes descriptor text inert for Markdown and HTML (the book's one policy).
     """
-    found = artifacts.kinds(name, descriptor)  # the one reading of the descriptor
+    found = registry.kinds(name, descriptor)  # the one reading of the descriptor
     entries = {r.get("name"): r for r in descriptor.get("resources", [])}
     synthetic = [r for r, k in found.items() if k == "synthetic"]
     observed = [r for r, k in found.items() if k == "observed"]

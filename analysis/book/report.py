@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from analysis.book import Text, escape
-from analysis.pipeline import cache
+from analysis.pipeline import store
 
 ARTIFACT = "findings.report"
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
@@ -124,15 +124,15 @@ def _rank(entry: dict[str, Any]) -> int:
 
 def claims() -> Text:
     """Every claim of the registry, one block each (the findings appendix)."""
-    return Text(claims_markdown(cache.values(ARTIFACT)["claims"]))
+    return Text(claims_markdown(store.values(ARTIFACT)["claims"]))
 
 
 def recommendations(seed: str) -> Text:
     """One seed's recommendations with their five parts, in the seed's order (chapter 9)."""
-    entries = [x for x in cache.values(ARTIFACT)["recommendations"] if x["seed"] == seed]
+    entries = [x for x in store.values(ARTIFACT)["recommendations"] if x["seed"] == seed]
     return Text("\n".join(recommendation_markdown(x) for x in entries))
 
 
 def brief() -> Text:
     """The recommendations in brief, grouped by priority (the executive summary)."""
-    return Text(brief_markdown(cache.values(ARTIFACT)["recommendations"]))
+    return Text(brief_markdown(store.values(ARTIFACT)["recommendations"]))

@@ -1,10 +1,10 @@
 """Tables for the book as Pandoc pipe tables: Quarto parses them as its own tables (styling,
 cross-references, every output format, PDF included), and no HTML output reaches the page.
 
-A table arrives from the cache as display text (``{"columns", "rows", "note"}``, see
-analysis.pipeline.cache). Every header, cell and note goes through the book's one escaping policy
-(analysis.escape), so data can never inject markup. The one piece of markup a cell may
-gain is a link: a cell whose whole text is a book location such as
+A table arrives from the store as display text (``{"columns", "rows", "note"}``, see
+analysis.pipeline.store.entries). Every header, cell and note goes through the book's one
+escaping policy (analysis.escape), so data can never inject markup. The one piece of markup a
+cell may gain is a link: a cell whose whole text is a book location such as
 ``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for "shown in")
 becomes a Markdown link to that ``.qmd`` file *relative to the chapter being rendered* (Quarto
 rewrites ``.qmd`` links to the rendered page, so they work below any path and from disk). The

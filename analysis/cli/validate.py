@@ -25,11 +25,11 @@ from pathlib import Path
 from analysis import atomic, console, paths
 from analysis.data import datapackage, files
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataProblem, DataValidationError
-from analysis.pipeline import cache
+from analysis.pipeline.store import keys
 
 PROBLEMS_SHOWN = 5
 VERDICT_FILE = "validate.json"
-# The modules that decide validity (with their analysis imports, through cache.code_hash).
+# The modules that decide validity (with their analysis imports, through keys.code_hash).
 CHECKING_CODE = ("analysis.data.datasets", "analysis.data.parquet", "analysis.cli.validate")
 
 
@@ -122,10 +122,10 @@ def verdict_key(base: Path) -> str:
     """Everything a verdict depends on, hashed: each entry of the data folder (content of a
     regular file, target of a link, kind of anything else), every references.bib validation
     may read, the checking code, uv.lock and the Python version."""
-    lines = [f"python {sys.version_info[0]}.{sys.version_info[1]}", f"lock {cache.lock_hash()}"]
-    lines += [f"code {module} {cache.code_hash(module)}" for module in CHECKING_CODE]
+    lines = [f"python {sys.version_info[0]}.{sys.version_info[1]}", f"lock {keys.lock_hash()}"]
+    lines += [f"code {module} {keys.code_hash(module)}" for module in CHECKING_CODE]
     for bib in (base / "references.bib", base.parent / "references.bib", paths.references_bib):
-        lines.append(f"bib {bib} {cache.file_hash(bib) if bib.is_file() else 'none'}")
+        lines.append(f"bib {bib} {keys.file_hash(bib) if bib.is_file() else 'none'}")
     for entry in sorted(base.rglob("*")):
         name = entry.relative_to(base).as_posix()
         if entry.is_symlink():
@@ -135,7 +135,7 @@ def verdict_key(base: Path) -> str:
         elif not entry.is_dir():
             lines.append(f"other {name}")
     lines.append(f"folder {base.resolve()}")
-    return cache.text_hash("\n".join(lines))
+    return keys.text_hash("\n".join(lines))
 
 
 def _content_key(file: Path) -> str:
@@ -144,7 +144,7 @@ def _content_key(file: Path) -> str:
     status = file.stat()
     if status.st_size > files.DEFAULT_LIMITS["bytes"]:
         return f"large {status.st_size} {status.st_mtime_ns} {status.st_ino}"
-    return cache.file_hash(file)
+    return keys.file_hash(file)
 
 
 def _verdict_file() -> Path:

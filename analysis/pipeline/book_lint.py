@@ -37,7 +37,8 @@ import yaml
 # --- problems and documents -----------------------------------------------------------------
 from analysis import paths
 from analysis.data import datapackage
-from analysis.pipeline import artifacts, qmd
+from analysis.pipeline import qmd
+from analysis.pipeline.store import registry
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,7 @@ def artifact_calls(code: str) -> list[tuple[str, str]]:
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == "book"
-            and node.func.attr in artifacts.READERS
+            and node.func.attr in registry.READERS
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
@@ -333,7 +334,7 @@ def artifact_calls(code: str) -> list[tuple[str, str]]:
 
 
 def _check_artifact(doc: Document, line: int, function: str, name: str) -> list[Problem]:
-    art = artifacts.REGISTRY.get(name)
+    art = registry.REGISTRY.get(name)
     if art is None:
         return [Problem(doc.name, line, "cell", f"artifact {name!r} is not registered")]
     wanted = _BOOK_CALLS.get(function)
@@ -393,7 +394,7 @@ def check_cells(doc: Document) -> list[Problem]:
                     )
                 )
             for name in shown[kind]:
-                if name in artifacts.REGISTRY and name not in provenance_shown:
+                if name in registry.REGISTRY and name not in provenance_shown:
                     problems.append(
                         Problem(
                             doc.name,
@@ -460,8 +461,8 @@ def _has_synthetic_callout(doc: Document, start: int, end: int) -> bool:
     for cell in doc.cells:
         if start <= cell.line <= end and any(
             function in ("data_note", "either")
-            and name in artifacts.REGISTRY
-            and artifacts.REGISTRY[name].synthetic
+            and name in registry.REGISTRY
+            and registry.REGISTRY[name].synthetic
             for function, name in artifact_calls(cell.code)
         ):
             return True
@@ -516,7 +517,7 @@ def check_synthetic(doc: Document) -> list[Problem]:
     places = []
     for cell in doc.cells:
         for function, name in artifact_calls(cell.code):
-            art = artifacts.REGISTRY.get(name)
+            art = registry.REGISTRY.get(name)
             if art is None or not art.synthetic or function not in _SHOWS_RESULTS:
                 continue
             places.append((cell.line, name))
@@ -525,8 +526,8 @@ def check_synthetic(doc: Document) -> list[Problem]:
         for line, code in inline_expressions(doc)
         for function, name in artifact_calls(code)
         if function in _SHOWS_RESULTS
-        and name in artifacts.REGISTRY
-        and artifacts.REGISTRY[name].synthetic
+        and name in registry.REGISTRY
+        and registry.REGISTRY[name].synthetic
     ]
     flagged: set[tuple[int, int]] = set()
     for line, name in places:

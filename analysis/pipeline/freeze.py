@@ -9,8 +9,8 @@ command closes the gap around ``quarto render``:
   any other way, builds artifact names at run time or reads files itself depends on
   *everything* (every data file, all analysis code);
 - its *fingerprint* hashes those artifacts' cache keys (which cover data hashes and schemas,
-  analysis source, uv.lock; see analysis/pipeline/cache.py), the data package version, the reader
-  code (analysis/book/), uv.lock and the Python version. A chapter without code has none;
+  analysis source, uv.lock; see analysis/pipeline/store/keys.py), the data package version, the
+  reader code (analysis/book/), uv.lock and the Python version. A chapter without code has none;
 - ``--invalidate`` (before ``quarto render``) deletes Quarto's frozen result
   ``_freeze/<chapter path without .qmd>/`` of every chapter whose fingerprint differs from the
   one recorded with its frozen result (or has none recorded), so Quarto re-executes exactly
@@ -42,9 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic, console, paths
-from analysis.data import files
+from analysis.data import files, labels
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, DataValidationError
-from analysis.pipeline import artifacts, cache, qmd
+from analysis.pipeline import qmd, store
+from analysis.pipeline.store import keys, registry
 
 RECORD_NAME = "deps.json"
 RECORD_FORMAT = 1
@@ -68,7 +69,7 @@ FILE_READERS = frozenset(
 # ``rendered_by`` prints.
 HELPERS = frozenset({"rendered_by"})
 QUARTO_VERSION_ENV = "ANALYSIS_QUARTO_VERSION"
-BOOK_NAMES = frozenset({*artifacts.READERS, *HELPERS, "Text"})
+BOOK_NAMES = frozenset({*registry.READERS, *HELPERS, "Text"})
 
 
 # --- what a chapter depends on ------------------------------------------------------------
@@ -155,7 +156,7 @@ def _imports(tree: ast.Module, aliases: set[str], direct: set[str]) -> str | Non
                 for alias in node.names:
                     if alias.name not in BOOK_NAMES:
                         return f"imports analysis.book.{alias.name} (line {node.lineno})"
-                    if alias.name in artifacts.READERS or alias.name in HELPERS:
+                    if alias.name in registry.READERS or alias.name in HELPERS:
                         direct.add(alias.asname or alias.name)
             elif module.startswith("analysis."):
                 return f"imports {module}.{node.names[0].name} (line {node.lineno})"
@@ -185,7 +186,7 @@ def _reads(
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
             and func.value.id in aliases
-            and func.attr in artifacts.READERS
+            and func.attr in registry.READERS
         ) or (isinstance(func, ast.Name) and func.id in direct)
         called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if not reader:
@@ -226,9 +227,9 @@ def fingerprint(use: Usage, everything: Callable[[], str] | None = None) -> dict
     if not use.has_code:
         return {}
     parts = {
-        "data version": str(cache.descriptor().get("version", "unknown")),
-        "reader": cache.code_hash("analysis.book"),
-        "lock": cache.lock_hash(),
+        "data version": str(labels.descriptor().get("version", "unknown")),
+        "reader": keys.code_hash("analysis.book"),
+        "lock": keys.lock_hash(),
         "python": "{}.{}".format(*sys.version_info[:2]),
     }
     if use.unknown or "rendered_by" in use.helpers:
@@ -237,15 +238,13 @@ def fingerprint(use: Usage, everything: Callable[[], str] | None = None) -> dict
         parts["everything"] = (everything or everything_hash)()
         return parts
     for name in use.artifacts:
-        parts[f"artifact {name}"] = (
-            cache.key(name) if name in artifacts.REGISTRY else "unregistered"
-        )
+        parts[f"artifact {name}"] = keys.key(name) if name in registry.REGISTRY else "unregistered"
     return parts
 
 
 def digest(parts: Mapping[str, str]) -> str:
     """One hash for a fingerprint's parts."""
-    return cache.text_hash(json.dumps(dict(parts), sort_keys=True))
+    return keys.text_hash(json.dumps(dict(parts), sort_keys=True))
 
 
 def everything_hash() -> str:
@@ -255,15 +254,15 @@ def everything_hash() -> str:
     elsewhere (a test project's) is hashed on its own, so nothing is imported here."""
     lines = []
     for file in sorted(p for p in paths.data.rglob("*") if p.is_file()):
-        lines.append(f"data {file.relative_to(paths.data).as_posix()} {cache.file_hash(file)}")
-    package = Path(artifacts.__file__).resolve().parents[1]  # analysis/
+        lines.append(f"data {file.relative_to(paths.data).as_posix()} {keys.file_hash(file)}")
+    package = Path(registry.__file__).resolve().parents[1]  # analysis/
     for file in sorted(package.rglob("*.py")):
-        lines.append(f"code {file.relative_to(package).as_posix()} {cache.file_hash(file)}")
-    for module in sorted({a.module for a in artifacts.REGISTRY.values()}):
+        lines.append(f"code {file.relative_to(package).as_posix()} {keys.file_hash(file)}")
+    for module in sorted({a.module for a in registry.REGISTRY.values()}):
         if module != "analysis" and not module.startswith("analysis."):
-            lines.append(f"artifact module {module} {cache.code_hash(module)}")
-    lines.append(f"lock {cache.lock_hash()}")
-    return cache.text_hash("\n".join(lines))
+            lines.append(f"artifact module {module} {keys.code_hash(module)}")
+    lines.append(f"lock {keys.lock_hash()}")
+    return keys.text_hash("\n".join(lines))
 
 
 # --- Quarto's frozen results --------------------------------------------------------------
@@ -444,15 +443,15 @@ def needed_artifacts(uses: Iterable[Usage]) -> list[str]:
     wanted: set[str] = set()
     for use in uses:
         if use.unknown:
-            wanted = set(artifacts.REGISTRY)
+            wanted = set(registry.REGISTRY)
             break
-        wanted |= {a for a in use.artifacts if a in artifacts.REGISTRY}
+        wanted |= {a for a in use.artifacts if a in registry.REGISTRY}
     ordered: list[str] = []
 
     def visit(name: str) -> None:
-        if name in ordered or name not in artifacts.REGISTRY:
+        if name in ordered or name not in registry.REGISTRY:
             return
-        for dep in artifacts.get(name).depends:
+        for dep in registry.get(name).depends:
             visit(dep)
         ordered.append(name)
 
@@ -471,12 +470,12 @@ def prefetch(
     dependencies on demand), not on every run."""
     computed, failed = [], {}
     for name in names:
-        if name in artifacts.REGISTRY and artifacts.get(name).kind == "object":
+        if name in registry.REGISTRY and registry.get(name).kind == "object":
             if on_step:
                 on_step(name)
             continue
         try:
-            if cache.ensure(name):
+            if store.ensure(name):
                 computed.append(name)
         except Exception as exc:  # reported per artifact; the chapter shows the traceback
             failed[name] = f"{type(exc).__name__}: {exc}"
@@ -511,7 +510,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with cache.inputs_fixed():  # nothing edits data or code while this command runs
+    with keys.inputs_fixed():  # nothing edits data or code while this command runs
         return _run(args)
 
 

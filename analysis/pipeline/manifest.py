@@ -31,7 +31,8 @@ from typing import Any
 from analysis import paths
 from analysis.data import datapackage
 from analysis.errors import NotAvailable
-from analysis.pipeline import artifacts, cache, verdicts
+from analysis.pipeline import store, verdicts
+from analysis.pipeline.store import keys, registry
 
 SCHEMA = 1
 
@@ -74,11 +75,11 @@ _OPTIMISER_IMPORT = re.compile(
 @memoise
 def tolerance_for(name: str) -> Tolerance:
     """The tolerance class of an artifact: model if its code or a dependency uses an optimiser."""
-    art = artifacts.get(name)
-    for module in cache.module_closure(art.module):
-        if _OPTIMISER_IMPORT.search(cache.module_file(module).read_text(encoding="utf-8")):
+    art = registry.get(name)
+    for module in keys.module_closure(art.module):
+        if _OPTIMISER_IMPORT.search(keys.module_file(module).read_text(encoding="utf-8")):
             return MODEL
-    if any(tolerance_for(dep) is MODEL for dep in art.depends if dep in artifacts.REGISTRY):
+    if any(tolerance_for(dep) is MODEL for dep in art.depends if dep in registry.REGISTRY):
         return MODEL
     return ARITHMETIC
 
@@ -135,7 +136,7 @@ def values_artifacts() -> list[str]:
     verdict artifact is recorded under ``claims`` instead)."""
     return sorted(
         n
-        for n, a in artifacts.REGISTRY.items()
+        for n, a in registry.REGISTRY.items()
         if a.kind == "values" and not n.startswith(VERDICT_PREFIX)
     )
 
@@ -149,14 +150,14 @@ def build(on_artifact: Callable[[str], None] | None = None) -> dict[str, Any]:
     for name in values_artifacts():
         if on_artifact:
             on_artifact(name)
-        art = artifacts.get(name)
+        art = registry.get(name)
         values[name] = {
             "function": art.function,
             "synthetic": art.synthetic,
             "tolerance": tolerance_for(name).name,
         }
         try:
-            values[name]["values"] = cache.values(name)
+            values[name]["values"] = store.values(name)
         except NotAvailable as exc:  # the data cannot support it: recorded, not a crash
             values[name] |= {"values": {}, "unavailable": str(exc)}
     claims: dict[str, Any] = {}
@@ -169,7 +170,7 @@ def build(on_artifact: Callable[[str], None] | None = None) -> dict[str, Any]:
             "artifact": artifact,
             "keys": list(claim.evidence.rule.inputs()) if claim.evidence else [],
             "tolerance": (
-                tolerance_for(artifact).name if artifact in artifacts.REGISTRY else ARITHMETIC.name
+                tolerance_for(artifact).name if artifact in registry.REGISTRY else ARITHMETIC.name
             ),
             "verdict": found.verdict_text,
             "result": found.result,

@@ -38,7 +38,8 @@ from analysis.errors import (
     NotAvailable,
     ReproductionError,
 )
-from analysis.pipeline import artifacts, cache, manifest
+from analysis.pipeline import manifest, store
+from analysis.pipeline.store import registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,21 +105,21 @@ def check_displays(author: Path) -> list[Change]:
     current key) must be byte for byte the re-run's: a forged ``table.json`` whose digest was
     recomputed in ``entry.json`` passes the digest check but not this one."""
     changes: list[Change] = []
-    for name, art in sorted(artifacts.REGISTRY.items()):
+    for name, art in sorted(registry.REGISTRY.items()):
         if art.kind not in ("table", "figure"):
             continue
         with _cache_at(author):
-            state, stored = cache.peek_bytes(name)
+            state, stored = store.peek_bytes(name)
         if state == "damaged":
             changes.append(_damaged(name, stored, {}))
         if state != "stored":
             continue
         try:
-            fresh = cache.display_bytes(name)
+            fresh = store.display_bytes(name)
         except NotAvailable:
             fresh = None
         if fresh != stored:
-            why = f"cached {cache.DISPLAY[art.kind]} differs from the re-run's"
+            why = f"cached {store.DISPLAY[art.kind]} differs from the re-run's"
             changes.append(Change(f"cache {name}", (), "-", "-", "-", "-", why))
     return changes
 
@@ -323,9 +324,9 @@ def check_cache(built: dict[str, Any], folder: Path) -> list[Change]:
     feeds = _claims_by_input(built)
     with _cache_at(folder):
         for name, entry in built.get("values", {}).items():
-            if name not in artifacts.REGISTRY:
+            if name not in registry.REGISTRY:
                 continue
-            state, stored = cache.peek(name)
+            state, stored = store.peek(name)
             tolerance = manifest.TOLERANCES.get(entry.get("tolerance"), manifest.ARITHMETIC)
             if state == "damaged":
                 changes.append(_damaged(name, stored, feeds))
@@ -341,9 +342,9 @@ def check_cache(built: dict[str, Any], folder: Path) -> list[Change]:
                         changes.append(Change(f"cache {name}:{key}", claims, a, b, "-", "-", why))
         for claim_id, claim in built.get("claims", {}).items():
             name = f"{manifest.VERDICT_PREFIX}{claim_id}"
-            if name not in artifacts.REGISTRY:
+            if name not in registry.REGISTRY:
                 continue
-            state, stored = cache.peek(name)
+            state, stored = store.peek(name)
             if state == "damaged":
                 changes.append(_damaged(name, stored, {(name, ""): (claim_id,)}, claim_id))
             elif state == "stored" and stored.get("verdict") != claim["verdict"]:

@@ -1,7 +1,7 @@
 """The findings registry as artifacts: each claim's verdict is an artifact of its own.
 
 The claims and verdict rules (analysis.findings) know nothing of the cache; this module is the
-glue. ``verdict.<claim id>`` (registered in analysis.pipeline.artifacts) is computed by
+glue. ``verdict.<claim id>`` (registered in analysis.pipeline.store.registry) is computed by
 ``claim_verdict`` from the value of the claim's one evidence artifact, so:
 
 - a claim whose analysis cannot run on the data (its evidence raised ``NotAvailable``, say a
@@ -19,9 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from analysis import findings
+from analysis.data import labels
 from analysis.errors import NotAvailable
 from analysis.findings import Finding, Verdict
-from analysis.pipeline import artifacts, cache
+from analysis.pipeline import store
+from analysis.pipeline.store import registry
 
 NOT_AVAILABLE = findings.NOT_AVAILABLE
 
@@ -36,11 +38,11 @@ class _GivenEvidence:
         return name == self.name
 
     def synthetic(self, name: str) -> bool:
-        return artifacts.get(name).synthetic
+        return registry.get(name).synthetic
 
     def observed(self, name: str) -> bool:
         """Whether the artifact reads an observed sample (a user's data, per the descriptor)."""
-        return "observed" in artifacts.kinds(name, cache.descriptor()).values()
+        return "observed" in registry.kinds(name, labels.descriptor()).values()
 
     def values(self, name: str) -> dict[str, Any]:
         return self.value
@@ -60,7 +62,7 @@ def decide(claim: findings.Claim, evidence: Any = None) -> Finding:
     """One claim's finding from its evidence value (None when it has no evidence artifact, or
     when that artifact is not registered: the rules then say "pending")."""
     name = claim.evidence.artifact if claim.evidence else None
-    registered = name in artifacts.REGISTRY
+    registered = name in registry.REGISTRY
     given = _GivenEvidence(name if registered else None, evidence)
     if isinstance(evidence, NotAvailable):
         observed = registered and given.observed(name)
@@ -104,14 +106,14 @@ def evaluate_all(claims: tuple[findings.Claim, ...] | None = None) -> list[Findi
     out = []
     for claim in findings.registry() if claims is None else claims:
         name = f"verdict.{claim.id}"
-        if name in artifacts.REGISTRY:
-            out.append(from_record(claim, cache.values(name)))
+        if name in registry.REGISTRY:
+            out.append(from_record(claim, store.values(name)))
         else:
             evidence = claim.evidence.artifact if claim.evidence else None
             value = None
-            if evidence in artifacts.REGISTRY:
+            if evidence in registry.REGISTRY:
                 try:
-                    value = cache.values(evidence)
+                    value = store.values(evidence)
                 except NotAvailable as exc:
                     value = exc
             out.append(decide(claim, value))

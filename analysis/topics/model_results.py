@@ -1,10 +1,10 @@
 """Artifact functions of the model chapters: values, display tables and figures from the fits.
 
 The fits themselves are ``object`` artifacts (engagement.fits, responsiveness.fit, audience.fit,
-robustness.fit) computed once; the build passes each function the fit it declares in its
-``depends`` (see analysis.pipeline.artifacts), so a chapter that quotes a number or shows a table
-never refits a model, and this module never reads the cache itself. Everything returned is plain
-data.
+robustness.fit) computed once; the store passes each function the fit it declares in its
+``depends`` (see analysis.pipeline.store.registry), so a chapter that quotes a number or shows a
+table never refits a model, and this module never reads the store itself. Everything returned
+is plain data.
 """
 
 from __future__ import annotations

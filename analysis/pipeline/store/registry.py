@@ -1,17 +1,17 @@
-"""The registry of every result the book shows: named artifacts, each with what it depends on.
+"""What an artifact is, and the registry of every result the book shows (the store's base).
 
 An artifact is a parameterless computation over the bundled data: a table, a figure, a set of
 named values (the numbers chapters quote inline and the manifest records) or an intermediate
 object. Its entry names the producing function as ``"module:function"`` (so this registry can
 be read without importing statsmodels or seaborn), the data resources it reads, and the other
-artifacts it uses. The cache keys each result on exactly those inputs plus the source code of the
-function's module and the analysis modules that module imports, so a data edit recomputes only
-the artifacts that read the edited resource. ``resources`` holds datapackage resource names;
-an input under ``data/`` that is not a resource is named by its file name there
+artifacts it uses. The store keys each result on exactly those inputs plus the source code of
+the function's module and the analysis modules that module imports (``keys``), so a data edit
+recomputes only the artifacts that read the edited resource. ``resources`` holds datapackage
+resource names; an input under ``data/`` that is not a resource is named by its file name there
 (``"simulation.toml"``), and ``WHOLE_PACKAGE`` (``"datapackage.json"``) declares the whole data
 package (the descriptor and every resource file), for functions that describe the package.
-While an artifact computes, the cache refuses reads of undeclared data files and of artifacts
-missing from ``depends`` (see analysis/pipeline/cache.py), so a stale result cannot slip through.
+While an artifact computes, the store refuses reads of undeclared data files and of artifacts
+missing from ``depends`` (``guards``), so a stale result cannot slip through.
 
 Whether an artifact rests on synthetic data is not registered: ``Artifact.synthetic``,
 ``kinds`` and ``provenance`` read the descriptor in use at run time (a resource marked
@@ -20,6 +20,8 @@ observed data relabels every caption, callout, cache key, manifest entry and ver
 claim's verdict is an artifact of its own (``verdict.<id>``, see analysis/pipeline/verdicts.py).
 
 Topic owners add entries in their own section below; the functions live in the topic modules.
+May import the base modules, ``analysis.data`` and ``analysis.findings`` (pure data); nothing
+else of the store.
 """
 
 from __future__ import annotations
