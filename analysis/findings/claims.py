@@ -15,6 +15,7 @@ from typing import Any, Literal
 from analysis.findings.rules import (
     SYNTHETIC_WORDS,
     AllOf,
+    Bound,
     Compare,
     Equals,
     EvidenceKind,
@@ -36,6 +37,8 @@ class Source:
     seed: str  # file name in the seed collection
     bibkey: str  # key in references.bib
     title: str
+    dated: str = ""  # the text's date (YYYY-MM-DD) where it carries or implies one, else ""
+    date_words: str = ""  # that date as a reader should meet it, with its certainty
 
 
 SOURCES: dict[str, Source] = {
@@ -48,6 +51,8 @@ SOURCES: dict[str, Source] = {
         "001_74697f81b3c6d634.txt",
         "mattis2011public",
         "Mattis, 'Public Security Officially Joins the Blogosphere', China Brief 2011",
+        "2011-09-30",
+        "30 September 2011",
     ),
     "002": Source(
         "002_ec13df98ce14cd10.txt",
@@ -58,11 +63,15 @@ SOURCES: dict[str, Source] = {
         "003_1be2842a34887ad7.txt",
         "ma2014chinadaily",
         "Ma, 'Govt blogs have work to do', China Daily op-ed 2014",
+        "2014-02-18",
+        "18 February 2014",
     ),
     "004": Source(
         "004_c4f695a2d5570ccb.txt",
         "yin2010jinan",
         "Ji'nan Times interview with deputy director Xu Chunhua",
+        "2010-08-01",
+        "no earlier than August 2010 (inferred from the events it reports)",
     ),
 }
 
@@ -202,18 +211,22 @@ CLAIMS: tuple[Claim, ...] = (
         Evidence(
             "coverage.values",
             AllOf((
-                ("provinces", Compare("provincial_share", 0.9, "above", inclusive=True)),
-                *each(Compare("prefecture_coverage_{group}", 0.9, "above", inclusive=True,
-                              low="prefecture_low_{group}", high="prefecture_high_{group}"),
+                ("provinces", Bound("provincial_share", 0.9, "lower", "at least")),
+                *each(Bound("prefecture_coverage_{group}", 0.9, "lower", "at least"),
                       REGIONS).parts,
             )),
         ),
         CH_COVERAGE,
         reading="'nearly every' read as at least 90%: of provinces with a provincial police "
-        "Weibo account, and in each region of prefecture-level divisions with one, over the "
-        "whole Wilson 95% interval",
-        caveat="Weibo only (no coverage data exist for WeChat), from a list compiled in "
-        "2022-2023, so a lower bound on coverage",
+        "Weibo account, and in each region of prefecture-level divisions with one. The list "
+        "covers nearly every division, so it is a near-census, not a sample: no sampling "
+        "interval applies, and because an account missing from the list may still exist, each "
+        "share is a lower bound on coverage. A share at or above 90% supports the claim at "
+        "that level; a share below it cannot decide, since the accounts the list misses could "
+        "make up the difference",
+        caveat="Weibo only (no coverage data exist for WeChat); the list was compiled in "
+        "2022-2023 and seed 000 is undated, so it shows coverage by 2022-2023, not when the "
+        "accounts opened",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -521,19 +534,16 @@ CLAIMS: tuple[Claim, ...] = (
         "At the end of 2013 about 160,000 verified government accounts existed on Tencent "
         "Weibo.",
         D,
-        Evidence(
-            "diffusion.values",
-            Near("tencent_room", 160_000, low="tencent_room_low", high="tencent_room"),
-        ),
+        Evidence("diffusion.values", Bound("tencent_room", 160_000, "upper")),
         CH_TENCENT,
         reading="no Tencent count is documented for 2013, so the claim is checked for room: "
-        "the documented four-platform total minus the documented Sina count bounds the Tencent "
-        "count from above; the op-ed's figure must lie within 10% of that range (mixed up to "
-        "20%)",
+        "the documented four-platform total minus the documented Sina count is an upper bound "
+        "on the Tencent count; the op-ed's figure is contradicted only if it exceeds that "
+        "bound by more than 20%, and a figure within it cannot be confirmed by it",
         caveat="the bound also holds People's Daily Online and Xinhua accounts, so it can show "
         "the figure is too large, not that it is right; the Sina count subtracted comes from "
-        "the monitoring office the op-ed cites",
-        independence=DERIVED,
+        "the monitoring office the op-ed cites, so the check is not independent of the op-ed",
+        independence=SAME,
     ),
     Claim(
         "S003-D2", "003", "figure",
@@ -557,12 +567,16 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence(
             "diffusion.values",
-            IfDocumented(Near("documented_all_platforms", 300_000), _NO_COUNT, "all_platforms"),
+            IfDocumented(Bound("documented_all_platforms", 300_000, "lower"), _NO_COUNT,
+                         "all_platforms"),
         ),
         CH_GROWTH,
-        reading="the documented multi-platform count within 10% of the op-ed's",
+        reading="the documented four-platform count is a lower bound on a count over all "
+        "platforms: the op-ed's figure is contradicted only if that bound exceeds it by more "
+        "than 20%; a bound below it cannot confirm it",
         caveat="the documented count covers four platforms (Sina, Tencent, People's Daily "
-        "Online, Xinhua); the op-ed may count more",
+        "Online, Xinhua) and the op-ed counts more; the op-ed's own Sina and Tencent figures "
+        "already add up to more than the four-platform count",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -572,15 +586,17 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence(
             "diffusion.values",
-            AllOf((
-                ("longest documented window", Compare("cagr", 1.0, "above")),
-                ("printed counts only", Compare("cagr_printed_only", 1.0, "above")),
-            )),
+            Bound("cagr_five_year_floor", 1.0, "lower", "more than"),
         ),
         CH_GROWTH,
-        reading="compound annual growth of the documented multi-platform count above 100%, "
-        "over the longest documented window and over the printed counts alone",
-        caveat="the documented window is about three years (2010-2013), not five",
+        reading="no count exists for the end of 2008, so the five-year average cannot be "
+        "computed; it can be bounded. If the count never fell, the end-2008 count was at most "
+        "the earliest documented count, so the five-year average growth is at least the rate "
+        "that takes that earliest count to the end-2013 count in five years; that floor above "
+        "100% supports the claim, a floor below it cannot decide",
+        caveat="rests on the count never falling before the earliest documented count, which "
+        "is itself derived from a later report's growth figure; chapter 2 gives the floor from "
+        "printed counts alone",
         independence=DERIVED,
     ),
     Claim(

@@ -440,6 +440,13 @@ def _num(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
+def five_year_floor(earliest: float, end: float, years: float = CLAIM_YEARS) -> float:
+    """The least average annual growth over ``years`` to ``end``, if the count never fell
+    before its earliest documented value: the count at the start of the span was at most
+    ``earliest``, so the rate is at least (end / earliest) ** (1 / years) - 1."""
+    return float((end / earliest) ** (1 / years) - 1)
+
+
 def diffusion_values() -> dict[str, object]:
     """Every diffusion number the chapter and the findings registry quote."""
     counts = _counts()
@@ -468,6 +475,10 @@ def diffusion_values() -> dict[str, object]:
         "growth_latest_year": int(steps["to"].iloc[-1].year),
         "implied_start_at_claim": float(growth.end_count / (1 + CLAIM_GROWTH) ** CLAIM_YEARS),
         "implied_start_year": int(growth.end.year - CLAIM_YEARS),
+        # covering the span, the window's own rate is the average; else only a floor exists
+        "cagr_five_year_floor": growth.rate
+        if growth.covers_request
+        else five_year_floor(growth.start_count, growth.end_count),
     }
     for step in steps.itertuples():
         out[f"growth_{step.to.year}"] = float(step.growth)
@@ -485,6 +496,9 @@ def diffusion_values() -> dict[str, object]:
             "cagr_printed_only": strict.rate,
             "cagr_printed_only_start": strict.start.strftime("%Y-%m-%d"),
             "cagr_printed_only_years": strict.years,
+            "cagr_five_year_floor_printed_only": five_year_floor(
+                printed["count"].iloc[0], printed["count"].iloc[-1]
+            ),
         }
 
     comparison = claim_comparison(counts)
