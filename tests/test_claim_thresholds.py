@@ -32,6 +32,9 @@ EPS = 1e-6  # relative step across a threshold
 #   which a bound cannot confirm (and the Sina count subtracted is the op-ed's own source).
 # - S003-D3 stays mixed, now because a four-platform count is a lower bound on all platforms,
 #   not because it is a point 14% off.
+# - S004-F2 supported -> mixed: its one corroborating page has an uncertain date (its address
+#   says July 2010, a mirror 3 June 2011), and the interview's year is inferred from the same
+#   events, so that page can corroborate nothing; a source of uncertain date now counts neither way.
 # - S003-D4 stays supported, now on the five-year floor (if the count never fell), not on a
 #   three-year rate standing in for the five-year one.
 # fmt: off
@@ -194,7 +197,7 @@ PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
  'S004-A1': ('not testable with these data', None),
  'S004-A2': ('not testable with these data', None),
  'S004-A3': ('not testable with these data', None),
- 'S004-F2': ('supported',
+ 'S004-F2': ('mixed',
              ('SourcesAgree',
               ('beijing_launch_sources_agree',),
               ('beijing_launch_sources_disagree',),

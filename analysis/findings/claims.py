@@ -297,9 +297,9 @@ CLAIMS: tuple[Claim, ...] = (
         reading="'extremely influential among all government accounts' read as police holding "
         "more government WeChat accounts than any other sector (police accounts divided by the "
         "next sector's above 1)",
-        caveat="WeChat at end 2013 only: for Weibo the documented counts give the police share "
-        "(about a third of Sina government accounts in 2012) but not the other sectors, so "
-        "'largest' cannot be checked there; a count of accounts is not a measure of influence",
+        caveat="WeChat at end 2013 only: for Weibo the 2013 evaluation report states that public "
+        "security was the largest sector, but the data hold no counts of the other sectors to "
+        "check it; a count of accounts is not a measure of influence",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -417,8 +417,8 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "S001-D3", "001", "figure",
-        "Foshan's bureau in Guangdong was the first to use microblogs for police work (the "
-        "first steps the Ministry credited it with at the launch).",
+        "The Ministry credited Foshan's bureau in Guangdong with taking the first steps in using "
+        "microblogs to communicate with local citizens.",
         D,
         Evidence(
             "timeline.values",
@@ -429,8 +429,10 @@ CLAIMS: tuple[Claim, ...] = (
             ),
         ),
         CH_DATED,
-        reading="sources other than the seed that credit Foshan (alone or jointly) against "
-        "those that credit Zhaoqing alone",
+        reading="the seed reports what the Ministry credited, and that the Ministry did so rests "
+        "on the seed alone; what other sources can check is whether Foshan was first: sources "
+        "other than the seed that credit Foshan (alone or jointly) against those that credit "
+        "Zhaoqing alone",
         caveat="what the sources dispute is who was first; that the Ministry credited Foshan "
         "rests on Mattis's report alone and is not in question",
         independence=INDEPENDENT,
@@ -651,23 +653,26 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "S004-P1", "004", "practice",
-        "Sort online criticism by the type of problem it raises, promptly.",
+        "An intention: the bureau says it will sort online criticism by the type of problem it "
+        "raises, in time.",
         Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
     ),
     Claim(
         "S004-P2", "004", "practice",
-        "Pass each problem to the department responsible for solving it.",
+        "An intention: the bureau says it will pass each problem to the department responsible "
+        "for solving it.",
         Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
     ),
     Claim(
         "S004-P3", "004", "practice",
-        "Answer the citizen online or by telephone as soon as possible.",
+        "An intention: the bureau says it will then answer the citizen online or by telephone "
+        "as soon as possible.",
         Q, None, CH_REC_004, needs="reply records including telephone replies",
     ),
     Claim(
         "S004-P4", "004", "aim",
-        "An intention, not a reported practice: for sudden incidents the bureau says it will "
-        "have an 'online spokesman' post the facts on the forum and microblog at once.",
+        "An intention: for sudden incidents the bureau says it will have an 'online spokesman' "
+        "post the facts on the forum and microblog at once.",
         Q, None, CH_REC_004, needs="timing of incident posts relative to the incidents",
     ),
     Claim(
@@ -699,11 +704,14 @@ CLAIMS: tuple[Claim, ...] = (
                          ("beijing_launch_sources_disagree",), own_source="yin2010jinan"),
         ),
         CH_JINAN,
-        reading="sources other than the interview that date the opening of a Beijing police "
-        "microblog: within the eight weeks before 1 August 2010 (an announcement or test run "
-        "ahead of the formal opening) they agree, at any other time they disagree",
-        caveat="the corroborating Beijing News page is dated only by its web address (July "
-        "2010), so the year 2010 rests on that address",
+        reading="sources other than the interview whose own date is documented and that date the "
+        "opening of a Beijing police microblog: within the eight weeks before 1 August (an "
+        "announcement or test run ahead of the formal opening) they agree, at any other time "
+        "they disagree; a source whose own date is uncertain counts neither way, so with no "
+        "other source the verdict is mixed",
+        caveat="the only other source, a Beijing News page, is dated by its web address to July "
+        "2010 while a mirror shows 3 June 2011; and the interview's year is itself inferred "
+        "from these Beijing events, so agreement on the year would be circular",
         independence=INDEPENDENT,
     ),
     Claim(

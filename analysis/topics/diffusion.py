@@ -73,8 +73,8 @@ class LogisticFit:
                 "and no interval can be estimated"
             )
         text = (
-            f"{self.n_points} points for 3 parameters ({self.df_words}): intervals are wide "
-            "and rest on the log-normal error assumption"
+            f"{self.n_points} points for 3 parameters ({self.df_words}): any parameter read "
+            "from the curve is loosely determined and rests on the log-normal error assumption"
         )
         if self.ceiling_at_bound:
             text += "; the ceiling K hit its search bound, so the data do not identify it"
@@ -553,8 +553,8 @@ def diffusion_values() -> dict[str, object]:
             "The fitted ceiling sits at the edge of the range the fit allows, a sign that the "
             "data cannot identify it."
             if fit.ceiling_at_bound
-            else "The fitted ceiling lies inside the range the fit allows, though its interval "
-            f"shows how loosely {fit.n_points} points pin it down."
+            else "The fitted ceiling lies inside the range the fit allows, but "
+            f"{fit.n_points} points do not pin it down."
         ),
         "share_of_ceiling_reached": float(growth.end_count / fit.K),
     }
