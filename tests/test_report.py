@@ -196,7 +196,7 @@ def test_a_milestone_is_not_both_the_problem_and_what_happened_since() -> None:
         'asks = "x"\nproblem = "x"\nsince_text = "x"\nindicator = "x"\n'
         'problem_milestones = ["M026"]\nsince = ["M026"]\n'
     )
-    with pytest.raises(report.RecommendationError, match="M026.*both"):
+    with pytest.raises(report.RecommendationError, match=r"M026.*both"):
         report.load_recommendations(entry)
     assert report.load_recommendations()  # the real file passes the same check
 
