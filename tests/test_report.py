@@ -253,3 +253,19 @@ def test_table_cells_reach_the_page_whole() -> None:
     frame = pd.DataFrame({"shown in": [location], "claim": ["x" * 90]})
     shown = cache.table_text(frame, None)
     assert shown["rows"] == [[location, "x" * 90]]
+
+
+def test_coverage_words_follow_the_listed_shares_against_the_threshold() -> None:
+    """The summary's words on S000-F1 (issue 22): computed from the lower bounds, never typed."""
+    full = {"provincial_share": 1.0} | {
+        f"prefecture_coverage_{r}": 0.95 for r in ("east", "central", "west", "northeast")
+    }
+    words = report.coverage_words(full)
+    assert words["coverage_against_threshold_words"].startswith("at least 90% in every region")
+    assert words["coverage_regions_below_threshold"] == 0
+    thin = full | {"prefecture_coverage_west": 0.85, "prefecture_coverage_east": 0.9}
+    words = report.coverage_words(thin)
+    assert words["coverage_against_threshold_words"] == "below 90% in the west"
+    assert words["coverage_regions_below_threshold"] == 1
+    words = report.coverage_words(thin | {"provincial_share": 0.8})
+    assert words["coverage_against_threshold_words"] == "below 90% in the west and among provinces"

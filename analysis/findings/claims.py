@@ -194,6 +194,7 @@ CH_REC_002 = f"{_OBSTACLES}#sec-recommendations-002"
 CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
 
 _NO_COUNT = "oped_platforms_without_documented_count"  # diffusion.values lists gaps here
+NEARLY_EVERY = 0.9  # S000-F1: "almost all" read as at least 90% (of provinces, of divisions)
 MIN_CONTENT_SHARE = 0.05  # S000-F2: a kind of content rarer than 1 post in 20 is not "posted"
 MIN_RANKING_SOURCES = 2  # S002-F2: rankings by at least two sources besides the seed
 _RECOMMENDATION_NEEDS = (
@@ -211,8 +212,8 @@ CLAIMS: tuple[Claim, ...] = (
         Evidence(
             "coverage.values",
             AllOf((
-                ("provinces", Bound("provincial_share", 0.9, "lower", "at least")),
-                *each(Bound("prefecture_coverage_{group}", 0.9, "lower", "at least"),
+                ("provinces", Bound("provincial_share", NEARLY_EVERY, "lower", "at least")),
+                *each(Bound("prefecture_coverage_{group}", NEARLY_EVERY, "lower", "at least"),
                       REGIONS).parts,
             )),
         ),

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis import findings
 from analysis.errors import AnalysisError
-from analysis.findings.claims import Claim, Finding, registry
+from analysis.findings.claims import NEARLY_EVERY, REGIONS, Claim, Finding, registry
 from analysis.findings.rules import EvidenceKind, Verdict
 
 if TYPE_CHECKING:
@@ -480,6 +480,25 @@ def _and(names: Sequence[str]) -> str:
 WORD_CLAIMS = ("S000-F1", "S001-F1", "S003-D2", "S003-D4")
 
 
+def coverage_words(coverage: Mapping[str, Any]) -> dict[str, Any]:
+    """How the listed coverage stands to the threshold S000-F1 reads "almost all" as, in words:
+    every share is a lower bound, so only shares below the threshold leave the claim open."""
+    below = [r for r in REGIONS if coverage[f"prefecture_coverage_{r}"] < NEARLY_EVERY]
+    provinces_below = coverage["provincial_share"] < NEARLY_EVERY
+    if not below and not provinces_below:
+        words = f"at least {NEARLY_EVERY:.0%} in every region and among provinces"
+    else:
+        parts = ([f"in the {_and(below)}"] if below else []) + (
+            ["among provinces"] if provinces_below else []
+        )
+        words = f"below {NEARLY_EVERY:.0%} {' and '.join(parts)}"
+    return {
+        "coverage_threshold": NEARLY_EVERY,
+        "coverage_regions_below_threshold": len(below),
+        "coverage_against_threshold_words": words,
+    }
+
+
 def summary_words(
     verdicts: Mapping[str, Mapping[str, str]], facts: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -515,6 +534,7 @@ def summary_words(
         if diffusion.get("five_years_documented") == "yes"
         else "does not cover",
     }
+    out |= coverage_words(facts["coverage.values"])
     for claim_id in WORD_CLAIMS:
         out[f"{claim_id}.verdict"] = str(verdicts[claim_id]["verdict_code"])
         out[f"{claim_id}.verdict_text"] = str(verdicts[claim_id]["verdict"])
