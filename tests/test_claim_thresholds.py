@@ -35,6 +35,8 @@ EPS = 1e-6  # relative step across a threshold
 # - S004-F2 supported -> mixed: its one corroborating page has an uncertain date (its address
 #   says July 2010, a mirror 3 June 2011), and the interview's year is inferred from the same
 #   events, so that page can corroborate nothing; a source of uncertain date now counts neither way.
+# - S000-F6 stays supported, now on the audience (police share of the most-followed government
+#   microblogs, data 1.2.0), not on a count of WeChat accounts, which does not measure influence.
 # - S003-D4 stays supported, now on the five-year floor (if the count never fell), not on a
 #   three-year rate standing in for the five-year one.
 # fmt: off
@@ -132,7 +134,7 @@ PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
                  'answer_rate_northeast_low',
                  'answer_rate_northeast_high'))))),
  'S000-F6': ('supported',
-             ('Compare', 'police_over_runner_up', 1.0, 'above', False, None, None)),
+             ('Compare', 'police_share_most_followed', 0.5, 'above', False, None, None)),
  'S000-C1': ('supported', ('Precedes', 'first_local_date', 'mandate_date')),
  'S000-C2': ('not testable with these data', None),
  'S000-C3': ('not testable with these data', None),

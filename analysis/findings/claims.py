@@ -195,6 +195,7 @@ CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
 
 _NO_COUNT = "oped_platforms_without_documented_count"  # diffusion.values lists gaps here
 NEARLY_EVERY = 0.9  # S000-F1: "almost all" read as at least 90% (of provinces, of divisions)
+MORE_THAN_HALF = 0.5  # S000-F6: police "among the most influential" of government accounts
 MIN_CONTENT_SHARE = 0.05  # S000-F2: a kind of content rarer than 1 post in 20 is not "posted"
 MIN_RANKING_SOURCES = 2  # S002-F2: rankings by at least two sources besides the seed
 _RECOMMENDATION_NEEDS = (
@@ -293,14 +294,17 @@ CLAIMS: tuple[Claim, ...] = (
         "Police accounts are among the most influential of all government social media "
         "accounts.",
         D,
-        Evidence("diffusion.wechat_values", Compare("police_over_runner_up", 1.0, "above")),
+        Evidence(
+            "diffusion.values", Compare("police_share_most_followed", MORE_THAN_HALF, "above")
+        ),
         CH_SECTORS,
-        reading="'extremely influential among all government accounts' read as police holding "
-        "more government WeChat accounts than any other sector (police accounts divided by the "
-        "next sector's above 1)",
-        caveat="WeChat at end 2013 only: for Weibo the 2013 evaluation report states that public "
-        "security was the largest sector, but the data hold no counts of the other sectors to "
-        "check it; a count of accounts is not a measure of influence",
+        reading="'extremely influential among all government accounts' read through the "
+        "audience accounts reach: police accounts make up more than half of the government "
+        "microblogs with the most followers in a published ranking",
+        caveat="one ranking, of the government microblogs with the most followers at the "
+        "national launch; followers measure reach, not what the accounts change. On "
+        "WeChat at the end of 2013 police also held more government accounts than any other "
+        "sector, a count of accounts that does not measure influence",
         independence=INDEPENDENT,
     ),
     Claim(

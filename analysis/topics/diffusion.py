@@ -580,7 +580,35 @@ def diffusion_values() -> dict[str, object]:
     if not national.empty:
         out["police_share_national_min"] = float(national["share"].min())
         out["police_share_national_max"] = float(national["share"].max())
-    return out
+    return out | most_followed(counts)
+
+
+MOST_FOLLOWED_PATTERN = r"most followers"  # subgroups that rank accounts by their followers
+
+
+def most_followed(counts: pd.DataFrame) -> dict[str, object]:
+    """Police accounts among the government accounts with the most followers, from the latest
+    ranking that counts both (seed 000's "influential" read as the audience accounts reach)."""
+    require_columns(counts, COUNT_COLUMNS, "diffusion: account_counts")
+    ranked = counts.loc[
+        counts["subgroup"].fillna("").str.contains(MOST_FOLLOWED_PATTERN, regex=True)
+        & (counts["certainty"] == "documented")
+    ]
+    keys = ["date", "platform", "subgroup"]
+    pairs = ranked.loc[ranked["sector"] == "police"].merge(
+        ranked.loc[ranked["sector"] == "government_all"], on=keys, suffixes=("", "_all")
+    )
+    if pairs.empty:
+        return {"most_followed_rankings": 0}
+    latest = pairs.sort_values("date").iloc[-1]
+    return {
+        "most_followed_rankings": len(pairs),
+        "most_followed_police": int(latest["count"]),
+        "most_followed_ranked": int(latest["count_all"]),
+        "police_share_most_followed": int(latest["count"]) / int(latest["count_all"]),
+        "most_followed_year": int(latest["date"].year),
+        "most_followed_source": str(latest["source"]),
+    }
 
 
 def _count_text(count: int, bound: str) -> str:
