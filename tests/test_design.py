@@ -56,9 +56,7 @@ def test_no_regional_effect_gives_power_near_alpha() -> None:
 
 def _curve(powers: list[float], error: float = 0.01) -> pd.DataFrame:
     sizes = [250, 500, 1000, 2000][: len(powers)]
-    return pd.DataFrame(
-        {"size": sizes, "power_wald": powers, "mcse_wald": [error] * len(powers)}
-    )
+    return pd.DataFrame({"size": sizes, "power_wald": powers, "mcse_wald": [error] * len(powers)})
 
 
 def test_size_needed_is_a_range_between_clearly_short_and_clearly_enough() -> None:

@@ -58,14 +58,12 @@ def _replicate(
     """One sample at the reference size, fitted: region estimates, their clustered covariance
     and whether the sample's own tests succeed."""
     from analysis.data import simulate
-    from analysis.topics import engagement, modelframe
+    from analysis.topics import engagement, inference, modelframe
 
     drawn, posts = simulate.generate(params, seed=seed, accounts=accounts, provinces=provinces)
     data = engagement.count_data(modelframe.prepare(posts, drawn, provinces), OUTCOME)
     model = engagement.fit(data)
     positions = data.design.term(engagement.REGION_FACTOR)
-    from analysis.topics import inference
-
     wald = inference.wald_test(model, positions)
     spread = engagement.region_range(data, model)
     return {
@@ -78,9 +76,7 @@ def _replicate(
     }
 
 
-def power_at(
-    effects: np.ndarray, cov: np.ndarray, z: np.ndarray
-) -> tuple[float, float]:
+def power_at(effects: np.ndarray, cov: np.ndarray, z: np.ndarray) -> tuple[float, float]:
     """Power of the Wald and the clear-difference test when the region estimates are normal
     around ``effects`` (log ratios to the reference region) with covariance ``cov``; ``z`` are
     standard normal draws (rows) for the clear test, whose interval uses ``cov`` as well."""
