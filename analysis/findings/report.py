@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -147,8 +148,14 @@ def key_findings_table(evaluated: Sequence[Finding]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=["claim", "verdict", "evidence", "shown in"])
     untested = len(evaluated) - len(tested)
+    kinds = Counter(_EVIDENCE_LABEL[f.evidence_kind] for f in tested)
+    split = "; ".join(
+        f"{n} on {'' if kind.startswith('documented') else 'the '}{kind}"
+        for kind, n in kinds.items()
+    )
     frame.attrs["note"] = (
-        f"The {len(tested)} claims of the seeds that data can test, documented data first. "
+        f"The {len(tested)} claims of the seeds that data can test ({split}), documented data "
+        "first: only the rows that say so rest on the synthetic sample. "
         f"The other {untested} rest on the sources' own accounts; the findings appendix lists "
         "every claim with its rule, result and caveats."
     )
