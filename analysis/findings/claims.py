@@ -220,10 +220,10 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         CH_COVERAGE,
         reading="'nearly every' read as at least 90%: of provinces with a provincial police "
-        "Weibo account, and in each region of prefecture-level divisions with one. The list "
-        "covers nearly every division, so it is a near-census, not a sample: no sampling "
-        "interval applies, and because an account missing from the list may still exist, each "
-        "share is a lower bound on coverage. A share at or above 90% supports the claim at "
+        "Weibo account, and in each region of prefecture-level divisions with one. The list is "
+        "one curator's attempt at every account, not a sample: no sampling interval applies, "
+        "and because an account missing from the list may still exist, each share is a lower "
+        "bound on coverage. A share at or above 90% supports the claim at "
         "that level; a share below it cannot decide, since the accounts the list misses could "
         "make up the difference",
         caveat="Weibo only (no coverage data exist for WeChat); the list was compiled in "
