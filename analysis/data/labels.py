@@ -34,11 +34,20 @@ def resource_kind(entry: dict[str, Any]) -> str:
 _DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 
 
+GENERATOR_PARAMETERS = "simulation.toml"  # what the generator draws from: synthetic by nature
+
+
 def kinds_of(resources: Iterable[str], descriptor: dict[str, Any]) -> dict[str, str]:
-    """``{resource: resource_kind}`` for those of ``resources`` the descriptor lists, in order
-    (non-resource names such as ``simulation.toml`` are left out)."""
+    """``{resource: resource_kind}`` for those of ``resources`` the descriptor lists, in order,
+    and ``simulation.toml`` as ``"synthetic"``: whatever reads the generator's parameters (the
+    power study, the simulation's assumptions) rests on simulated data whatever the sample in
+    use; other non-resource names are left out."""
     entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    return {r: resource_kind(entries[r]) for r in resources if r in entries}
+    return {
+        r: "synthetic" if r == GENERATOR_PARAMETERS else resource_kind(entries[r])
+        for r in resources
+        if r in entries or r == GENERATOR_PARAMETERS
+    }
 
 
 _COLLECTION_WORDS = (("source", "source:"), ("period", "collected"), ("sampling", "sampling:"))
