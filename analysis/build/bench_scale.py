@@ -49,6 +49,8 @@ from analysis.build.bench_models import PeakMemory
 from analysis.errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE
 
 TARGETS = {10_000_000: (60.0, 6.0), 100_000_000: (600.0, 6.0)}  # posts: (seconds, peak GB)
+BOOK_TARGETS = {10_000_000: (120.0, 4.0), 100_000_000: (600.0, 6.0)}  # the whole book (--book)
+REDUCE_TARGET = 2.0  # the reduction at most this many times the bare DuckDB query
 MEMORY_TARGET_GB = 6.0
 MAX_SCALE = 30.0  # about 26,000 accounts
 POSTS_PER_SCALE = 1_000_000 / 3.0
@@ -544,9 +546,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{c['estimates_equal']} (max |difference| {c['max_difference']:.1e})"
         )
         ok = ok and c["cells_equal"] and c["estimates_equal"]
+    console.console.print(
+        f"reduction {result['reduce']:.1f} s = {result['reduce'] / result['duckdb_floor']:.2f} x "
+        f"the bare DuckDB query ({result['duckdb_floor']:.1f} s; goal <= {REDUCE_TARGET:g} x)"
+    )
     if args.book:
         bench_book.report(book, result["posts"])
+        goal = BOOK_TARGETS.get(args.posts)
         ok = ok and not book["failures"]
+        if goal:
+            ok = ok and book["seconds"] <= goal[0] and book["peak_gb"] <= goal[1]
     print(
         f"scale: posts={result['posts']} seconds={result['seconds']:.1f} peak_gb={peak_gb:.2f} "
         f"reduce={result['reduce']:.1f} duckdb_floor={result['duckdb_floor']:.1f}"
