@@ -8,9 +8,14 @@ data/), then runs what a real crawl of that size would go through:
    (analysis.topics.reduce);
 3. fit every engagement outcome, responsiveness and audience model from those statistics.
 
-It prints a table of the steps and one line ``scale: posts=N seconds=S peak_gb=G``, where S is
-the wall time of everything above including the generation, and G the peak resident memory of
-this process and any children (Linux VmHWM, polled from /proc, and ru_maxrss of children).
+It prints a table of the steps and one line ``scale: posts=N seconds=S peak_gb=G reduce=R
+duckdb_floor=F``, where S is the wall time of everything above including the generation, G the
+peak resident memory of this process and any children (Linux VmHWM, polled from /proc, and
+ru_maxrss of children), R the reduction's seconds and F those of a bare DuckDB query that reads
+the posts once and groups them into the model cells (``duckdb_floor``, not counted in S): what
+DuckDB alone takes, so R / F says what the reduction adds (goal: at most 2).
+``--book`` then executes the whole book on the posts (analysis.build.bench_book) and adds a
+``scale-book:`` line.
 ``--check-memory-path`` also builds the cells with the in-memory path (pandas) on the same posts
 and fails unless the reduced statistics and the estimates are equal: use it where the posts fit
 in memory (1M).
