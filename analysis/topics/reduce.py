@@ -2,28 +2,29 @@
 
 Every statistic the book reports about posts (the content mix and its tests, the sample's
 description, the engagement, responsiveness, audience and robustness models, their figures) is
-a function of two small aggregates, computed here with two SQL queries over the posts:
+a function of small aggregates computed here by SQL over the posts:
 
 - ``cells_sql``: one GROUP BY over (account_id, category) giving per cell the number of posts
-  and, per count outcome, the posts where it is observed, its
-  sum and sum of squares (exact integer arithmetic: a product of two BIGINT counts overflows,
-  loudly, only beyond 3 billion; DuckDB sums BIGINT into a 128-bit integer), the answered
-  comments, and what shows a row breaking a model input rule (the smallest count, to find
-  negative ones; the number of posts with more answers than comments);
-- ``posted_sql``: the first and last post's time, read off the Parquet footers' statistics
-  instead where every row group has them (no scan);
+  and, per count outcome, the posts where it is observed, its sum and sum of squares (exact
+  integer arithmetic: counts are squared as BIGINT, which overflows, loudly, only beyond 3
+  billion, and DuckDB sums BIGINT into a 128-bit integer), the answered comments, and what
+  shows a row breaking a model input rule (the smallest count, to find negative ones; the
+  number of posts with more answers than comments);
 - ``histogram_sql``: the frequency table of each outcome's values (the part of the likelihoods,
-  and of "the tenth of posts with the most comments", that cells cannot hold).
+  and of "the tenth of posts with the most comments", that cells cannot hold);
+- ``posted_sql``: the first and last post's time, read off the Parquet footers' statistics
+  instead where every row group records them (no scan).
 
 A statistic that needs account-level data (the content tests' permutations across accounts)
 reads the per-account rows of the cells, never posts. The posts relation is either the Parquet
 parts, streamed out of core (``read_parquet`` of the literal part paths), or a CSV resource's
 validated frame (CSV resources are validated in memory, at most ``files.limits`` bytes), so
 both formats go through the same SQL and give the same ``Reduced``. The in-memory numpy path
-(analysis.topics.modelframe.prepare) is kept as the reference the tests compare with.
+(analysis.topics.modelframe.prepare) stays as the reference the tests compare with and for the
+power simulation's generated samples.
 
-The SQL is plain (GROUP BY, FILTER, CAST, coalesce, UNION ALL; ``tests/test_scale.py`` parses
-it): only the reader is DuckDB's, so the same queries run on an engine that spans machines.
+The SQL is plain (GROUP BY, FILTER, CAST, coalesce, UNION ALL): only the reader is DuckDB's, so
+the same queries run on an engine that spans machines (tests/test_scale.py runs them on SQLite).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def cells_sql(source: str) -> str:
         per_outcome += [
             f"count({col}) AS {outcome}_n",
             f"CAST(coalesce(sum({col}), 0) AS DOUBLE) AS {outcome}_sum",
-            f"CAST(coalesce(sum({col} * {col}), 0) AS DOUBLE) AS {outcome}_sumsq",
+            f"CAST(coalesce(sum(CAST({col} AS BIGINT) * {col}), 0) AS DOUBLE) AS {outcome}_sumsq",
             f"min({col}) AS {outcome}_min",
         ]
     answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")
