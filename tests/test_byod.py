@@ -11,7 +11,7 @@ A mixed package (observed posts, the bundled synthetic accounts) labels each par
 
 Everything is written under a temporary folder; the artifact cache is the session's (its keys
 cover the data read, so results on other data never mix), and the repository's frozen chapters
-are not touched (``prepare-render`` invalidates a copy of them).
+are not touched (``prepare-render`` invalidates a copy of them, if there are any).
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def _data_folder(root: Path, incoming: Path, *files: str) -> Path:
 
 def _render_route(root: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """prepare-render, then check-book --text on ``data``: {chapter: executed text}."""
-    frozen = root / "_freeze"
-    shutil.copytree(paths.freeze_dir, frozen)
+    frozen = root / "_freeze"  # a render's frozen chapters, if any, are a copy's
+    if paths.freeze_dir.exists():
+        shutil.copytree(paths.freeze_dir, frozen)
     monkeypatch.setattr(paths, "freeze_dir", frozen)
     folders = ["--data", str(data), "--cache", str(paths.cache)]
     saved = paths.settings()

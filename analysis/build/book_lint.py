@@ -313,26 +313,42 @@ def check_findings_locations(docs: list[Document]) -> list[Problem]:
 _BOOK_CALLS = {"figure": "figure", "table": "table", "value": "values", "raw": "values"}
 
 
-def artifact_calls(code: str) -> list[tuple[str, str]]:
-    """(function, artifact name) of every ``book.<function>("name", ...)`` call in code."""
+def _book_call(node: ast.AST) -> tuple[str, str] | None:
+    """(function, artifact name) when ``node`` is a ``book.<reader>("name", ...)`` call."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "book"
+        and node.func.attr in artifacts.READERS
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.func.attr, node.args[0].value
+    return None
+
+
+def artifact_calls(code: str, *, shown_always: bool = False) -> list[tuple[str, str]]:
+    """(function, artifact name) of every ``book.<function>("name", ...)`` call in code; with
+    ``shown_always``, leave out calls inside a ``book.either`` (shown for one kind of data only,
+    which the ``either`` call's own artifact decides)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return []
-    calls = []
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "book"
-            and node.func.attr in artifacts.READERS
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            calls.append((node.func.attr, node.args[0].value))
-    return calls
+    inside_either: set[int] = set()
+    if shown_always:
+        for node in ast.walk(tree):
+            found = _book_call(node)
+            if found and found[0] == "either":
+                inside_either |= {id(n) for arg in node.args[1:] for n in ast.walk(arg)}
+                inside_either |= {id(n) for kw in node.keywords for n in ast.walk(kw.value)}
+    return [
+        found
+        for node in ast.walk(tree)
+        if id(node) not in inside_either and (found := _book_call(node))
+    ]
 
 
 def _check_artifact(doc: Document, line: int, function: str, name: str) -> list[Problem]:
@@ -518,7 +534,7 @@ def check_synthetic(doc: Document) -> list[Problem]:
             )
     places = []
     for cell in doc.cells:
-        for function, name in artifact_calls(cell.code):
+        for function, name in artifact_calls(cell.code, shown_always=True):
             art = artifacts.REGISTRY.get(name)
             if art is None or not art.synthetic or function not in _SHOWS_RESULTS:
                 continue

@@ -70,16 +70,17 @@ def collection_text(collection: dict[str, Any], escape: Callable[[str], str] = s
 def observed_collections(
     kinds: dict[str, str], descriptor: dict[str, Any], escape: Callable[[str], str] = str
 ) -> list[str]:
-    """ "resource (source: …; collected …; sampling: …)" for each observed resource of ``kinds``,
-    names and details passed through ``escape``."""
+    """ "accounts and posts (source: …; collected …; sampling: …)" for the observed resources of
+    ``kinds``, those declared alike named together; names and details passed through ``escape``."""
     entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    described = []
+    by_details: dict[str, list[str]] = {}
     for resource, kind in kinds.items():
-        if kind != "observed":
-            continue
-        said = collection_text(entries[resource].get("collection") or {}, escape)
-        described.append(f"{escape(resource)} ({said})" if said else escape(resource))
-    return described
+        if kind == "observed":
+            said = collection_text(entries[resource].get("collection") or {}, escape)
+            by_details.setdefault(said, []).append(escape(resource))
+    return [
+        " and ".join(names) + (f" ({said})" if said else "") for said, names in by_details.items()
+    ]
 
 
 def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:

@@ -155,7 +155,7 @@ def key_findings_table(evaluated: Sequence[Finding]) -> pd.DataFrame:
     )
     frame.attrs["note"] = (
         f"The {len(tested)} claims of the seeds that data can test ({split}), documented data "
-        "first: only the rows that say so rest on the synthetic sample. "
+        "first; the evidence column says what each row rests on. "
         f"The other {untested} rest on the sources' own accounts; the findings appendix lists "
         "every claim with its rule, result and caveats."
     )
