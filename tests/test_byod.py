@@ -148,3 +148,24 @@ def test_a_mixed_package_labels_each_part(tmp_path: Path) -> None:
         assert book.collection("sample.assumptions") == ""  # reads no sample resource
     finally:
         paths.restore(saved)
+
+
+def test_observed_files_keep_the_platform_s_own_identifiers(tmp_path: Path) -> None:
+    """A crawl's ids are the platform's ("weibo:…", long post numbers), not the bundled sample's
+    SYN- ids: declared observed, they are accepted; declared synthetic, the SYN- pattern holds."""
+    accounts, posts = simulate.generate(accounts=200)
+    real = {a: f"weibo:{1_000_000 + i}" for i, a in enumerate(accounts["account_id"])}
+    accounts["account_id"] = accounts["account_id"].map(real)
+    posts["account_id"] = posts["account_id"].map(real)
+    posts["post_id"] = [str(4_990_000_000_000_000 + i) for i in range(len(posts))]
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "accounts.csv").write_bytes(sample_files.render(accounts))
+    (incoming / "posts.csv").write_bytes(sample_files.render(posts))
+    files = [str(incoming / "accounts.csv"), str(incoming / "posts.csv")]
+    synthetic, observed = tmp_path / "synthetic", tmp_path / "observed"
+    for data in (synthetic, observed):
+        assert main(["data", "init", str(data)]) == 0
+    assert main(["--data", str(synthetic), "data", "add", *files, "--synthetic"]) != 0
+    assert main(["--data", str(observed), "data", "add", *files, "--observed", *FLAGS]) == 0
+    assert main(["--data", str(observed), "validate"]) == 0
