@@ -25,14 +25,25 @@ PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process
 def checkpoint(stage: str) -> None:
     """With ``ANALYSIS_PAUSE_AT=<stage>``, say ``paused at <stage>`` on stderr and wait there for
     a signal: the observable event a test waits for before it interrupts the process (SIGINT,
-    SIGTERM) or lets it go on (SIGUSR1)."""
+    SIGTERM) or lets it go on (SIGUSR1).
+
+    The wait reads the signal wake-up pipe (``signal.set_wakeup_fd``), not ``signal.pause``: a
+    signal sent right after the line is printed, before the process starts waiting, is still in
+    the pipe, so it cannot be lost (``pause`` would then wait for ever). The signal's own handler
+    runs as usual afterwards (Ctrl-C raises, a held signal is queued, SIGUSR1 does nothing)."""
     if os.environ.get(PAUSE_ENV) != stage:
         return
     previous = signal.signal(signal.SIGUSR1, lambda _number, _frame: None)
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    old_fd = signal.set_wakeup_fd(write)
     try:
         print(f"paused at {stage}", file=sys.stderr, flush=True)
-        signal.pause()
+        os.read(read, 1)
     finally:
+        signal.set_wakeup_fd(old_fd)
+        os.close(read)
+        os.close(write)
         signal.signal(signal.SIGUSR1, previous)
 
 

@@ -193,11 +193,20 @@ class _Runner:
         self.total = 0
 
     def env(self, cache: Path) -> dict[str, str]:
-        """Kernels and commands import the copy's analysis package and use a fresh cache."""
+        """Kernels and commands import the copy's analysis package, read the copy's data, write
+        to the copy's results and use a fresh cache. The folders are set explicitly: ``python
+        -m analysis`` exports its own (the repository's) to child processes, which would then
+        never see the data edit of warm_data."""
         python_path = os.pathsep.join(
             filter(None, [str(self.project), os.environ.get("PYTHONPATH")])
         )
-        return {**os.environ, "PYTHONPATH": python_path, "ANALYSIS_CACHE_DIR": str(cache)}
+        return {
+            **os.environ,
+            "PYTHONPATH": python_path,
+            paths.CACHE_ENV: str(cache),
+            paths.DATA_ENV: str(self.project / "data"),
+            paths.RESULTS_ENV: str(self.project / "results"),
+        }
 
     def advance(self, description: str | None = None) -> None:
         self.bar.advance(self.task)

@@ -8,9 +8,14 @@ data/), then runs what a real crawl of that size would go through:
    (analysis.topics.reduce);
 3. fit every engagement outcome, responsiveness and audience model from those statistics.
 
-It prints a table of the steps and one line ``scale: posts=N seconds=S peak_gb=G``, where S is
-the wall time of everything above including the generation, and G the peak resident memory of
-this process and any children (Linux VmHWM, polled from /proc, and ru_maxrss of children).
+It prints a table of the steps and one line ``scale: posts=N seconds=S peak_gb=G reduce=R
+duckdb_floor=F``, where S is the wall time of everything above including the generation, G the
+peak resident memory of this process and any children (Linux VmHWM, polled from /proc, and
+ru_maxrss of children), R the reduction's seconds and F those of a bare DuckDB query that reads
+the posts once and groups them into the model cells (``duckdb_floor``, not counted in S): what
+DuckDB alone takes, so R / F says what the reduction adds (goal: at most 2).
+``--book`` then executes the whole book on the posts (benchmarks/bench_book.py) and adds a
+``scale-book:`` line.
 ``--check-memory-path`` also builds the cells with the in-memory path (pandas) on the same posts
 and fails unless the reduced statistics and the estimates are equal: use it where the posts fit
 in memory (1M).
@@ -57,6 +62,8 @@ from analysis.errors import (
 from benchmarks.bench_models import PeakMemory
 
 TARGETS = {10_000_000: (60.0, 6.0), 100_000_000: (600.0, 6.0)}  # posts: (seconds, peak GB)
+BOOK_TARGETS = {10_000_000: (120.0, 4.0), 100_000_000: (600.0, 6.0)}  # the whole book (--book)
+REDUCE_TARGET = 2.0  # the reduction at most this many times the bare DuckDB query
 MEMORY_TARGET_GB = 6.0
 MAX_SCALE = 30.0  # about 26,000 accounts
 POSTS_PER_SCALE = 1_000_000 / 3.0
@@ -579,9 +586,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{c['estimates_equal']} (max |difference| {c['max_difference']:.1e})"
         )
         ok = ok and c["cells_equal"] and c["estimates_equal"]
+    console.console.print(
+        f"reduction {result['reduce']:.1f} s = {result['reduce'] / result['duckdb_floor']:.2f} x "
+        f"the bare DuckDB query ({result['duckdb_floor']:.1f} s; goal <= {REDUCE_TARGET:g} x)"
+    )
     if args.book:
         bench_book.report(book, result["posts"])
+        goal = BOOK_TARGETS.get(args.posts)
         ok = ok and not book["failures"]
+        if goal:
+            ok = ok and book["seconds"] <= goal[0] and book["peak_gb"] <= goal[1]
     print(
         f"scale: posts={result['posts']} seconds={result['seconds']:.1f} peak_gb={peak_gb:.2f} "
         f"reduce={result['reduce']:.1f} duckdb_floor={result['duckdb_floor']:.1f}"

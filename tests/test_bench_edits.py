@@ -27,3 +27,17 @@ def test_warm_data_corrects_one_value_and_the_package_stays_valid(tmp_path) -> N
     )
     original = datapackage.resource(datapackage.read_descriptor(), "provinces")
     assert entry["hash"] != original["hash"]
+
+
+def test_the_benchmark_children_read_the_copy_not_the_folders_the_command_exported(
+    monkeypatch, tmp_path
+) -> None:
+    """``python -m analysis bench`` exports the repository's folders (paths.configure); the
+    commands and kernels the benchmark starts must still read the copy it edits."""
+    for variable in (paths.DATA_ENV, paths.RESULTS_ENV, paths.CACHE_ENV):
+        monkeypatch.setenv(variable, str(paths.root / "somewhere"))
+    runner = bench._Runner(tmp_path / "project", tmp_path, [])
+    env = runner.env(tmp_path / "cache")
+    assert env[paths.DATA_ENV] == str(tmp_path / "project" / "data")
+    assert env[paths.RESULTS_ENV] == str(tmp_path / "project" / "results")
+    assert env[paths.CACHE_ENV] == str(tmp_path / "cache")

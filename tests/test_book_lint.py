@@ -409,3 +409,46 @@ def test_the_quantity_rule_reports_through_check_statistics(tmp_path) -> None:
     problems = book_lint.check_statistics(doc)
     assert [p.line for p in problems] == [3]
     assert "proportion in words" in str(problems[0])
+
+
+# --- typed directions, counts of the book's items, and claims of what the book does ---------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Growth was explosive at first and slowed sharply, as diffusion curves do.",
+        "Across hundreds of comments per region the intervals are narrow.",
+        "Seed 002 diagnoses problems under three headings and proposes four countermeasures.",
+        "The registry records the second and third as not testable with these data.",
+        "The project's source is in its repository, linked at the top of every page.",
+        "Each coverage share is computed from the list of accounts.",
+    ],
+)
+def test_typed_directions_counts_and_unbacked_claims_are_flagged(sentence: str) -> None:
+    assert book_lint.typed_claims(book_lint.prose_text(sentence), sentence), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The yearly rate `{python} book.value('findings.words', 'growth_direction')` from 2011.",
+        "Growth slowed sharply, as the report notes [@cnsa2014report].",
+        "The list of accounts is linked from @sec-coverage.",
+        "Each share is computed by `analysis.topics.coverage`.",
+        'The seed says "three headings" (@sec-obstacles).',
+        "Accounts differ from one region to the next.",
+    ],
+)
+def test_backed_or_neutral_sentences_pass_the_claim_rules(sentence: str) -> None:
+    assert book_lint.typed_claims(book_lint.prose_text(sentence), sentence) == [], sentence
+
+
+def test_the_claim_rules_report_through_check_statistics(tmp_path) -> None:
+    path = tmp_path / "x.qmd"
+    path.write_text(
+        "# X {#sec-x}\n\nSee the code, linked at the top of every page.\n", encoding="utf-8"
+    )
+    problems = book_lint.check_statistics(book_lint.parse(path, tmp_path))
+    assert [p.line for p in problems] == [3]
+    assert "unbacked claim that the book links" in str(problems[0])

@@ -11,7 +11,7 @@ A mixed package (observed posts, the bundled synthetic accounts) labels each par
 
 Everything is written under a temporary folder; the artifact cache is the session's (its keys
 cover the data read, so results on other data never mix), and the repository's frozen chapters
-are not touched (``prepare-render`` invalidates a copy of them).
+are not touched (``prepare-render`` invalidates a copy of them, if there are any).
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def _data_folder(root: Path, incoming: Path, *files: str) -> Path:
 
 def _render_route(root: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """prepare-render, then check-book --text on ``data``: {chapter: executed text}."""
-    frozen = root / "_freeze"
-    shutil.copytree(paths.freeze_dir, frozen)
+    frozen = root / "_freeze"  # a render's frozen chapters, if any, are a copy's
+    if paths.freeze_dir.exists():
+        shutil.copytree(paths.freeze_dir, frozen)
     monkeypatch.setattr(paths, "freeze_dir", frozen)
     folders = ["--data", str(data), "--cache", str(paths.cache)]
     saved = paths.settings()
@@ -147,3 +148,24 @@ def test_a_mixed_package_labels_each_part(tmp_path: Path) -> None:
         assert book.collection("sample.assumptions") == ""  # reads no sample resource
     finally:
         paths.restore(saved)
+
+
+def test_observed_files_keep_the_platform_s_own_identifiers(tmp_path: Path) -> None:
+    """A crawl's ids are the platform's ("weibo:…", long post numbers), not the bundled sample's
+    SYN- ids: declared observed, they are accepted; declared synthetic, the SYN- pattern holds."""
+    accounts, posts = simulate.generate(accounts=200)
+    real = {a: f"weibo:{1_000_000 + i}" for i, a in enumerate(accounts["account_id"])}
+    accounts["account_id"] = accounts["account_id"].map(real)
+    posts["account_id"] = posts["account_id"].map(real)
+    posts["post_id"] = [str(4_990_000_000_000_000 + i) for i in range(len(posts))]
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "accounts.csv").write_bytes(sample_files.render(accounts))
+    (incoming / "posts.csv").write_bytes(sample_files.render(posts))
+    files = [str(incoming / "accounts.csv"), str(incoming / "posts.csv")]
+    synthetic, observed = tmp_path / "synthetic", tmp_path / "observed"
+    for data in (synthetic, observed):
+        assert main(["data", "init", str(data)]) == 0
+    assert main(["--data", str(synthetic), "data", "add", *files, "--synthetic"]) != 0
+    assert main(["--data", str(observed), "data", "add", *files, "--observed", *FLAGS]) == 0
+    assert main(["--data", str(observed), "validate"]) == 0

@@ -148,11 +148,12 @@ def test_region_table_shows_the_values_as_percentages():
         assert (
             row["Prefecture coverage (%)"] == f"{100 * values[f'prefecture_coverage_{region}']:.1f}"
         )
-        low, high = values[f"prefecture_low_{region}"], values[f"prefecture_high_{region}"]
-        assert row["95% interval (%)"] == f"{100 * low:.1f}-{100 * high:.1f}"
     assert (
         table.loc["All", "Prefecture coverage (%)"] == f"{100 * values['prefecture_coverage']:.1f}"
     )
     assert "not a census" in table.attrs["note"]
+    # a near-census is a lower bound, not a sample: no sampling interval is shown (issue 22)
+    assert not any("interval" in column for column in table.columns)
+    assert "lower bound" in table.attrs["note"]
     thin = coverage.thinnest_table()
     assert thin["Province"].tolist() == values["thinnest_provinces"]

@@ -349,3 +349,29 @@ def test_wechat_values_match_the_sector_and_province_tables():
     for name in ("east", "central", "west", "northeast"):
         assert values[f"top_provinces_{name}"] == ranked.count(name)
     assert "Sector" in diffusion.wechat_sectors_table().columns
+
+
+def test_police_share_of_the_most_followed_pairs_police_with_the_whole_ranking():
+    """S000-F6 reads influence as audience (issue 22): police among the government accounts with
+    the most followers, from the latest ranking counting both; uncertain rows do not count."""
+    ranking = "among the 20 government microblogs with the most followers"
+    rows = [
+        {"date": "2011-09-27", "count": 15, "sector": "police", "subgroup": ranking},
+        {"date": "2011-09-27", "count": 20, "subgroup": ranking},
+        {"date": "2012-01-01", "count": 9, "sector": "police", "subgroup": ranking},
+        {"date": "2012-01-01", "count": 20, "subgroup": ranking, "certainty": "uncertain"},
+        {"date": "2013-12-31", "count": 258737},
+    ]
+    found = diffusion.most_followed(_counts(rows))
+    assert found["police_share_most_followed"] == pytest.approx(0.75)
+    assert (found["most_followed_police"], found["most_followed_ranked"]) == (15, 20)
+    assert found["most_followed_rankings"] == 1
+    assert diffusion.most_followed(_counts(rows[-1:])) == {"most_followed_rankings": 0}
+
+
+def test_five_year_floor_assumes_the_count_never_fell():
+    """S003-D4 (issue 22): from the earliest count c to the end count e, five years of growth
+    are at least (e / c) ** (1 / 5) - 1 if the count never fell before c."""
+    assert diffusion.five_year_floor(1000, 32_000) == pytest.approx(1.0)
+    assert diffusion.five_year_floor(5768, 258_737) == pytest.approx(1.1398, abs=1e-4)
+    assert diffusion.five_year_floor(50_561, 258_737) < 1.0

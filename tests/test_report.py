@@ -68,6 +68,8 @@ def test_key_findings_table_has_at_most_five_short_columns() -> None:
     assert [re.search(r"\((S\d+-\w+)\)$", x)[1] for x in frame["claim"]][: len(documented)] == (
         documented
     )
+    # the note says how many rows rest on each kind of evidence, not that the table is synthetic
+    assert f"{len(documented)} on documented data" in frame.attrs["note"]
 
 
 def test_every_testable_claim_has_a_short_label() -> None:
@@ -155,19 +157,67 @@ def _rec(**changes) -> report.Recommendation:
 
 
 def test_priority_rule_follows_the_strength_of_the_evidence() -> None:
+    """Strength and specificity (issue 22): a documented test here or a study of police
+    accounts is first; a study of government accounts, or one documented report, second; an
+    uncertain report or the seeds alone third; a disputed report does not count."""
     by_id = {f.claim.id: f for f in _findings(Verdict.MIXED)}
     milestones = _milestones()
-    shown = _rec(problem_claims=(("S000-F1", ("MIXED",)),), problem_studies=("fu2013reality",))
-    assert report.assess(shown, by_id, milestones).priority == "first"
+    studies = {
+        "govt2020": report.Study("govt2020", "peer-reviewed article", "government accounts", False),
+        "police2020": report.Study("police2020", "peer-reviewed article", "police accounts", True),
+    }
+    shown = _rec(problem_claims=(("S000-F1", ("MIXED",)),), problem_studies=("govt2020",))
+    assert report.assess(shown, by_id, milestones, studies).priority == "first"
     supported = {f.claim.id: f for f in _findings(Verdict.SUPPORTED)}
-    assert report.assess(shown, supported, milestones).priority == "second"
+    assessed = report.assess(shown, supported, milestones, studies)
+    assert assessed.priority == "second"
+    assert assessed.reasons == (("peer-reviewed article on government accounts", ("govt2020",)),)
+    police = _rec(problem_studies=("police2020",))
+    assert report.assess(police, supported, milestones, studies).priority == "first"
     synthetic = _rec(problem_claims=(("S000-F5", ("MIXED", "SUPPORTED")),))
-    assessed = report.assess(synthetic, supported, milestones)
+    assessed = report.assess(synthetic, supported, milestones, studies)
     assert assessed.priority == "third" and assessed.synthetic_only == ("S000-F5",)
     mid = next(iter(milestones))
-    assert report.assess(_rec(problem_milestones=(mid,)), by_id, milestones).priority == "first"
+    one_report = _rec(problem_milestones=(mid,))
+    assert report.assess(one_report, by_id, milestones, studies).priority == "second"
+    uncertain = _milestones(**{mid: "uncertain"})
+    assert report.assess(one_report, by_id, uncertain, studies).priority == "third"
+    # a study ranks at least as high as a single report, even beside an uncertain one
+    both = _rec(problem_milestones=(mid,), problem_studies=("govt2020",))
+    assert report.assess(both, by_id, uncertain, studies).priority == "second"
     disputed = _milestones(**{mid: "disputed"})
-    assert report.assess(_rec(problem_milestones=(mid,)), by_id, disputed).priority == "third"
+    assessed = report.assess(one_report, by_id, disputed, studies)
+    assert assessed.priority == "third" and assessed.reasons == ()
+    with pytest.raises(report.RecommendationError, match="unknown2020"):
+        report.assess(_rec(problem_studies=("unknown2020",)), by_id, milestones, studies)
+
+
+def test_a_milestone_is_not_both_the_problem_and_what_happened_since() -> None:
+    entry = (
+        '[[recommendation]]\nid = "R000-99"\nseed = "000"\nclaim = "S000-R1"\ntitle = "x"\n'
+        'asks = "x"\nproblem = "x"\nsince_text = "x"\nindicator = "x"\n'
+        'problem_milestones = ["M026"]\nsince = ["M026"]\n'
+    )
+    with pytest.raises(report.RecommendationError, match=r"M026.*both"):
+        report.load_recommendations(entry)
+    assert report.load_recommendations()  # the real file passes the same check
+
+
+def test_every_study_cited_for_a_problem_says_what_it_is() -> None:
+    studies = report.load_studies()
+    for rec in report.load_recommendations():
+        for key in rec.problem_studies:
+            assert key in studies, f"{rec.id}: {key} has no [study.{key}] entry"
+
+
+def test_since_entries_say_how_they_stand_to_the_seed_in_time() -> None:
+    entries = [
+        report.recommendation_entry(a, _milestones())
+        for a in report.assess_all(_findings(), _milestones())
+    ]
+    for entry in entries:
+        if entry["since"] and entry["seed"] in ("000", "002"):
+            assert "undated" in entry["since_text"], entry["id"]
 
 
 def test_bad_recommendation_files_fail_with_the_field_named() -> None:
@@ -205,3 +255,19 @@ def test_table_cells_reach_the_page_whole() -> None:
     frame = pd.DataFrame({"shown in": [location], "claim": ["x" * 90]})
     shown = entries.table_text(frame, None)
     assert shown["rows"] == [[location, "x" * 90]]
+
+
+def test_coverage_words_follow_the_listed_shares_against_the_threshold() -> None:
+    """The summary's words on S000-F1 (issue 22): computed from the lower bounds, never typed."""
+    full = {"provincial_share": 1.0} | {
+        f"prefecture_coverage_{r}": 0.95 for r in ("east", "central", "west", "northeast")
+    }
+    words = report.coverage_words(full)
+    assert words["coverage_against_threshold_words"].startswith("at least 90% in every region")
+    assert words["coverage_regions_below_threshold"] == 0
+    thin = full | {"prefecture_coverage_west": 0.85, "prefecture_coverage_east": 0.9}
+    words = report.coverage_words(thin)
+    assert words["coverage_against_threshold_words"] == "below 90% in the west"
+    assert words["coverage_regions_below_threshold"] == 1
+    words = report.coverage_words(thin | {"provincial_share": 0.8})
+    assert words["coverage_against_threshold_words"] == "below 90% in the west and among provinces"

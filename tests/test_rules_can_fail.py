@@ -17,6 +17,7 @@ import pytest
 from analysis import findings
 from analysis.findings import (
     AllOf,
+    Bound,
     Compare,
     Equals,
     IfDocumented,
@@ -59,6 +60,17 @@ def scenario(rule: Any, target: Verdict) -> dict[str, Any] | None:
         if rule.high and rule.high != rule.key:
             values[rule.high] = value * 1.01
         return values
+    if isinstance(rule, Bound):
+        lower = rule.side == "lower"
+        if rule.claim == "about":  # a bound can contradict "about N", never confirm it
+            if target is S:
+                return None
+            beyond = 3 * rule.tolerance if target is N else 0.0
+            return {rule.key: rule.claimed * (1 + beyond if lower else 1 - beyond)}
+        if target is (N if lower else S):  # a lower bound can confirm "more than", not refute
+            return None
+        past = (target is S) == lower
+        return {rule.key: rule.claimed * (1.2 if past else 0.8)}
     if isinstance(rule, IfDocumented):
         inner = scenario(rule.rule, target)
         return None if inner is None else {**inner, rule.list_key: []}
@@ -81,8 +93,11 @@ def scenario(rule: Any, target: Verdict) -> dict[str, Any] | None:
             first, second = second, first + timedelta(days=0)
         return {rule.earlier: first.isoformat(), rule.later: second.isoformat()}
     if isinstance(rule, AllOf):
-        if target is M:  # the first part supported, the others not
-            parts = [scenario(r, S if i == 0 else N) for i, (_, r) in enumerate(rule.parts)]
+        if target is M:  # the first part supported, the others not (or undecided)
+            parts = [
+                scenario(r, S) if i == 0 else (scenario(r, N) or scenario(r, M))
+                for i, (_, r) in enumerate(rule.parts)
+            ]
         else:
             parts = [scenario(r, target) for _, r in rule.parts]
         if any(p is None for p in parts):
@@ -105,7 +120,20 @@ def test_every_claims_rule_can_be_supported_and_can_fail(claim: findings.Claim) 
         verdict = rule.decide(values)[0]
         assert verdict is target, f"{claim.id}: built for {target}, the rule said {verdict}"
         reached.add(verdict)
-    assert {S, N} <= reached, f"{claim.id}: the rule cannot both hold and fail"
+    if _one_sided(rule):
+        # A bound decides one side only (rules.Bound): it must still move between two verdicts.
+        assert len(reached) >= 2, f"{claim.id}: the bound cannot move the verdict"
+    else:
+        assert {S, N} <= reached, f"{claim.id}: the rule cannot both hold and fail"
+
+
+def _one_sided(rule: Any) -> bool:
+    """Whether a rule (or a part of it) is a documented bound, which decides one side only."""
+    if isinstance(rule, AllOf):
+        return any(_one_sided(r) for _, r in rule.parts)
+    if isinstance(rule, IfDocumented):
+        return _one_sided(rule.rule)
+    return isinstance(rule, Bound)
 
 
 def test_content_types_rule_fails_when_a_type_is_rare() -> None:

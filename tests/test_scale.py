@@ -421,3 +421,17 @@ def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     )
     assert run.ok, run.failures
     assert f"{len(posts):,}" in "".join(output.text for output in run.outputs)
+
+
+def test_counts_written_as_32_bit_integers_are_squared_without_overflow(tmp_path, bundled):
+    """A crawler may write counts as int32: 60,000 page views squared is beyond int32."""
+    posts, accounts, _ = bundled
+    small = posts.head(50).assign(
+        account_id=lambda f: f["account_id"].astype(str),
+        category=lambda f: f["category"].astype(str),
+        likes=lambda f: f["likes"].where(f.index != 7, 60_000).astype("int32"),
+    )
+    pq.write_table(pa.Table.from_pandas(small, preserve_index=False), tmp_path / "p.parquet")
+    reduced = reduce.statistics(tmp_path / "p.parquet", list(accounts["account_id"].astype(str)))
+    expected = float((small["likes"].astype("int64") ** 2).sum())
+    assert float(reduced.columns["likes_sumsq"].sum()) == expected

@@ -54,8 +54,8 @@ def _cell(value: Any) -> str:
 
 
 def fit_everything(data: Path | None = None) -> dict[str, Any]:
-    """Load the bundled data, prepare cells and fit every model, with a progress bar."""
-    from analysis.data import datasets
+    """Reduce the package's posts to cells (analysis.topics.reduce) and fit every model, with a
+    progress bar."""
     from analysis.topics import audience, engagement, modelframe, responsiveness, robustness
 
     results: dict[str, Any] = {}
@@ -68,11 +68,7 @@ def fit_everything(data: Path | None = None) -> dict[str, Any]:
             bar.update(task, description=f"fitting: {step}")
             start = time.perf_counter()
             if step == "load and prepare data":
-                cells = modelframe.prepare(
-                    datasets.load("posts", base=data),
-                    datasets.load("accounts", base=data),
-                    datasets.load("provinces", base=data),
-                )
+                cells = modelframe.package_cells(data)
             elif step in engagement.OUTCOMES:
                 results.setdefault("engagement", {})[step] = engagement.fit_outcome(cells, step)
             elif step == "responsiveness":

@@ -163,11 +163,32 @@ def digest(path: Path) -> tuple[str, int]:
     sha256 of a ``sha256sum``-style manifest of its parts (``<hex>  <relative path>`` lines,
     sorted by path), so ``sha256sum <parts> | sha256sum`` in the folder reproduces it."""
     files = resource_files(path)
-    size = sum(p.stat().st_size for p in files)
-    if not path.is_dir():
-        return "sha256:" + _sha256_hex(path), size
-    manifest = "".join(f"{_sha256_hex(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
-    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(), size
+    stats = [p.stat() for p in files]
+    size = sum(s.st_size for s in stats)
+    memo_key = (
+        str(path),
+        *(
+            (str(p), s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino)
+            for p, s in zip(files, stats, strict=True)
+        ),
+    )
+    if memo_key in _DIGESTS:
+        return _DIGESTS[memo_key]
+    if path.is_dir():
+        manifest = "".join(f"{_sha256_hex(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
+        found = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest(), size
+    else:
+        found = "sha256:" + _sha256_hex(path), size
+    if size >= _MEMO_BYTES:
+        _DIGESTS[memo_key] = found
+    return found
+
+
+# Digests of large resources by each file's (path, mtime, ctime, size, inode), within the
+# process: a crawl of gigabytes is hashed once per process however many checks and cache keys
+# ask. Small files are always re-read (cheap, and no file system's timestamps are too coarse).
+_MEMO_BYTES = 64 << 20
+_DIGESTS: dict[tuple[Any, ...], tuple[str, int]] = {}
 
 
 def stamp(entry: dict[str, Any], base: Path | None = None) -> dict[str, Any]:

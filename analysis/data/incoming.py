@@ -191,6 +191,7 @@ def _new_entry(old: dict[str, Any], declared: Declared, today: str) -> dict[str,
             f"{declared.source.strip()}. Collected: {declared.period.strip()}. Sampling: "
             f"{declared.sampling.strip()}. The schema is the project's codebook for '{name}'."
         )
+        _observed_identifiers(entry)
         entry["sources"] = [{"title": declared.source.strip()}]
         entry["licenses"] = [
             {
@@ -209,6 +210,21 @@ def _new_entry(old: dict[str, Any], declared: Declared, today: str) -> dict[str,
         )
         entry["sources"] = [{"title": declared.source.strip() or "simulated data of the user"}]
     return entry
+
+
+# The bundled sample's identifiers are "SYN-A0001", "SYN-P0000001": the codebook's patterns
+# for them say that a synthetic row can never carry a real account's name. Observed rows carry
+# the platform's own identifiers, so an observed resource takes a pattern any such id matches.
+SYNTHETIC_ID_PREFIX = "SYN-"
+OBSERVED_ID_PATTERN = "[A-Za-z0-9_.:-]+"
+
+
+def _observed_identifiers(entry: dict[str, Any]) -> None:
+    """Give every identifier field of ``entry`` (pattern ``SYN-...``) the observed pattern."""
+    for spec in entry.get("schema", {}).get("fields", []):
+        rules = spec.get("constraints") or {}
+        if str(rules.get("pattern", "")).startswith(SYNTHETIC_ID_PREFIX):
+            rules["pattern"] = OBSERVED_ID_PATTERN
 
 
 def _stage(base: Path, keep: list[dict[str, Any]]) -> Path:

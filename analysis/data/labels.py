@@ -34,11 +34,20 @@ def resource_kind(entry: dict[str, Any]) -> str:
 _DESCRIPTORS: dict[tuple[str, int, int, int], dict[str, Any]] = {}
 
 
+GENERATOR_PARAMETERS = "simulation.toml"  # what the generator draws from: synthetic by nature
+
+
 def kinds_of(resources: Iterable[str], descriptor: dict[str, Any]) -> dict[str, str]:
-    """``{resource: resource_kind}`` for those of ``resources`` the descriptor lists, in order
-    (non-resource names such as ``simulation.toml`` are left out)."""
+    """``{resource: resource_kind}`` for those of ``resources`` the descriptor lists, in order,
+    and ``simulation.toml`` as ``"synthetic"``: whatever reads the generator's parameters (the
+    power study, the simulation's assumptions) rests on simulated data whatever the sample in
+    use; other non-resource names are left out."""
     entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    return {r: resource_kind(entries[r]) for r in resources if r in entries}
+    return {
+        r: "synthetic" if r == GENERATOR_PARAMETERS else resource_kind(entries[r])
+        for r in resources
+        if r in entries or r == GENERATOR_PARAMETERS
+    }
 
 
 _COLLECTION_WORDS = (("source", "source:"), ("period", "collected"), ("sampling", "sampling:"))
@@ -61,16 +70,17 @@ def collection_text(collection: dict[str, Any], escape: Callable[[str], str] = s
 def observed_collections(
     kinds: dict[str, str], descriptor: dict[str, Any], escape: Callable[[str], str] = str
 ) -> list[str]:
-    """ "resource (source: …; collected …; sampling: …)" for each observed resource of ``kinds``,
-    names and details passed through ``escape``."""
+    """ "accounts and posts (source: …; collected …; sampling: …)" for the observed resources of
+    ``kinds``, those declared alike named together; names and details passed through ``escape``."""
     entries = {r.get("name"): r for r in descriptor.get("resources", []) if isinstance(r, dict)}
-    described = []
+    by_details: dict[str, list[str]] = {}
     for resource, kind in kinds.items():
-        if kind != "observed":
-            continue
-        said = collection_text(entries[resource].get("collection") or {}, escape)
-        described.append(f"{escape(resource)} ({said})" if said else escape(resource))
-    return described
+        if kind == "observed":
+            said = collection_text(entries[resource].get("collection") or {}, escape)
+            by_details.setdefault(said, []).append(escape(resource))
+    return [
+        " and ".join(names) + (f" ({said})" if said else "") for said, names in by_details.items()
+    ]
 
 
 def table_note(kinds: dict[str, str], descriptor: dict[str, Any]) -> str:

@@ -8,7 +8,9 @@ of posts, so it is never loaded into memory to be checked. The checks, in the or
 2. each part's columns (by name; order does not matter in Parquet) and their physical types
    against the field types (integer, number, string, boolean, date, datetime), from the
    Parquet footers only;
-3. the constraints (required, minimum, maximum, enum, pattern) in one streaming aggregate pass
+3. the constraints (required, minimum, maximum, enum, pattern), held to the CSV reader's rules
+   (an empty text is a missing value; NaN and infinities are not numbers unless the field
+   allows ``nonFinite``) and named in its words, in one streaming aggregate pass
    of DuckDB over every part, then unique fields and the primary key (DuckDB's hash aggregate,
    which spills to disk beyond its memory limit) and foreign keys (an anti-join against the
    referenced resource);
@@ -20,8 +22,10 @@ ever fetched, at most a few per constraint.
 
 The hash of a single file is the sha256 of its bytes (as for CSV); the hash of a folder is the
 sha256 of a ``sha256sum``-style manifest of its parts (``<hex>  <relative path>`` lines, sorted
-by path), so ``cd folder && sha256sum <parts in order> | sha256sum`` reproduces it. ``digest``
-computes it; the data command records it.
+by path), so ``cd folder && sha256sum <parts in order> | sha256sum`` reproduces it
+(``analysis.data.datapackage.digest``). DuckDB reads exactly those parts: each path is escaped
+so that it is never read as a glob pattern (``literal_path``). Row groups are located by
+bisection in their running row counts, so locating rows is linear in the row groups.
 
 DuckDB is used rather than pyarrow's dataset scanner because the same SQL runs the out-of-core
 reduction (analysis.topics.reduce) and could later run on a cluster engine.

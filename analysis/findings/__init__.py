@@ -27,6 +27,7 @@ from analysis.findings.claims import (
 from analysis.findings.rules import (
     RULE_TABLE,
     AllOf,
+    Bound,
     Compare,
     Equals,
     EvidenceError,
@@ -49,6 +50,7 @@ __all__ = [
     "RULE_TABLE",
     "SOURCES",
     "AllOf",
+    "Bound",
     "Claim",
     "Compare",
     "Equals",

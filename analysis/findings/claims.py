@@ -15,6 +15,7 @@ from typing import Any, Literal
 from analysis.findings.rules import (
     SYNTHETIC_WORDS,
     AllOf,
+    Bound,
     Compare,
     Equals,
     EvidenceKind,
@@ -36,6 +37,8 @@ class Source:
     seed: str  # file name in the seed collection
     bibkey: str  # key in references.bib
     title: str
+    dated: str = ""  # the text's date (YYYY-MM-DD) where it carries or implies one, else ""
+    date_words: str = ""  # that date as a reader should meet it, with its certainty
 
 
 SOURCES: dict[str, Source] = {
@@ -48,6 +51,8 @@ SOURCES: dict[str, Source] = {
         "001_74697f81b3c6d634.txt",
         "mattis2011public",
         "Mattis, 'Public Security Officially Joins the Blogosphere', China Brief 2011",
+        "2011-09-30",
+        "30 September 2011",
     ),
     "002": Source(
         "002_ec13df98ce14cd10.txt",
@@ -58,11 +63,15 @@ SOURCES: dict[str, Source] = {
         "003_1be2842a34887ad7.txt",
         "ma2014chinadaily",
         "Ma, 'Govt blogs have work to do', China Daily op-ed 2014",
+        "2014-02-18",
+        "18 February 2014",
     ),
     "004": Source(
         "004_c4f695a2d5570ccb.txt",
         "yin2010jinan",
         "Ji'nan Times interview with deputy director Xu Chunhua",
+        "2010-08-01",
+        "no earlier than August 2010 (inferred from the events it reports)",
     ),
 }
 
@@ -185,6 +194,8 @@ CH_REC_002 = f"{_OBSTACLES}#sec-recommendations-002"
 CH_REC_004 = f"{_OBSTACLES}#sec-recommendations-004"
 
 _NO_COUNT = "oped_platforms_without_documented_count"  # diffusion.values lists gaps here
+NEARLY_EVERY = 0.9  # S000-F1: "almost all" read as at least 90% (of provinces, of divisions)
+MORE_THAN_HALF = 0.5  # S000-F6: police "among the most influential" of government accounts
 MIN_CONTENT_SHARE = 0.05  # S000-F2: a kind of content rarer than 1 post in 20 is not "posted"
 MIN_RANKING_SOURCES = 2  # S002-F2: rankings by at least two sources besides the seed
 _RECOMMENDATION_NEEDS = (
@@ -202,18 +213,22 @@ CLAIMS: tuple[Claim, ...] = (
         Evidence(
             "coverage.values",
             AllOf((
-                ("provinces", Compare("provincial_share", 0.9, "above", inclusive=True)),
-                *each(Compare("prefecture_coverage_{group}", 0.9, "above", inclusive=True,
-                              low="prefecture_low_{group}", high="prefecture_high_{group}"),
+                ("provinces", Bound("provincial_share", NEARLY_EVERY, "lower", "at least")),
+                *each(Bound("prefecture_coverage_{group}", NEARLY_EVERY, "lower", "at least"),
                       REGIONS).parts,
             )),
         ),
         CH_COVERAGE,
         reading="'nearly every' read as at least 90%: of provinces with a provincial police "
-        "Weibo account, and in each region of prefecture-level divisions with one, over the "
-        "whole Wilson 95% interval",
-        caveat="Weibo only (no coverage data exist for WeChat), from a list compiled in "
-        "2022-2023, so a lower bound on coverage",
+        "Weibo account, and in each region of prefecture-level divisions with one. The list is "
+        "one curator's attempt at every account, not a sample: no sampling interval applies, "
+        "and because an account missing from the list may still exist, each share is a lower "
+        "bound on coverage. A share at or above 90% supports the claim at "
+        "that level; a share below it cannot decide, since the accounts the list misses could "
+        "make up the difference",
+        caveat="Weibo only (no coverage data exist for WeChat); the list was compiled in "
+        "2022-2023 and seed 000 is undated, so it shows coverage by 2022-2023, not when the "
+        "accounts opened",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -279,14 +294,17 @@ CLAIMS: tuple[Claim, ...] = (
         "Police accounts are among the most influential of all government social media "
         "accounts.",
         D,
-        Evidence("diffusion.wechat_values", Compare("police_over_runner_up", 1.0, "above")),
+        Evidence(
+            "diffusion.values", Compare("police_share_most_followed", MORE_THAN_HALF, "above")
+        ),
         CH_SECTORS,
-        reading="'extremely influential among all government accounts' read as police holding "
-        "more government WeChat accounts than any other sector (police accounts divided by the "
-        "next sector's above 1)",
-        caveat="WeChat at end 2013 only: for Weibo the documented counts give the police share "
-        "(about a third of Sina government accounts in 2012) but not the other sectors, so "
-        "'largest' cannot be checked there; a count of accounts is not a measure of influence",
+        reading="'extremely influential among all government accounts' read through the "
+        "audience accounts reach: police accounts make up more than half of the government "
+        "microblogs with the most followers in a published ranking",
+        caveat="one ranking, of the government microblogs with the most followers at the "
+        "national launch; followers measure reach, not what the accounts change. On "
+        "WeChat at the end of 2013 police also held more government accounts than any other "
+        "sector, a count of accounts that does not measure influence",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -404,8 +422,8 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "S001-D3", "001", "figure",
-        "Foshan's bureau in Guangdong was the first to use microblogs for police work (the "
-        "first steps the Ministry credited it with at the launch).",
+        "The Ministry credited Foshan's bureau in Guangdong with taking the first steps in using "
+        "microblogs to communicate with local citizens.",
         D,
         Evidence(
             "timeline.values",
@@ -416,8 +434,10 @@ CLAIMS: tuple[Claim, ...] = (
             ),
         ),
         CH_DATED,
-        reading="sources other than the seed that credit Foshan (alone or jointly) against "
-        "those that credit Zhaoqing alone",
+        reading="the seed reports what the Ministry credited, and that the Ministry did so rests "
+        "on the seed alone; what other sources can check is whether Foshan was first: sources "
+        "other than the seed that credit Foshan (alone or jointly) against those that credit "
+        "Zhaoqing alone",
         caveat="what the sources dispute is who was first; that the Ministry credited Foshan "
         "rests on Mattis's report alone and is not in question",
         independence=INDEPENDENT,
@@ -521,19 +541,16 @@ CLAIMS: tuple[Claim, ...] = (
         "At the end of 2013 about 160,000 verified government accounts existed on Tencent "
         "Weibo.",
         D,
-        Evidence(
-            "diffusion.values",
-            Near("tencent_room", 160_000, low="tencent_room_low", high="tencent_room"),
-        ),
+        Evidence("diffusion.values", Bound("tencent_room", 160_000, "upper")),
         CH_TENCENT,
         reading="no Tencent count is documented for 2013, so the claim is checked for room: "
-        "the documented four-platform total minus the documented Sina count bounds the Tencent "
-        "count from above; the op-ed's figure must lie within 10% of that range (mixed up to "
-        "20%)",
+        "the documented four-platform total minus the documented Sina count is an upper bound "
+        "on the Tencent count; the op-ed's figure is contradicted only if it exceeds that "
+        "bound by more than 20%, and a figure within it cannot be confirmed by it",
         caveat="the bound also holds People's Daily Online and Xinhua accounts, so it can show "
         "the figure is too large, not that it is right; the Sina count subtracted comes from "
-        "the monitoring office the op-ed cites",
-        independence=DERIVED,
+        "the monitoring office the op-ed cites, so the check is not independent of the op-ed",
+        independence=SAME,
     ),
     Claim(
         "S003-D2", "003", "figure",
@@ -557,12 +574,16 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence(
             "diffusion.values",
-            IfDocumented(Near("documented_all_platforms", 300_000), _NO_COUNT, "all_platforms"),
+            IfDocumented(Bound("documented_all_platforms", 300_000, "lower"), _NO_COUNT,
+                         "all_platforms"),
         ),
         CH_GROWTH,
-        reading="the documented multi-platform count within 10% of the op-ed's",
+        reading="the documented four-platform count is a lower bound on a count over all "
+        "platforms: the op-ed's figure is contradicted only if that bound exceeds it by more "
+        "than 20%; a bound below it cannot confirm it",
         caveat="the documented count covers four platforms (Sina, Tencent, People's Daily "
-        "Online, Xinhua); the op-ed may count more",
+        "Online, Xinhua) and the op-ed counts more; the op-ed's own Sina and Tencent figures "
+        "already add up to more than the four-platform count",
         independence=INDEPENDENT,
     ),
     Claim(
@@ -572,15 +593,17 @@ CLAIMS: tuple[Claim, ...] = (
         D,
         Evidence(
             "diffusion.values",
-            AllOf((
-                ("longest documented window", Compare("cagr", 1.0, "above")),
-                ("printed counts only", Compare("cagr_printed_only", 1.0, "above")),
-            )),
+            Bound("cagr_five_year_floor", 1.0, "lower", "more than"),
         ),
         CH_GROWTH,
-        reading="compound annual growth of the documented multi-platform count above 100%, "
-        "over the longest documented window and over the printed counts alone",
-        caveat="the documented window is about three years (2010-2013), not five",
+        reading="no count exists for the end of 2008, so the five-year average cannot be "
+        "computed; it can be bounded. If the count never fell, the end-2008 count was at most "
+        "the earliest documented count, so the five-year average growth is at least the rate "
+        "that takes that earliest count to the end-2013 count in five years; that floor above "
+        "100% supports the claim, a floor below it cannot decide",
+        caveat="rests on the count never falling before the earliest documented count, which "
+        "is itself derived from a later report's growth figure; chapter 2 gives the floor from "
+        "printed counts alone",
         independence=DERIVED,
     ),
     Claim(
@@ -635,23 +658,26 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "S004-P1", "004", "practice",
-        "Sort online criticism by the type of problem it raises, promptly.",
+        "An intention: the bureau says it will sort online criticism by the type of problem it "
+        "raises, in time.",
         Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
     ),
     Claim(
         "S004-P2", "004", "practice",
-        "Pass each problem to the department responsible for solving it.",
+        "An intention: the bureau says it will pass each problem to the department responsible "
+        "for solving it.",
         Q, None, CH_REC_004, needs="logs of criticism received and how it was handled",
     ),
     Claim(
         "S004-P3", "004", "practice",
-        "Answer the citizen online or by telephone as soon as possible.",
+        "An intention: the bureau says it will then answer the citizen online or by telephone "
+        "as soon as possible.",
         Q, None, CH_REC_004, needs="reply records including telephone replies",
     ),
     Claim(
         "S004-P4", "004", "aim",
-        "An intention, not a reported practice: for sudden incidents the bureau says it will "
-        "have an 'online spokesman' post the facts on the forum and microblog at once.",
+        "An intention: for sudden incidents the bureau says it will have an 'online spokesman' "
+        "post the facts on the forum and microblog at once.",
         Q, None, CH_REC_004, needs="timing of incident posts relative to the incidents",
     ),
     Claim(
@@ -683,11 +709,14 @@ CLAIMS: tuple[Claim, ...] = (
                          ("beijing_launch_sources_disagree",), own_source="yin2010jinan"),
         ),
         CH_JINAN,
-        reading="sources other than the interview that date the opening of a Beijing police "
-        "microblog: within the eight weeks before 1 August 2010 (an announcement or test run "
-        "ahead of the formal opening) they agree, at any other time they disagree",
-        caveat="the corroborating Beijing News page is dated only by its web address (July "
-        "2010), so the year 2010 rests on that address",
+        reading="sources other than the interview whose own date is documented and that date the "
+        "opening of a Beijing police microblog: within the eight weeks before 1 August (an "
+        "announcement or test run ahead of the formal opening) they agree, at any other time "
+        "they disagree; a source whose own date is uncertain counts neither way, so with no "
+        "other source the verdict is mixed",
+        caveat="the only other source, a Beijing News page, is dated by its web address to July "
+        "2010 while a mirror shows 3 June 2011; and the interview's year is itself inferred "
+        "from these Beijing events, so agreement on the year would be circular",
         independence=INDEPENDENT,
     ),
     Claim(

@@ -12,14 +12,20 @@ documented milestones, never typed:
   documented record shows happened later, an indicator that would show it worked, and a
   priority.
 
-Priority rule (derived from the strength of the evidence that the problem exists, strongest
-first; synthetic verdicts never count, because the sample was generated from the seeds' claims):
+Priority rule (derived from the strength and specificity of the evidence that the problem
+exists, strongest first; synthetic verdicts never count, because the sample was generated from
+the seeds' claims):
 
-1. *first*: documented data show the problem, either a documented claim whose verdict is one
-   the entry lists as showing it, or a documented milestone that records the problem (whatever
-   the precision of its date, unless the sources dispute it);
-2. *second*: published studies beyond the seeds report the problem;
-3. *third*: only the seeds' own accounts name the problem.
+1. *first*: a documented test in this report shows the problem (a documented claim whose verdict
+   the entry lists as showing it), or a published study of police accounts reports it;
+2. *second*: a published study of government (or all) social media accounts reports it, or a
+   single documented report records it (a milestone whose certainty is "documented"): a study
+   ranks at least as high as a single report;
+3. *third*: only reports whose date or substance is uncertain, or only the seeds' own accounts,
+   name the problem (a milestone the sources dispute does not count at all).
+
+Each reason says what its evidence is (the kind of study and what it studied, or the report and
+its certainty). A milestone that records the problem cannot also be what has happened since.
 
 Everything here is plain data (text, bibliography keys, section ids), no markup: the book layer
 (``analysis.book.report``) turns it into Markdown with the book's one escaping policy and emits
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis import findings
 from analysis.errors import AnalysisError
-from analysis.findings.claims import Claim, Finding, registry
+from analysis.findings.claims import NEARLY_EVERY, REGIONS, Claim, Finding, registry
 from analysis.findings.rules import EvidenceKind, Verdict
 
 if TYPE_CHECKING:
@@ -48,9 +55,11 @@ RECOMMENDATIONS_FILE = "recommendations.toml"  # a resource of this package
 PARTS = ("asks", "problem", "since", "indicator", "priority")
 PRIORITIES = ("first", "second", "third")
 PRIORITY_MEANING = {
-    "first": "documented data show the problem",
-    "second": "published studies report the problem",
-    "third": "only the seeds' own accounts name the problem",
+    "first": "a documented test in this report or a published study of police accounts shows "
+    "the problem",
+    "second": "a published study of government accounts or a single documented report shows "
+    "the problem",
+    "third": "only uncertain reports or the seeds' own accounts name the problem",
 }
 
 # Each testable claim in a few words, for the key-findings table (a test checks that every
@@ -139,8 +148,14 @@ def key_findings_table(evaluated: Sequence[Finding]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=["claim", "verdict", "evidence", "shown in"])
     untested = len(evaluated) - len(tested)
+    kinds = Counter(_EVIDENCE_LABEL[f.evidence_kind] for f in tested)
+    split = "; ".join(
+        f"{n} on {'' if kind.startswith('documented') else 'the '}{kind}"
+        for kind, n in kinds.items()
+    )
     frame.attrs["note"] = (
-        f"The {len(tested)} claims of the seeds that data can test, documented data first. "
+        f"The {len(tested)} claims of the seeds that data can test ({split}), documented data "
+        "first; the evidence column says what each row rests on. "
         f"The other {untested} rest on the sources' own accounts; the findings appendix lists "
         "every claim with its rule, result and caveats."
     )
@@ -242,11 +257,48 @@ def load_recommendations(text: str | None = None) -> tuple[Recommendation, ...]:
                 **{name: tuple(entry.get(name, [])) for name in _LIST_FIELDS},
             )
         )
+    for rec in out:
+        both = sorted(set(rec.problem_milestones) & set(rec.since))
+        if both:
+            raise RecommendationError(
+                f"{where}, {rec.id}: milestone {', '.join(both)} is listed both as the problem "
+                "and as what has happened since; one event cannot be both"
+            )
     ids = [r.id for r in out]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RecommendationError(f"{where}: ids used twice: {', '.join(duplicates)}")
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A published study a recommendation cites for its problem: what kind, and of what."""
+
+    key: str
+    kind: str  # e.g. "peer-reviewed article", "book chapter"
+    of: str  # what it studied, e.g. "government microblogs on Sina"
+    police: bool  # whether it studies police accounts specifically
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind} on {self.of}"
+
+
+def load_studies(text: str | None = None) -> dict[str, Study]:
+    """The ``[study.<key>]`` tables of the recommendations file: each needs kind, of, police."""
+    if text is None:
+        text = resources.files("analysis.findings").joinpath(RECOMMENDATIONS_FILE).read_text()
+    out = {}
+    for key, entry in tomllib.loads(text).get("study", {}).items():
+        kind, of, police = entry.get("kind"), entry.get("of"), entry.get("police")
+        if not (isinstance(kind, str) and isinstance(of, str) and isinstance(police, bool)):
+            raise RecommendationError(
+                f"analysis/findings/{RECOMMENDATIONS_FILE}, study {key!r}: expected kind and of "
+                f"as text and police as true or false, found {entry!r}"
+            )
+        out[_keys([key], f"study {key}")[0]] = Study(key, kind, of, police)
+    return out
 
 
 @dataclass(frozen=True)
@@ -296,10 +348,14 @@ class Assessed:
 
 
 def assess(
-    rec: Recommendation, evaluated: Mapping[str, Finding], milestones: Mapping[str, Milestone]
+    rec: Recommendation,
+    evaluated: Mapping[str, Finding],
+    milestones: Mapping[str, Milestone],
+    studies: Mapping[str, Study] | None = None,
 ) -> Assessed:
     """Apply the priority rule of the module docstring to one recommendation."""
-    documented: list[str] = []
+    studies = load_studies() if studies is None else studies
+    reasons: list[tuple[int, str, tuple[str, ...]]] = []  # (tier, what the evidence is, keys)
     synthetic: list[str] = []
     observed = False
     for claim_id, shows in rec.problem_claims:
@@ -311,19 +367,30 @@ def assess(
         if finding.evidence_kind is EvidenceKind.SYNTHETIC:
             synthetic.append(claim_id)
         elif finding.evidence_kind in (EvidenceKind.DOCUMENTED, EvidenceKind.OBSERVED) and shown:
-            documented.append((f"documented test of {claim_id}: {finding.verdict}", ()))
+            reasons.append(
+                (1, f"documented test of {claim_id} in this report: {finding.verdict}", ())
+            )
+    for key in rec.problem_studies:
+        study = studies.get(key)
+        if study is None:
+            raise RecommendationError(
+                f"recommendation {rec.id}: study {key!r} has no [study.{key}] entry saying what "
+                "kind of study it is"
+            )
+        reasons.append((1 if study.police else 2, study.text, (key,)))
     for mid in rec.problem_milestones:
         milestone = _milestone(rec, mid, milestones)
-        if milestone.certainty != "disputed":
-            documented.append(
-                (f"documented milestone: {milestone.event.rstrip('.')}", milestone.sources)
-            )
+        if milestone.certainty == "disputed":
+            continue
+        certain = milestone.certainty == "documented"
+        what = "a single documented report" if certain else "a single report, marked uncertain"
+        reasons.append(
+            (2 if certain else 3, f"{what}: {milestone.event.rstrip('.')}", milestone.sources)
+        )
     sample = "the observed sample" if observed else "the synthetic sample"
-    if documented:
-        return Assessed(rec, "first", tuple(documented), tuple(synthetic), sample)
-    if rec.problem_studies:
-        return Assessed(rec, "second", (("", rec.problem_studies),), tuple(synthetic), sample)
-    return Assessed(rec, "third", (), tuple(synthetic), sample)
+    tier = min((t for t, _, _ in reasons), default=3)
+    ordered = tuple((text, keys) for _, text, keys in sorted(reasons, key=lambda r: r[0]))
+    return Assessed(rec, PRIORITIES[tier - 1], ordered, tuple(synthetic), sample)
 
 
 def _milestone(rec: Recommendation, mid: str, milestones: Mapping[str, Milestone]) -> Milestone:
@@ -349,6 +416,25 @@ def assess_all(
     return [assess(rec, by_id, milestones) for rec in recs]
 
 
+def _since_note(rec: Recommendation, events: Sequence[Milestone]) -> str:
+    """How the listed events stand to the seed in time: an undated seed cannot be followed."""
+    if not events:
+        return ""
+    source = findings.SOURCES[rec.seed]
+    if not source.dated:
+        return (
+            f"Seed {rec.seed} is undated, so these are documented events in the same direction, "
+            "not necessarily later than the seed. "
+        )
+    before = [m.id for m in events if m.date < source.dated]
+    if before:
+        return (
+            f"Seed {rec.seed} is dated {source.date_words}; {_and(before)} came before it and "
+            "are context, not consequences. "
+        )
+    return f"Every event listed is later than seed {rec.seed}, dated {source.date_words}. "
+
+
 def recommendation_entry(item: Assessed, milestones: Mapping[str, Milestone]) -> dict:
     """The five parts of one recommendation as plain data (the book renders them)."""
     rec = item.recommendation
@@ -372,7 +458,7 @@ def recommendation_entry(item: Assessed, milestones: Mapping[str, Milestone]) ->
             }
             for m in events
         ],
-        "since_text": rec.since_text,
+        "since_text": _since_note(rec, events) + rec.since_text,
         "indicator": rec.indicator,
         "priority": item.priority,
         "priority_meaning": PRIORITY_MEANING[item.priority],
@@ -399,6 +485,25 @@ def _and(names: Sequence[str]) -> str:
 
 # Documented claims whose verdicts the summary quotes (their verdict artifacts are dependencies).
 WORD_CLAIMS = ("S000-F1", "S001-F1", "S003-D2", "S003-D4")
+
+
+def coverage_words(coverage: Mapping[str, Any]) -> dict[str, Any]:
+    """How the listed coverage stands to the threshold S000-F1 reads "almost all" as, in words:
+    every share is a lower bound, so only shares below the threshold leave the claim open."""
+    below = [r for r in REGIONS if coverage[f"prefecture_coverage_{r}"] < NEARLY_EVERY]
+    provinces_below = coverage["provincial_share"] < NEARLY_EVERY
+    if not below and not provinces_below:
+        words = f"at least {NEARLY_EVERY:.0%} in every region and among provinces"
+    else:
+        parts = ([f"in the {_and(below)}"] if below else []) + (
+            ["among provinces"] if provinces_below else []
+        )
+        words = f"below {NEARLY_EVERY:.0%} {' and '.join(parts)}"
+    return {
+        "coverage_threshold": NEARLY_EVERY,
+        "coverage_regions_below_threshold": len(below),
+        "coverage_against_threshold_words": words,
+    }
 
 
 def summary_words(
@@ -436,6 +541,7 @@ def summary_words(
         if diffusion.get("five_years_documented") == "yes"
         else "does not cover",
     }
+    out |= coverage_words(facts["coverage.values"])
     for claim_id in WORD_CLAIMS:
         out[f"{claim_id}.verdict"] = str(verdicts[claim_id]["verdict_code"])
         out[f"{claim_id}.verdict_text"] = str(verdicts[claim_id]["verdict"])

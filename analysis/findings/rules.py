@@ -19,6 +19,12 @@ Verdict rules (every rule answers supported / not supported / mixed):
   if d <= t, *not supported* if d > 2t, *mixed* in between.
   When the documented figure is known only as a range (dates given to the month), d is the
   distance from N to the nearest point of the range.
+- ``Bound`` (a documented figure that bounds the claimed one rather than measuring it: a count
+  that leaves out platforms or accounts is a lower bound, the room left under a total an upper
+  bound): a bound decides on one side only. A lower bound at or above what "more than N" or "at
+  least N" needs makes it *supported*; an upper bound below it, or a bound that the claimed
+  "about N" lies beyond by more than twice the tolerance, makes it *not supported*; anything
+  else is *mixed*, because a bound the claim respects cannot confirm it.
 - ``IfDocumented``: the wrapped rule, unless the evidence artifact lists the figure among those
   no source documents, in which case the claim is *not testable with these data*.
 - ``SourcesAgree`` (a contested fact, such as which city was first): the claim's own source is
@@ -273,6 +279,66 @@ class Near:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A documented bound on the figure a claim states, not the figure itself.
+
+    ``side`` says which way the documented value bounds the true figure ("lower": the true
+    figure is at least this, as for a list that may miss accounts; "upper": at most this).
+    ``claim`` is what the source states: "about" N (within ``tolerance``), "more than" N or "at
+    least" N. A bound can support a directional claim (a lower bound already past N) or
+    contradict one (an upper bound short of N, or an "about N" the bound excludes by more than
+    twice the tolerance); where the claim respects the bound, the bound cannot decide: mixed.
+    """
+
+    key: str
+    claimed: float
+    side: Literal["lower", "upper"]
+    claim: Literal["about", "more than", "at least"] = "about"
+    tolerance: float = 0.10
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def stated(self) -> str:
+        return f"{self.claim} {fmt(self.claimed)}"
+
+    def describe(self) -> str:
+        text = f"{self.key} ({self.side} bound) against {self.stated()}"
+        if self.claim == "about":
+            text += f" (excluded beyond {2 * self.tolerance:.0%})"
+        return text
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        return self.judge(_number(values, self.key))
+
+    def judge(self, bound: float) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for a documented bound (the rule itself, testable alone)."""
+        claimed, lower = self.claimed, self.side == "lower"
+        gap = 0.0
+        if self.claim == "about":
+            gap = max(0.0, (bound - claimed if lower else claimed - bound) / abs(claimed))
+            verdict = Verdict.NOT_SUPPORTED if gap > 2 * self.tolerance else Verdict.MIXED
+        else:
+            past = bound >= claimed if self.claim == "at least" else bound > claimed
+            if lower and past:
+                verdict = Verdict.SUPPORTED
+            elif not lower and not past:
+                verdict = Verdict.NOT_SUPPORTED
+            else:
+                verdict = Verdict.MIXED
+        result = {"bound": bound, "claimed": claimed, "side": self.side, "gap": gap}
+        text = f"{fmt(bound)} ({self.side} bound) vs {self.stated()}"
+        if verdict is Verdict.MIXED:
+            text += " (the bound cannot decide)"
+        elif gap:
+            text += f" (the claim lies {gap:.1%} beyond the bound)"
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
 class IfDocumented:
     """Apply a rule unless the artifact lists the claimed figure as having no documented value.
 
@@ -474,6 +540,15 @@ RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
         "the distance from N to the range is at most the tolerance",
         "that distance is above twice the tolerance",
         "in between",
+    ),
+    (
+        "Bound",
+        "documented figures that bound the claimed one (a list or count that may miss "
+        "accounts; room left under a total)",
+        "a lower bound already at or past what 'more than' / 'at least' needs",
+        "an upper bound short of it, or an 'about N' the bound excludes by more than twice "
+        "the tolerance",
+        "the claim respects the bound: a bound cannot confirm it",
     ),
     (
         "IfDocumented",

@@ -20,7 +20,10 @@ mistake in the book at once:
   sample is computed: ``book.either``, ``book.sample_words``) except in a ``.bundled-sample``
   div describing the bundled generator, and a section showing a synthetic artifact carries a
   callout that says the data are synthetic.
-- ``statistic``: chapter prose carries no hand-typed statistic (see :func:`hand_typed_numbers`).
+- ``statistic``: chapter prose carries no hand-typed statistic (see :func:`hand_typed_numbers`),
+  no number word or quantifier about the data (:func:`hand_typed_quantities`), and no typed
+  direction, size judgement, count of the book's own items or claim that the book links, shows
+  or computes something without what backs it in the same sentence (:func:`typed_claims`).
 """
 
 from __future__ import annotations
@@ -311,26 +314,42 @@ def check_findings_locations(docs: list[Document]) -> list[Problem]:
 _BOOK_CALLS = {"figure": "figure", "table": "table", "value": "values", "raw": "values"}
 
 
-def artifact_calls(code: str) -> list[tuple[str, str]]:
-    """(function, artifact name) of every ``book.<function>("name", ...)`` call in code."""
+def _book_call(node: ast.AST) -> tuple[str, str] | None:
+    """(function, artifact name) when ``node`` is a ``book.<reader>("name", ...)`` call."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "book"
+        and node.func.attr in registry.READERS
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.func.attr, node.args[0].value
+    return None
+
+
+def artifact_calls(code: str, *, shown_always: bool = False) -> list[tuple[str, str]]:
+    """(function, artifact name) of every ``book.<function>("name", ...)`` call in code; with
+    ``shown_always``, leave out calls inside a ``book.either`` (shown for one kind of data only,
+    which the ``either`` call's own artifact decides)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return []
-    calls = []
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "book"
-            and node.func.attr in registry.READERS
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            calls.append((node.func.attr, node.args[0].value))
-    return calls
+    inside_either: set[int] = set()
+    if shown_always:
+        for node in ast.walk(tree):
+            found = _book_call(node)
+            if found and found[0] == "either":
+                inside_either |= {id(n) for arg in node.args[1:] for n in ast.walk(arg)}
+                inside_either |= {id(n) for kw in node.keywords for n in ast.walk(kw.value)}
+    return [
+        found
+        for node in ast.walk(tree)
+        if id(node) not in inside_either and (found := _book_call(node))
+    ]
 
 
 def _check_artifact(doc: Document, line: int, function: str, name: str) -> list[Problem]:
@@ -516,7 +535,7 @@ def check_synthetic(doc: Document) -> list[Problem]:
             )
     places = []
     for cell in doc.cells:
-        for function, name in artifact_calls(cell.code):
+        for function, name in artifact_calls(cell.code, shown_always=True):
             art = registry.REGISTRY.get(name)
             if art is None or not art.synthetic or function not in _SHOWS_RESULTS:
                 continue
@@ -701,14 +720,81 @@ def hand_typed_quantities(prose: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence around text[start:end] (within its paragraph)."""
+def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence around text[start:end] (within its paragraph) begins and ends."""
     para_start = text.rfind("\n\n", 0, start) + 1
     para_end = text.find("\n\n", end)
     para_end = len(text) if para_end < 0 else para_end
     before = [m.end() for m in _SENTENCE_END.finditer(text, para_start, start)]
     after = _SENTENCE_END.search(text, end, para_end)
-    return text[before[-1] if before else para_start : after.end() if after else para_end]
+    return (before[-1] if before else para_start, after.end() if after else para_end)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around text[start:end] (within its paragraph)."""
+    begin, finish = _sentence_span(text, start, end)
+    return text[begin:finish]
+
+
+# Words that judge the data (a direction, a size) or count the book's own items, and words that
+# say the book does something (links, shows, computes). Each needs, in its own sentence, the
+# inline expression, cross-reference, link or citation that makes it true; typed, it goes stale.
+_COUNTED_ITEMS = (
+    r"(?:headings|countermeasures|measures|recommendations|obstacles|claims|verdicts|findings|"
+    r"steps|practices|aims|problems)\b"
+)
+_CLAIM_RULES = (
+    (
+        "direction or size in words",
+        re.compile(
+            r"\b(?:grew|grows|rose|rises|fell|falls|slowed|slows|declined|increased|decreased|"
+            r"accelerated)\b(?:\s+\w+)?\s+(?:sharply|steeply|slightly|strongly|quickly|rapidly|"
+            r"slowly|markedly)\b"
+            r"|\b(?:is|are|was|were)\s+(?:explosive|narrow|wide|tiny|huge|negligible)\b"
+            r"|\bexplosive\s+at\s+first\b",
+            re.I,
+        ),
+    ),
+    (
+        "count of the book's own items in words",
+        re.compile(
+            r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+            + _COUNTED_ITEMS
+            + r"|\b(?:first|second|third|fourth)\s+and\s+(?:second|third|fourth|fifth)\b"
+            r"[^.]*?\b(?:testable|supported|mixed|recovered)\b",
+            re.I,
+        ),
+    ),
+    (
+        "claim that the book links, shows or computes something",
+        re.compile(
+            r"\blinked\s+(?:at|from|on|in)\b"
+            r"|\b(?:is|are)\s+shown\s+(?:in|on|at|below|above)\b"
+            r"|\b(?:is|are)\s+computed\s+(?:by|from|in|when)\b",
+            re.I,
+        ),
+    ),
+)
+# What makes such a sentence true where it stands: inline code (a computed value or a file
+# name), a cross-reference, a link or a citation.
+_BACKED = re.compile(r"`|@(?:sec|fig|tbl|eq)-|\]\(|https?://|\[@|(?<![\w.])@[A-Za-z]")
+
+
+def typed_claims(prose: str, source: str) -> list[tuple[int, str, str]]:
+    """(offset, rule, text) of every typed direction, size judgement or count of the book's own
+    items, and every claim that the book links, shows or computes something, whose sentence
+    carries nothing that backs it. ``prose`` is the masked text the rules read, ``source`` the
+    same text unmasked (same offsets), where inline code and references are still visible;
+    quotations of a source are exempt."""
+    text = _exempt_quotations(prose)
+    found = []
+    for rule, pattern in _CLAIM_RULES:
+        for match in pattern.finditer(text):
+            begin, end = _sentence_span(text, match.start(), match.end())
+            if _BACKED.search(source[begin:end]):
+                continue
+            found.append((match.start(), rule, " ".join(match.group(0).split())))
+    return sorted(found)
 
 
 def check_statistics(doc: Document) -> list[Problem]:
@@ -726,6 +812,15 @@ def check_statistics(doc: Document) -> list[Problem]:
             *hand_typed_numbers(doc.prose),
             *hand_typed_quantities(doc.prose),
         ]
+    ] + [
+        Problem(
+            doc.name,
+            doc.line_of(offset),
+            "statistic",
+            f"unbacked {rule} {token!r}: compute it with an inline `{{python}} book.value(...)`, "
+            "or back it in the same sentence with a cross-reference, link or citation",
+        )
+        for offset, rule, token in typed_claims(doc.prose, doc.text)
     ]
 
 

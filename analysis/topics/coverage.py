@@ -8,12 +8,16 @@ compiled in 2022-2023, a decade after the 2013 province table it is compared wit
 Measures:
 - provincial level: share of the 31 provinces with a listed provincial police account;
 - prefecture level: listed prefecture-level areas / prefecture-level divisions of 2013, per
-  province and per region, with Wilson 95% intervals. The four municipalities have no
-  prefecture level and are left out of this ratio. The main numerator counts listed areas
-  (capped at the 2013 divisions, since areas re-coded after 2013, as in Tibet and Xinjiang, are
-  the same places); a strict lower bound counts only areas whose code is in the 2013 list.
-  The list is a census of one curator's list, not a random sample, so the intervals describe
-  how precisely a coverage rate is pinned down by the number of divisions, not sampling error;
+  province and per region. The four municipalities have no prefecture level and are left out
+  of this ratio. The main numerator counts listed areas (capped at the 2013 divisions, since
+  areas re-coded after 2013, as in Tibet and Xinjiang, are the same places); a strict measure
+  counts only areas whose code is in the 2013 list.
+
+Both levels are judged alike. The list covers nearly every division, so it is a near-census of
+one curator's list, not a random sample: no sampling interval describes its error, and because
+an account missing from the list may still exist, every share is a lower bound on coverage (the
+findings registry judges it with ``rules.Bound``). Wilson intervals are still computed for
+anyone who wants to read the list as a sample, but the book does not show them;
 - county level: listed county accounts only, because the county counts reflect how far the
   curator got, not a census (zero means none listed, not none exists).
 """
@@ -266,7 +270,7 @@ def _pct(value: float) -> str:
 
 
 def region_table() -> pd.DataFrame:
-    """Table: coverage by region and level with Wilson 95% intervals."""
+    """Table: coverage by region and level (lower bounds, so no sampling interval)."""
     regions = region_coverage(_load())
     table = pd.DataFrame(
         {
@@ -276,17 +280,15 @@ def region_table() -> pd.DataFrame:
             "Prefecture divisions (2013)": regions["prefecture_divisions"],
             "Prefecture areas listed": regions["prefecture_areas_listed"],
             "Prefecture coverage (%)": regions["prefecture_coverage"].map(_pct),
-            "95% interval (%)": [
-                f"{_pct(lo)}-{_pct(hi)}"
-                for lo, hi in zip(regions["low"], regions["high"], strict=True)
-            ],
             "Strict: 2013 codes (%)": regions["prefecture_coverage_strict"].map(_pct),
             "County accounts listed": regions["county_accounts_listed"],
         }
     )
     table.attrs["note"] = (
         f"{LIST_CAVEAT} Municipalities have no prefecture level and are left out of the "
-        "prefecture ratio. Wilson 95% intervals. 'Strict' counts only listed areas whose code is "
+        "prefecture ratio. Every share is a lower bound: the list is a near-census of one "
+        "curated list, not a sample, so no sampling interval is shown. 'Strict' counts only "
+        "listed areas whose code is "
         f"in the 2013 list (areas re-coded later are missed). {COUNTY_CAVEAT}"
     )
     return table
@@ -324,7 +326,7 @@ def region_title(regions: pd.DataFrame) -> str:
 
 
 def region_figure():
-    """Figure: prefecture coverage by region with Wilson 95% intervals."""
+    """Figure: prefecture coverage by region on both measures (lower bounds, no intervals)."""
     import matplotlib.pyplot as plt
 
     from analysis.topics import figures
@@ -336,22 +338,11 @@ def region_figure():
     labels = regions["region"].map(_REGION_LABELS).tolist()
     y = np.arange(len(regions))[::-1]
     colors = figures.palette(2)
-    for offset, column, low, high, label, color in (
-        (0.12, "prefecture_coverage", "low", "high", "Listed areas", colors[0]),
-        (
-            -0.12,
-            "prefecture_coverage_strict",
-            "strict_low",
-            "strict_high",
-            "Only areas with a 2013 code",
-            colors[1],
-        ),
+    for offset, column, label, color in (
+        (0.12, "prefecture_coverage", "Listed areas", colors[0]),
+        (-0.12, "prefecture_coverage_strict", "Only areas with a 2013 code", colors[1]),
     ):
-        value = 100 * regions[column].to_numpy()
-        errors = np.vstack(
-            [value - 100 * regions[low].to_numpy(), 100 * regions[high].to_numpy() - value]
-        )
-        ax.errorbar(value, y + offset, xerr=errors, fmt="o", color=color, capsize=3, label=label)
+        ax.plot(100 * regions[column].to_numpy(), y + offset, "o", color=color, label=label)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 102)
     ax.set_xlabel("Prefecture-level divisions with a listed police Weibo account (%)")
@@ -361,7 +352,7 @@ def region_figure():
         0.01,
         0.01,
         "Source: curated list of police Weibo accounts (2022-2023); MCA divisions 2013. "
-        "Bars: Wilson 95% intervals.",
+        "Shares are lower bounds: the list can miss accounts.",
         fontsize="x-small",
     )
     fig.tight_layout(rect=(0, 0.05, 1, 1))

@@ -2,19 +2,27 @@
 
 The question is the one the synthetic sample cannot answer: if someone collected real posts from
 police accounts, how large a sample would detect regional differences of the size the
-generator assumes? The answer is computed by simulation with the project's own generator
-(``analysis.data.simulate``, parameters from ``data/simulation.toml``) and the project's own
-model (``analysis.topics.engagement``: NB2 comments model with account-clustered intervals):
-for each sample size, ``REPLICATES`` samples are drawn with different seeds and fitted, and the
-power is the share of replicates in which
+generator assumes? Two tests are sized, both as the project runs them on the comments model
+(``analysis.topics.engagement``: NB2 with account-clustered intervals):
 
-- the regional Wald test rejects "no regional difference" at ``ALPHA`` (``power_wald``), and
+- the regional Wald test rejects "no regional difference" at ``ALPHA`` (``power_wald``);
 - the verdict rule of claim S000-F4 finds a *clear* difference: the 95% interval of the highest
   over the lowest region's expected comments lies wholly above ``CLEAR_RATIO`` (``power_clear``).
 
-The Monte Carlo standard error of each power is sqrt(p (1 - p) / replicates). Sizes and
-replicates are kept small so the whole run stays near a minute on two cores; the result is
-cached as an artifact, so chapters never recompute it.
+Method. Fitting thousands of simulated samples would take minutes, so each replicate serves
+every size at once. A replicate draws a sample of ``REFERENCE_ACCOUNTS`` accounts with the
+project's generator (``analysis.data.simulate``, in memory, nothing written) and fits the
+project's model, which works from sufficient statistics (account x category cells). Its
+account-clustered covariance of the region estimates, scaled by the number of accounts (the
+clusters) to each size, gives the estimates' sampling distribution there: normal around the
+generator's true effects. Given that distribution the Wald test's power is exact (non-central
+chi-square) and the clear test's power is the share of ``DRAWS`` normal draws whose interval
+clears the threshold. The power at a size is the mean of these conditional powers over the
+replicates; its Monte Carlo error is their spread over the square root of their number (plus,
+for the clear test, the binomial error of the draws), and batches of replicates are added until
+every error is at most ``MAX_MCSE``. The shares of the replicates whose own tests succeed at the
+reference size are kept as a check of the normal approximation. Everything rests on the
+generator's assumptions: it is simulated, not observed.
 """
 
 from __future__ import annotations
@@ -25,31 +33,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SIZES = (250, 500, 1000)  # approximate number of accounts drawn (scale of every stratum)
-REPLICATES = 16
+SIZES = (250, 500, 750, 1000, 1500, 2000, 3000)  # accounts, shown in the table
+REFERENCE_ACCOUNTS = 1000  # the size at which replicates are drawn and fitted
+REPLICATES = 16  # per batch; batches are added until the Monte Carlo error is small enough
+MAX_REPLICATES = 96
+MAX_MCSE = 0.02  # largest Monte Carlo standard error accepted for any reported power
+DRAWS = 4000  # normal draws for the clear-difference test (the same draws at every size)
 ALPHA = 0.05
 TARGET_POWER = 0.8
 CLEAR_RATIO = 1.25  # the threshold of claim S000-F4's rule ("differs clearly")
 OUTCOME = "comments"
-SEED_BASE = 7_000_000  # replicate r at size n uses seed SEED_BASE + 1000 * size index + r
-
-
-def _replicate(params: dict[str, Any], provinces: pd.DataFrame, size: int, seed: int) -> dict:
-    from analysis.data import simulate
-    from analysis.topics import engagement, modelframe
-
-    accounts, posts = simulate.generate(params, seed=seed, accounts=size, provinces=provinces)
-    cells = modelframe.prepare(posts, accounts, provinces)
-    data = engagement.count_data(cells, OUTCOME)
-    model = engagement.fit(data)
-    test = engagement.regional_test(data, model)
-    spread = engagement.region_range(data, model)
-    return {
-        "accounts": len(accounts),
-        "posts": len(posts),
-        "reject": bool(test["wald_p"] < ALPHA),
-        "clear": bool(spread["ci_low"] > CLEAR_RATIO),
-    }
+SEED_BASE = 7_000_000  # replicate r is drawn with seed SEED_BASE + r
+Z_95 = 1.959963984540054
 
 
 def mcse(power: float, replicates: int) -> float:
@@ -57,36 +52,123 @@ def mcse(power: float, replicates: int) -> float:
     return math.sqrt(power * (1 - power) / replicates)
 
 
+def _replicate(
+    params: dict[str, Any], provinces: pd.DataFrame, seed: int, accounts: int
+) -> dict[str, Any]:
+    """One sample at the reference size, fitted: region estimates, their clustered covariance
+    and whether the sample's own tests succeed."""
+    from analysis.data import simulate
+    from analysis.topics import engagement, inference, modelframe
+
+    drawn, posts = simulate.generate(params, seed=seed, accounts=accounts, provinces=provinces)
+    data = engagement.count_data(modelframe.prepare(posts, drawn, provinces), OUTCOME)
+    model = engagement.fit(data)
+    positions = data.design.term(engagement.REGION_FACTOR)
+    wald = inference.wald_test(model, positions)
+    spread = engagement.region_range(data, model)
+    return {
+        "levels": tuple(data.design.levels[engagement.REGION_FACTOR]),
+        "cov": model.cov[np.ix_(positions, positions)],
+        "accounts": len(drawn),
+        "posts": len(posts),
+        "reject": bool(wald["p"] < ALPHA),
+        "clear": bool(spread["ci_low"] > CLEAR_RATIO),
+    }
+
+
+def power_at(effects: np.ndarray, cov: np.ndarray, z: np.ndarray) -> tuple[float, float]:
+    """Power of the Wald and the clear-difference test when the region estimates are normal
+    around ``effects`` (log ratios to the reference region) with covariance ``cov``; ``z`` are
+    standard normal draws (rows) for the clear test, whose interval uses ``cov`` as well."""
+    from scipy import stats
+
+    df = len(effects)
+    noncentrality = float(effects @ np.linalg.solve(cov, effects))
+    wald = float(stats.ncx2.sf(stats.chi2.ppf(1 - ALPHA, df), df, noncentrality))
+    estimates = effects + z @ np.linalg.cholesky(cov).T
+    full = np.hstack([np.zeros((len(z), 1)), estimates])  # reference region first, at 0
+    high, low = full.argmax(axis=1), full.argmin(axis=1)
+    padded = np.zeros((df + 1, df + 1))
+    padded[1:, 1:] = cov
+    variance = padded[high, high] + padded[low, low] - 2 * padded[high, low]
+    rows = np.arange(len(z))
+    spread = full[rows, high] - full[rows, low]
+    clear = float(np.mean(spread - Z_95 * np.sqrt(variance) > math.log(CLEAR_RATIO)))
+    return wald, clear
+
+
 def power_curve(
     sizes: tuple[int, ...] = SIZES,
     replicates: int = REPLICATES,
     params: dict[str, Any] | None = None,
     provinces: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Power of the regional comparison at each sample size, one row per size."""
+    reference: int = REFERENCE_ACCOUNTS,
+    max_replicates: int = MAX_REPLICATES,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Power of both tests at each size (one row per size) and the reference replicates' own
+    results; batches of replicates are added until every Monte Carlo error is at most
+    ``MAX_MCSE`` (or ``max_replicates`` are drawn)."""
     from analysis.data import datasets, simulate
 
     params = params if params is not None else simulate.load_parameters()
     provinces = provinces if provinces is not None else datasets.load("provinces")
-    rows = []
-    for i, size in enumerate(sizes):
-        runs = [
-            _replicate(params, provinces, size, SEED_BASE + 1000 * i + r) for r in range(replicates)
-        ]
-        wald = float(np.mean([r["reject"] for r in runs]))
-        clear = float(np.mean([r["clear"] for r in runs]))
-        rows.append(
-            {
-                "size": size,
-                "accounts": float(np.mean([r["accounts"] for r in runs])),
-                "posts": float(np.mean([r["posts"] for r in runs])),
-                "power_wald": wald,
-                "mcse_wald": mcse(wald, replicates),
-                "power_clear": clear,
-                "mcse_clear": mcse(clear, replicates),
-            }
-        )
-    return pd.DataFrame(rows)
+    region = params["engagement"]["region"]["value"]
+    z = np.random.default_rng(SEED_BASE).standard_normal((DRAWS, len(region) - 1))
+    runs: list[dict[str, Any]] = []
+    powers: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
+    while True:
+        for _ in range(replicates):
+            run = _replicate(params, provinces, SEED_BASE + len(runs), reference)
+            levels = run["levels"]
+            effects = np.log([float(region[x]) / float(region[levels[0]]) for x in levels[1:]])
+            for size in sizes:
+                powers[size].append(power_at(effects, run["cov"] * run["accounts"] / size, z))
+            runs.append(run)
+        curve = pd.DataFrame([_summarise(size, powers[size]) for size in sizes])
+        worst = float(curve[["mcse_wald", "mcse_clear"]].to_numpy().max())
+        if worst <= MAX_MCSE or len(runs) >= max_replicates:
+            break
+    reject = float(np.mean([r["reject"] for r in runs]))
+    clear = float(np.mean([r["clear"] for r in runs]))
+    check = {
+        "replicates": len(runs),
+        "reference_accounts": float(np.mean([r["accounts"] for r in runs])),
+        "posts_per_account": float(np.mean([r["posts"] / r["accounts"] for r in runs])),
+        "check_power_wald": reject,
+        "check_mcse_wald": mcse(reject, len(runs)),
+        "check_power_clear": clear,
+        "check_mcse_clear": mcse(clear, len(runs)),
+    }
+    return curve, check
+
+
+def _summarise(size: int, powers: list[tuple[float, float]]) -> dict[str, float]:
+    """Mean power over the replicates with its Monte Carlo error (the replicates' spread, and
+    for the clear test the binomial error of the draws as well)."""
+    values = np.array(powers)
+    n = len(values)
+    spread = values.std(axis=0, ddof=1) if n > 1 else np.array([0.5, 0.5])
+    clear = float(values[:, 1].mean())
+    return {
+        "size": size,
+        "power_wald": float(values[:, 0].mean()),
+        "mcse_wald": float(spread[0] / math.sqrt(n)),
+        "power_clear": clear,
+        "mcse_clear": math.hypot(spread[1] / math.sqrt(n), mcse(clear, n * DRAWS)),
+    }
+
+
+def needed_range(curve: pd.DataFrame, test: str, target: float = TARGET_POWER) -> tuple:
+    """(more than, at most): the largest size whose power is short of the target by more than
+    two Monte Carlo errors, and the smallest that reaches it by as much; None where no size
+    computed is such."""
+    power, error = curve[f"power_{test}"], curve[f"mcse_{test}"]
+    short = curve.loc[power + 2 * error < target, "size"]
+    enough = curve.loc[power - 2 * error >= target, "size"]
+    return (
+        int(short.max()) if len(short) else None,
+        int(enough.min()) if len(enough) else None,
+    )
 
 
 def power_values() -> dict[str, Any]:
@@ -95,49 +177,59 @@ def power_values() -> dict[str, Any]:
 
     params = simulate.load_parameters()
     region = {k: float(v) for k, v in params["engagement"]["region"]["value"].items()}
-    curve = power_curve(params=params)
+    curve, check = power_curve(params=params)
     out: dict[str, Any] = {
         "alpha": ALPHA,
-        "replicates": REPLICATES,
         "target_power": TARGET_POWER,
         "clear_ratio": CLEAR_RATIO,
         "sizes": list(SIZES),
         "outcome": OUTCOME,
+        "max_mcse_allowed": MAX_MCSE,
+        "draws": DRAWS,
         "assumed_max_min_ratio": max(region.values()) / min(region.values()),
         "assumed_lowest_region": min(region, key=region.get),
         "assumed_irr_lowest": min(region.values()),
         "assumed_highest_region": max(region, key=region.get),
         "heterogeneity_sigma": float(params["engagement"]["heterogeneity"]["sigma"]),
-        "mcse_max": float(max(curve["mcse_wald"].max(), curve["mcse_clear"].max())),
+        "mcse_max": float(curve[["mcse_wald", "mcse_clear"]].to_numpy().max()),
+        "largest_accounts": float(max(SIZES)),
+        "smallest_accounts": float(min(SIZES)),
+        **check,
     }
     for key, value in region.items():
         out[f"assumed_irr_{key}"] = value
     for row in curve.itertuples(index=False):
-        for column in ("accounts", "posts", "power_wald", "mcse_wald", "power_clear", "mcse_clear"):
+        out[f"accounts_{row.size}"] = float(row.size)
+        out[f"posts_{row.size}"] = float(row.size * check["posts_per_account"])
+        for column in ("power_wald", "mcse_wald", "power_clear", "mcse_clear"):
             out[f"{column}_{row.size}"] = float(getattr(row, column))
     for test in ("wald", "clear"):
-        enough = curve[curve[f"power_{test}"] >= TARGET_POWER]
-        found = not enough.empty
-        out[f"needed_found_{test}"] = "yes" if found else "no"
-        out[f"needed_accounts_{test}"] = float(enough["accounts"].iloc[0]) if found else None
-        out[f"needed_posts_{test}"] = float(enough["posts"].iloc[0]) if found else None
-    out["largest_accounts"] = float(curve["accounts"].iloc[-1])
-    out["largest_posts"] = float(curve["posts"].iloc[-1])
-    for test in ("wald", "clear"):
+        short, enough = needed_range(curve, test)
+        out[f"needed_more_than_{test}"] = short
+        out[f"needed_at_most_{test}"] = enough
         out[f"needed_words_{test}"] = needed_words(out, test)
     return out
 
 
 def needed_words(values: dict[str, Any], test: str) -> str:
-    """The sample a test needs for the target power, in words computed from the curve."""
-    if values[f"needed_found_{test}"] == "yes":
+    """The sample a test needs for the target power, as a range read from the curve."""
+    short, enough = values[f"needed_more_than_{test}"], values[f"needed_at_most_{test}"]
+    per_account = values["posts_per_account"]
+
+    def posts(accounts: float) -> str:
+        return f"{accounts * per_account:,.0f}"
+
+    if enough is None:
+        largest = values["largest_accounts"]
         return (
-            f"about {values[f'needed_accounts_{test}']:,.0f} accounts "
-            f"(about {values[f'needed_posts_{test}']:,.0f} posts in a year)"
+            f"more than the largest sample computed, {largest:,.0f} accounts (about "
+            f"{posts(largest)} posts in a year)"
         )
+    if short is None:
+        return f"at most {enough:,} accounts (about {posts(enough)} posts in a year)"
     return (
-        f"more than the largest sample drawn, {values['largest_accounts']:,.0f} accounts "
-        f"(about {values['largest_posts']:,.0f} posts in a year)"
+        f"more than {short:,} and at most {enough:,} accounts (about {posts(short)} to "
+        f"{posts(enough)} posts in a year)"
     )
 
 
@@ -147,23 +239,26 @@ def power_table(values: dict[str, Any]) -> pd.DataFrame:
     for size in values["sizes"]:
         rows.append(
             {
-                "accounts (mean)": f"{values[f'accounts_{size}']:,.0f}",
-                "posts (mean)": f"{values[f'posts_{size}']:,.0f}",
+                "accounts": f"{values[f'accounts_{size}']:,.0f}",
+                "posts (expected)": f"{values[f'posts_{size}']:,.0f}",
                 "power: any regional difference": (
-                    f"{values[f'power_wald_{size}']:.0%} ± {values[f'mcse_wald_{size}']:.0%}"
+                    f"{values[f'power_wald_{size}']:.0%} ± {values[f'mcse_wald_{size}']:.1%}"
                 ),
                 "power: a clear difference": (
-                    f"{values[f'power_clear_{size}']:.0%} ± {values[f'mcse_clear_{size}']:.0%}"
+                    f"{values[f'power_clear_{size}']:.0%} ± {values[f'mcse_clear_{size}']:.1%}"
                 ),
             }
         )
     frame = pd.DataFrame(rows)
     frame.attrs["note"] = (
-        f"Each row: {values['replicates']} samples drawn by the project's generator at that size "
-        "(every stratum scaled alike) and fitted with the NB2 comments model. 'Any regional "
-        f"difference': the regional Wald test rejects at alpha {values['alpha']:g}. 'A clear "
-        "difference': the 95% interval of the highest over the lowest region's expected comments "
-        f"lies wholly above {values['clear_ratio']:g} (the rule of claim S000-F4). ± is one "
-        "Monte Carlo standard error. Drawn from the bundled generator's assumptions, not observed."
+        f"{values['replicates']} samples of about {values['reference_accounts']:,.0f} accounts "
+        "drawn by the project's generator and fitted with the NB2 comments model; each "
+        "sample's clustered covariance of the region estimates, scaled by the number of "
+        "accounts, gives their normal sampling distribution at each size (every stratum scaled "
+        "alike). 'Any regional difference': the regional Wald test rejects at alpha "
+        f"{values['alpha']:g}. 'A clear difference': the 95% interval of the highest over the "
+        f"lowest region's expected comments lies wholly above {values['clear_ratio']:g} (the "
+        "rule of claim S000-F4). ± is one Monte Carlo standard error. Drawn from the bundled "
+        "generator's assumptions, not observed."
     )
     return frame

@@ -73,8 +73,8 @@ class LogisticFit:
                 "and no interval can be estimated"
             )
         text = (
-            f"{self.n_points} points for 3 parameters ({self.df_words}): intervals are wide "
-            "and rest on the log-normal error assumption"
+            f"{self.n_points} points for 3 parameters ({self.df_words}): any parameter read "
+            "from the curve is loosely determined and rests on the log-normal error assumption"
         )
         if self.ceiling_at_bound:
             text += "; the ceiling K hit its search bound, so the data do not identify it"
@@ -440,6 +440,13 @@ def _num(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
+def five_year_floor(earliest: float, end: float, years: float = CLAIM_YEARS) -> float:
+    """The least average annual growth over ``years`` to ``end``, if the count never fell
+    before its earliest documented value: the count at the start of the span was at most
+    ``earliest``, so the rate is at least (end / earliest) ** (1 / years) - 1."""
+    return float((end / earliest) ** (1 / years) - 1)
+
+
 def diffusion_values() -> dict[str, object]:
     """Every diffusion number the chapter and the findings registry quote."""
     counts = _counts()
@@ -468,6 +475,10 @@ def diffusion_values() -> dict[str, object]:
         "growth_latest_year": int(steps["to"].iloc[-1].year),
         "implied_start_at_claim": float(growth.end_count / (1 + CLAIM_GROWTH) ** CLAIM_YEARS),
         "implied_start_year": int(growth.end.year - CLAIM_YEARS),
+        # covering the span, the window's own rate is the average; else only a floor exists
+        "cagr_five_year_floor": growth.rate
+        if growth.covers_request
+        else five_year_floor(growth.start_count, growth.end_count),
     }
     for step in steps.itertuples():
         out[f"growth_{step.to.year}"] = float(step.growth)
@@ -485,6 +496,9 @@ def diffusion_values() -> dict[str, object]:
             "cagr_printed_only": strict.rate,
             "cagr_printed_only_start": strict.start.strftime("%Y-%m-%d"),
             "cagr_printed_only_years": strict.years,
+            "cagr_five_year_floor_printed_only": five_year_floor(
+                printed["count"].iloc[0], printed["count"].iloc[-1]
+            ),
         }
 
     comparison = claim_comparison(counts)
@@ -539,8 +553,8 @@ def diffusion_values() -> dict[str, object]:
             "The fitted ceiling sits at the edge of the range the fit allows, a sign that the "
             "data cannot identify it."
             if fit.ceiling_at_bound
-            else "The fitted ceiling lies inside the range the fit allows, though its interval "
-            f"shows how loosely {fit.n_points} points pin it down."
+            else "The fitted ceiling lies inside the range the fit allows, but "
+            f"{fit.n_points} points do not pin it down."
         ),
         "share_of_ceiling_reached": float(growth.end_count / fit.K),
     }
@@ -566,7 +580,35 @@ def diffusion_values() -> dict[str, object]:
     if not national.empty:
         out["police_share_national_min"] = float(national["share"].min())
         out["police_share_national_max"] = float(national["share"].max())
-    return out
+    return out | most_followed(counts)
+
+
+MOST_FOLLOWED_PATTERN = r"most followers"  # subgroups that rank accounts by their followers
+
+
+def most_followed(counts: pd.DataFrame) -> dict[str, object]:
+    """Police accounts among the government accounts with the most followers, from the latest
+    ranking that counts both (seed 000's "influential" read as the audience accounts reach)."""
+    require_columns(counts, COUNT_COLUMNS, "diffusion: account_counts")
+    ranked = counts.loc[
+        counts["subgroup"].fillna("").str.contains(MOST_FOLLOWED_PATTERN, regex=True)
+        & (counts["certainty"] == "documented")
+    ]
+    keys = ["date", "platform", "subgroup"]
+    pairs = ranked.loc[ranked["sector"] == "police"].merge(
+        ranked.loc[ranked["sector"] == "government_all"], on=keys, suffixes=("", "_all")
+    )
+    if pairs.empty:
+        return {"most_followed_rankings": 0}
+    latest = pairs.sort_values("date").iloc[-1]
+    return {
+        "most_followed_rankings": len(pairs),
+        "most_followed_police": int(latest["count"]),
+        "most_followed_ranked": int(latest["count_all"]),
+        "police_share_most_followed": int(latest["count"]) / int(latest["count_all"]),
+        "most_followed_year": int(latest["date"].year),
+        "most_followed_source": str(latest["source"]),
+    }
 
 
 def _count_text(count: int, bound: str) -> str:

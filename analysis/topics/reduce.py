@@ -2,25 +2,29 @@
 
 Every statistic the book reports about posts (the content mix and its tests, the sample's
 description, the engagement, responsiveness, audience and robustness models, their figures) is
-a function of two small aggregates, computed here with two SQL queries over the posts:
+a function of small aggregates computed here by SQL over the posts:
 
-- ``cells_sql``: one GROUP BY over (account_id, category) giving per cell the number of posts,
-  the first and last post's time and, per count outcome, the posts where it is observed, its
-  sum and sum of squares (exact integer arithmetic in DECIMAL(38, 0)), the answered comments,
-  and counts of rows that break a model input rule (negative counts, more answers than
-  comments);
+- ``cells_sql``: one GROUP BY over (account_id, category) giving per cell the number of posts
+  and, per count outcome, the posts where it is observed, its sum and sum of squares (exact
+  integer arithmetic: counts are squared as BIGINT, which overflows, loudly, only beyond 3
+  billion, and DuckDB sums BIGINT into a 128-bit integer), the answered comments, and what
+  shows a row breaking a model input rule (the smallest count, to find negative ones; the
+  number of posts with more answers than comments);
 - ``histogram_sql``: the frequency table of each outcome's values (the part of the likelihoods,
-  and of "the tenth of posts with the most comments", that cells cannot hold).
+  and of "the tenth of posts with the most comments", that cells cannot hold);
+- ``posted_sql``: the first and last post's time, read off the Parquet footers' statistics
+  instead where every row group records them (no scan).
 
 A statistic that needs account-level data (the content tests' permutations across accounts)
 reads the per-account rows of the cells, never posts. The posts relation is either the Parquet
 parts, streamed out of core (``read_parquet`` of the literal part paths), or a CSV resource's
 validated frame (CSV resources are validated in memory, at most ``files.limits`` bytes), so
 both formats go through the same SQL and give the same ``Reduced``. The in-memory numpy path
-(analysis.topics.modelframe.prepare) is kept as the reference the tests compare with.
+(analysis.topics.modelframe.prepare) stays as the reference the tests compare with and for the
+power simulation's generated samples.
 
-The SQL is plain (GROUP BY, FILTER, CAST, coalesce, UNION ALL; ``tests/test_scale.py`` parses
-it): only the reader is DuckDB's, so the same queries run on an engine that spans machines.
+The SQL is plain (GROUP BY, FILTER, CAST, coalesce, UNION ALL): only the reader is DuckDB's, so
+the same queries run on an engine that spans machines (tests/test_scale.py runs them on SQLite).
 """
 
 from __future__ import annotations
@@ -50,25 +54,50 @@ def cells_sql(source: str) -> str:
         per_outcome += [
             f"count({col}) AS {outcome}_n",
             f"CAST(coalesce(sum({col}), 0) AS DOUBLE) AS {outcome}_sum",
-            f"CAST(coalesce(sum(CAST({col} AS DECIMAL(38, 0)) * {col}), 0) AS DOUBLE) "
-            f"AS {outcome}_sumsq",
-            f"count(*) FILTER (WHERE {col} < 0) AS {outcome}_negative",
+            f"CAST(coalesce(sum(CAST({col} AS BIGINT) * {col}), 0) AS DOUBLE) AS {outcome}_sumsq",
+            f"min({col}) AS {outcome}_min",
         ]
     answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")
     return f"""
         SELECT CAST(account_id AS VARCHAR) AS account_id,
                CAST(category AS VARCHAR) AS category,
                count(*) AS n_posts,
-               min(posted_at) AS first_post,
-               max(posted_at) AS last_post,
                {", ".join(per_outcome)},
                CAST(coalesce(sum({answered}), 0) AS DOUBLE) AS {ANSWERED}_sum,
-               count(*) FILTER (WHERE {answered} < 0) AS {ANSWERED}_negative,
+               min({answered}) AS {ANSWERED}_min,
                count(*) FILTER (WHERE coalesce({answered}, 0) > coalesce({comments}, 0))
                    AS over_answered
         FROM {source}
         GROUP BY account_id, category
     """
+
+
+def posted_sql(source: str) -> str:
+    """The first and last ``posted_at`` over ``source``."""
+    return f"SELECT min(posted_at), max(posted_at) FROM {source}"
+
+
+def _posted_range(con: Any, relation: str, files: list[Path]) -> tuple[Any, Any]:
+    """(first, last) post time: from the footers' min/max statistics of ``posted_at`` where
+    every row group of every part records them, else with ``posted_sql``."""
+    import pyarrow.parquet as pq
+
+    lows, highs = [], []
+    for file in files:
+        meta = pq.ParquetFile(file).metadata
+        column = meta.schema.names.index("posted_at")
+        for group in range(meta.num_row_groups):
+            chunk = meta.row_group(group).column(column)
+            stats = chunk.statistics
+            if chunk.num_values == 0:
+                continue
+            if stats is None or not stats.has_min_max:
+                return con.execute(posted_sql(relation)).fetchone()
+            lows.append(stats.min)
+            highs.append(stats.max)
+    if not lows:
+        return con.execute(posted_sql(relation)).fetchone()
+    return min(lows), max(highs)
 
 
 def histogram_sql(source: str) -> str:
@@ -151,17 +180,22 @@ def statistics(
     """
     con = parquet.connect(temp_dir)
     try:
+        files = [] if isinstance(source, pd.DataFrame) else parquet.parts(source)
         if isinstance(source, pd.DataFrame):
             rows = np.arange(len(source), dtype=np.int64)
             con.register("posts_frame", source.assign(file_row_number=rows))
-            relation = f"(SELECT *, {parquet.literal(label)} AS filename FROM posts_frame)"
+            located = f"(SELECT *, {parquet.literal(label)} AS filename FROM posts_frame)"
+            relation = "posts_frame"
         else:
-            relation = parquet.source_sql(parquet.parts(source))
+            # the aggregates read the bare parts; only a refusal locates rows (file, row)
+            located = parquet.source_sql(files)
+            relation = parquet.source_sql(files, located=False)
         sums = con.execute(cells_sql(relation)).df()
         if sums.empty:
             raise ModelInputError("posts is an empty group: expected at least one row, found 0")
-        _check(con, relation, sums, account_ids, categories)
+        _check(con, located, sums, account_ids, categories)
         table = con.execute(histogram_sql(relation)).df()
+        first, last = _posted_range(con, relation, files)
     finally:
         con.close()
     histograms = {outcome: _empty() for outcome in COUNT_OUTCOMES}
@@ -190,8 +224,8 @@ def statistics(
         levels,
         columns,
         histograms,
-        pd.Timestamp(sums["first_post"].min()),
-        pd.Timestamp(sums["last_post"].max()),
+        pd.Timestamp(first),
+        pd.Timestamp(last),
     )
 
 
@@ -235,7 +269,7 @@ def _check(
     categories: Sequence[str] | None,
 ) -> None:
     """The in-memory path's input rules, read off the aggregate; offending rows located."""
-    known = sums["account_id"].isin(set(account_ids))
+    known = pd.Index(account_ids).get_indexer(sums["account_id"]) >= 0
     if not known.all():
         listed = ", ".join(parquet.literal(a) for a in account_ids)
         _refuse(
@@ -257,7 +291,7 @@ def _check(
             "one of " + ", ".join(categories),
         )
     for name in (*COUNT_OUTCOMES, ANSWERED):
-        if sums[f"{name}_negative"].any():
+        if (sums[f"{name}_min"] < 0).any():
             _refuse(con, relation, f"{parquet.ident(name)} < 0", name, "a count >= 0")
     if sums["over_answered"].any():
         answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")

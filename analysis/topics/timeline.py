@@ -111,6 +111,12 @@ def first_local_accounts(milestones: pd.DataFrame) -> pd.DataFrame:
     return same_month.sort_values(["date", "milestone_id"]).reset_index(drop=True)
 
 
+def _months_words(low: float, high: float) -> str:
+    """A span in whole months, as a range where the first date is known only to the month."""
+    low_text, high_text = f"{low:.0f}", f"{high:.0f}"
+    return f"{high_text} months" if low_text == high_text else f"{low_text} to {high_text} months"
+
+
 def mandate_gap(milestones: pd.DataFrame) -> dict[str, Any]:
     """How long local police microblogs preceded the national mandate, and the trial it cites."""
     launch = mandate(milestones)
@@ -143,6 +149,7 @@ def mandate_gap(milestones: pd.DataFrame) -> dict[str, Any]:
         "gap_months": days / DAYS_PER_MONTH,
         "gap_years": days / 365.25,
         "gap_months_low": days_low / DAYS_PER_MONTH,
+        "gap_months_words": _months_words(days_low / DAYS_PER_MONTH, days / DAYS_PER_MONTH),
         "local_police_milestones_before_mandate": len(local_before),
         "earliest_local_police_channel": str(earliest_any["event"]),
         "earliest_local_police_channel_text": date_text(
@@ -197,8 +204,9 @@ def _sources(rows: pd.DataFrame) -> list[str]:
 
 
 def safe_beijing_corroboration(milestones: pd.DataFrame) -> dict[str, Any]:
-    """Sources other than seed 004 that date a Beijing police microblog: those within the eight
-    weeks up to seed 004's 1 August opening agree with it, any other date disagrees."""
+    """Sources other than seed 004 that date a Beijing police microblog: those whose own date is
+    documented agree with seed 004 within the eight weeks up to its 1 August opening and
+    disagree at any other date; those whose own date is uncertain are listed apart."""
     require_columns(milestones, MILESTONE_COLUMNS, "timeline: milestones")
     stated = milestones.loc[
         milestones["event"].str.contains(SAFE_BEIJING_PATTERN, regex=True)
@@ -218,10 +226,15 @@ def safe_beijing_corroboration(milestones: pd.DataFrame) -> dict[str, Any]:
         & milestones["event"].str.contains(OPENING_PATTERN, case=False, regex=True)
     ]
     inside = others["date"].between(opening - ANNOUNCEMENT_WINDOW, opening)
+    # A source whose own date is uncertain cannot place the event in or out of the window (the
+    # Beijing News page is dated only by its web address, and a mirror shows another date), and
+    # seed 004's year is inferred from these same events: such a source is listed apart.
+    dated = (others["certainty"] == "documented").to_numpy()
     return {
         "safe_beijing_date": opening.strftime("%Y-%m-%d"),
-        "beijing_launch_sources_agree": _sources(others.loc[inside]),
-        "beijing_launch_sources_disagree": _sources(others.loc[~inside]),
+        "beijing_launch_sources_agree": _sources(others.loc[inside & dated]),
+        "beijing_launch_sources_disagree": _sources(others.loc[~inside & dated]),
+        "beijing_launch_sources_date_uncertain": _sources(others.loc[~dated]),
         "beijing_launch_corroborating_uncertain": (
             "yes" if (others.loc[inside, "certainty"] != "documented").any() else "no"
         ),

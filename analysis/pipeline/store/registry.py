@@ -126,7 +126,7 @@ def resources_read(name: str) -> list[str]:
 def kinds(name: str, descriptor: dict[str, Any]) -> dict[str, str]:
     """``{resource: "synthetic" | "observed" | "documented"}`` for every descriptor resource the
     artifact reads, as the descriptor declares it now (``analysis.data.labels.resource_kind``);
-    the whole-package pseudo-resource and non-resource files (simulation.toml) are left out."""
+    the whole-package pseudo-resource is left out, and ``simulation.toml`` counts as synthetic."""
     return labels.kinds_of(resources_read(name), descriptor)
 
 
