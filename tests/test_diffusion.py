@@ -12,7 +12,24 @@ import pytest
 
 from analysis import paths
 from analysis.errors import ModelInputError
-from analysis.topics import diffusion
+from analysis.topics.diffusion.counts import claim_comparison, claim_table
+from analysis.topics.diffusion.growth import (
+    compound_growth,
+    five_year_floor,
+    growth_steps,
+    growth_table,
+    longest_window,
+)
+from analysis.topics.diffusion.logistic_fit import (
+    LOGISTIC_PARAMETERS,
+    counts_figure,
+    decimal_year,
+    fit_logistic,
+    logistic,
+)
+from analysis.topics.diffusion.shares import most_followed, police_shares
+from analysis.topics.diffusion.values import diffusion_values
+from analysis.topics.diffusion.wechat import wechat_sectors_table, wechat_values
 
 TRUE = {"K": 300_000.0, "r": 1.8, "t0": 2012.3}
 
@@ -38,7 +55,7 @@ def _counts(rows: list[dict]) -> pd.DataFrame:
 
 def test_logistic_fit_recovers_exact_parameters():
     t = np.arange(2009.0, 2016.0, 0.5)
-    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE))
+    fit = fit_logistic(t, logistic(t, **TRUE))
     assert pytest.approx(TRUE["K"], rel=1e-6) == fit.K
     assert fit.r == pytest.approx(TRUE["r"], rel=1e-6)
     assert fit.t0 == pytest.approx(TRUE["t0"], abs=1e-6)
@@ -53,8 +70,8 @@ def test_logistic_intervals_cover_the_truth_with_noise():
     hits = dict.fromkeys(TRUE, 0)
     widths = []
     for _ in range(40):
-        y = diffusion.logistic(t, **TRUE) * np.exp(0.1 * rng.standard_normal(t.size))
-        fit = diffusion.fit_logistic(t, y)
+        y = logistic(t, **TRUE) * np.exp(0.1 * rng.standard_normal(t.size))
+        fit = fit_logistic(t, y)
         for name, truth in TRUE.items():
             low, high = fit.intervals[name]
             hits[name] += low < truth < high
@@ -70,8 +87,8 @@ def test_logistic_interval_coverage_is_near_nominal():
     hits = dict.fromkeys(TRUE, 0)
     runs = 300
     for _ in range(runs):
-        y = diffusion.logistic(t, **TRUE) * np.exp(0.15 * rng.standard_normal(t.size))
-        fit = diffusion.fit_logistic(t, y)
+        y = logistic(t, **TRUE) * np.exp(0.15 * rng.standard_normal(t.size))
+        fit = fit_logistic(t, y)
         for name, truth in TRUE.items():
             low, high = fit.intervals[name]
             hits[name] += low < truth < high
@@ -81,16 +98,16 @@ def test_logistic_interval_coverage_is_near_nominal():
 
 def test_logistic_refuses_fewer_points_than_parameters():
     with pytest.raises(ModelInputError, match="at least 3 points"):
-        diffusion.fit_logistic(np.array([2011.0, 2012.0]), np.array([10.0, 20.0]))
+        fit_logistic(np.array([2011.0, 2012.0]), np.array([10.0, 20.0]))
     with pytest.raises(ModelInputError, match="at least 3 points"):  # repeated dates
-        diffusion.fit_logistic(np.array([2011.0, 2011.0, 2012.0]), np.array([1.0, 2.0, 3.0]))
+        fit_logistic(np.array([2011.0, 2011.0, 2012.0]), np.array([1.0, 2.0, 3.0]))
     with pytest.raises(ModelInputError, match="positive counts"):
-        diffusion.fit_logistic(np.array([2010.0, 2011.0, 2012.0]), np.array([0.0, 2.0, 3.0]))
+        fit_logistic(np.array([2010.0, 2011.0, 2012.0]), np.array([0.0, 2.0, 3.0]))
 
 
 def test_three_points_fit_exactly_and_report_no_interval():
     t = np.array([2010.0, 2011.0, 2012.5])
-    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE))
+    fit = fit_logistic(t, logistic(t, **TRUE))
     assert fit.df_resid == 0
     assert all(v is None for v in fit.intervals.values())
     assert "no interval" in fit.caveat
@@ -105,12 +122,12 @@ def test_three_points_fit_exactly_and_report_no_interval():
 )
 def test_the_caveat_counts_the_residual_degrees_of_freedom_in_words(years, words):
     t = np.array(years)
-    fit = diffusion.fit_logistic(t, diffusion.logistic(t, **TRUE) * 1.01)
+    fit = fit_logistic(t, logistic(t, **TRUE) * 1.01)
     assert words in fit.caveat
 
 
 def test_compound_growth_is_hand_checkable():
-    growth = diffusion.compound_growth(
+    growth = compound_growth(
         pd.Timestamp("2011-01-01"), 1000, pd.Timestamp("2013-01-01"), 1210, requested=5
     )
     assert growth.years == pytest.approx(731 / 365.25)
@@ -118,7 +135,7 @@ def test_compound_growth_is_hand_checkable():
     assert growth.rate == pytest.approx(0.0999283, abs=1e-7)
     assert not growth.covers_request
     with pytest.raises(ModelInputError, match="end date after the start"):
-        diffusion.compound_growth(pd.Timestamp("2013-01-01"), 1, pd.Timestamp("2012-01-01"), 2, 5)
+        compound_growth(pd.Timestamp("2013-01-01"), 1, pd.Timestamp("2012-01-01"), 2, 5)
 
 
 def test_growth_steps_between_consecutive_counts():
@@ -129,11 +146,11 @@ def test_growth_steps_between_consecutive_counts():
             {"date": "2012-12-31", "count": 450},
         ]
     )
-    steps = diffusion.growth_steps(points)
+    steps = growth_steps(points)
     assert steps["growth"].tolist() == pytest.approx([2.0, 0.5])
     assert steps["years"].tolist() == pytest.approx([365 / 365.25, 366 / 365.25])
     with pytest.raises(ModelInputError, match="at least 2"):
-        diffusion.growth_steps(points.iloc[:1])
+        growth_steps(points.iloc[:1])
 
 
 def test_longest_window_names_the_window_actually_used():
@@ -161,7 +178,7 @@ def test_longest_window_names_the_window_actually_used():
             {"series": "op_ed_2014", "platform": "sina", "date": "2013-12-31", "count": 9},
         ]
     )
-    series, growth, window = diffusion.longest_window(counts, end_year=2013, requested=5)
+    series, growth, window = longest_window(counts, end_year=2013, requested=5)
     assert series == "cnsa_four_platforms"
     assert growth.start == pd.Timestamp("2010-12-31")
     assert growth.end == pd.Timestamp("2013-12-31")
@@ -172,11 +189,11 @@ def test_longest_window_names_the_window_actually_used():
     assert len(window) == 2
 
     longer = pd.concat([counts, _counts([{"date": "2008-12-31", "count": 10}])])
-    _, growth, _ = diffusion.longest_window(longer, end_year=2013, requested=5)
+    _, growth, _ = longest_window(longer, end_year=2013, requested=5)
     assert growth.covers_request
 
     with pytest.raises(ModelInputError, match="ending in 2015"):
-        diffusion.longest_window(counts, end_year=2015)
+        longest_window(counts, end_year=2015)
 
 
 def test_claim_comparison_takes_latest_comparable_count_before_the_claim():
@@ -217,7 +234,7 @@ def test_claim_comparison_takes_latest_comparable_count_before_the_claim():
             {"date": "2013-12-31", "count": 258_737},
         ]
     )
-    table = diffusion.claim_comparison(counts).set_index("platform")
+    table = claim_comparison(counts).set_index("platform")
     assert table.loc["sina", "documented_count"] == 100_151
     assert table.loc["sina", "difference"] == -151
     assert table.loc["all_platforms", "documented_platform"] == "four_platforms"
@@ -258,13 +275,13 @@ def test_police_share_needs_same_date_platform_and_place():
             },
         ]
     )
-    shares = diffusion.police_shares(counts)
+    shares = police_shares(counts)
     assert len(shares) == 1
     assert shares["share"].iloc[0] == pytest.approx(8_583 / 25_866)
 
 
 def test_decimal_year():
-    years = diffusion.decimal_year(pd.Series(pd.to_datetime(["2013-01-01", "2013-07-02"])))
+    years = decimal_year(pd.Series(pd.to_datetime(["2013-01-01", "2013-07-02"])))
     assert years[0] == pytest.approx(2013.0)
     assert years[1] == pytest.approx(2013 + 182 / 365.25)
 
@@ -299,7 +316,7 @@ def test_values_on_the_documented_data_expose_the_window():
         if ending and points[0][0] < ending[-1][0]:
             windows.append(((ending[-1][0] - points[0][0]).days, name, points[0], ending[-1]))
     days, name, (start, first), (end, last) = max(windows)
-    values = diffusion.diffusion_values()
+    values = diffusion_values()
     json.dumps(values, allow_nan=False)
     assert values["cagr_series"] == name
     assert (values["cagr_window_start"], values["cagr_window_end"]) == (str(start), str(end))
@@ -307,7 +324,7 @@ def test_values_on_the_documented_data_expose_the_window():
     assert values["cagr_years"] == pytest.approx(days / 365.25, rel=1e-12)
     assert values["cagr"] == pytest.approx((last / first) ** (365.25 / days) - 1, rel=1e-9)
     assert values["five_years_documented"] == ("yes" if days / 365.25 >= 5 - 1 / 12 else "no")
-    for name in diffusion.LOGISTIC_PARAMETERS:
+    for name in LOGISTIC_PARAMETERS:
         if values[f"{name}_low"] is not None:
             assert values[f"{name}_low"] < values[name] < values[f"{name}_high"]
     assert 0 < values["police_share_national_min"] <= values["police_share_national_max"] < 1
@@ -319,16 +336,16 @@ def test_claim_table_has_one_row_per_op_ed_figure():
         for r in _csv("account_counts")
         if r["series"] == "op_ed_2014" and not r["subgroup"] and not r["province_code"]
     ]
-    claim = diffusion.claim_table()
+    claim = claim_table()
     assert len(claim) == len(op_ed) > 0
-    growth = diffusion.growth_table()
+    growth = growth_table()
     assert {"From", "To", "Growth (%)", "Annualised (%)"} <= set(growth.columns)
-    assert diffusion.counts_figure().axes[0].get_yscale() == "log"
+    assert counts_figure().axes[0].get_yscale() == "log"
 
 
 def test_wechat_values_match_the_sector_and_province_tables():
     """Police rank and lead, and the regions of the leading provinces, from the CSV files."""
-    values = diffusion.wechat_values()
+    values = wechat_values()
     json.dumps(values, allow_nan=False)
     sectors = [
         (int(r["accounts"]), r["row_id"], r["category"])
@@ -348,7 +365,7 @@ def test_wechat_values_match_the_sector_and_province_tables():
     assert values["top_provinces"] == len(ranked)
     for name in ("east", "central", "west", "northeast"):
         assert values[f"top_provinces_{name}"] == ranked.count(name)
-    assert "Sector" in diffusion.wechat_sectors_table().columns
+    assert "Sector" in wechat_sectors_table().columns
 
 
 def test_police_share_of_the_most_followed_pairs_police_with_the_whole_ranking():
@@ -362,16 +379,16 @@ def test_police_share_of_the_most_followed_pairs_police_with_the_whole_ranking()
         {"date": "2012-01-01", "count": 20, "subgroup": ranking, "certainty": "uncertain"},
         {"date": "2013-12-31", "count": 258737},
     ]
-    found = diffusion.most_followed(_counts(rows))
+    found = most_followed(_counts(rows))
     assert found["police_share_most_followed"] == pytest.approx(0.75)
     assert (found["most_followed_police"], found["most_followed_ranked"]) == (15, 20)
     assert found["most_followed_rankings"] == 1
-    assert diffusion.most_followed(_counts(rows[-1:])) == {"most_followed_rankings": 0}
+    assert most_followed(_counts(rows[-1:])) == {"most_followed_rankings": 0}
 
 
 def test_five_year_floor_assumes_the_count_never_fell():
     """S003-D4 (issue 22): from the earliest count c to the end count e, five years of growth
     are at least (e / c) ** (1 / 5) - 1 if the count never fell before c."""
-    assert diffusion.five_year_floor(1000, 32_000) == pytest.approx(1.0)
-    assert diffusion.five_year_floor(5768, 258_737) == pytest.approx(1.1398, abs=1e-4)
-    assert diffusion.five_year_floor(50_561, 258_737) < 1.0
+    assert five_year_floor(1000, 32_000) == pytest.approx(1.0)
+    assert five_year_floor(5768, 258_737) == pytest.approx(1.1398, abs=1e-4)
+    assert five_year_floor(50_561, 258_737) < 1.0

@@ -35,13 +35,13 @@ from analysis import paths
 from analysis.topics import (
     content,
     coverage,
-    diffusion,
     engagement,
     inference,
     modelframe,
     responsiveness,
     timeline,
 )
+from analysis.topics.diffusion.growth import compound_growth, growth_steps
 
 Z = 1.959963984540054  # the 97.5% normal quantile, typed from tables (not the module's constant)
 REGIONS = ("east", "central", "west", "northeast")
@@ -400,14 +400,14 @@ def test_coverage_values_match_the_committed_table_counted_by_hand():
 
 def test_compound_growth_hand_worked():
     # 1,000 to 1,331 (1.1 cubed) from 2009-01-01 to 2012-01-01: 1,095 days = 2.99795 years.
-    growth = diffusion.compound_growth(
+    growth = compound_growth(
         pd.Timestamp("2009-01-01"), 1000, pd.Timestamp("2012-01-01"), 1331, requested=5
     )
     assert growth.years == pytest.approx(1095 / 365.25, rel=1e-12)
     # 1.331 ** (365.25 / 1095) - 1 = 0.100072 (10% a year, a shade more over 1,095 days)
     assert growth.rate == pytest.approx(0.100072, abs=1e-6)
     # doubling over 2013 (365 days = 0.99932 years): 2 ** (365.25 / 365) - 1 = 1.000950
-    doubling = diffusion.compound_growth(
+    doubling = compound_growth(
         pd.Timestamp("2013-01-01"), 50, pd.Timestamp("2014-01-01"), 100, requested=1
     )
     assert doubling.rate == pytest.approx(1.000950, abs=1e-6)
@@ -424,7 +424,7 @@ def test_growth_steps_annualise_by_compounding():
             "certainty": ["documented", "documented"],
         }
     )
-    steps = diffusion.growth_steps(points)
+    steps = growth_steps(points)
     assert steps["growth"].iloc[0] == pytest.approx(2.0)
     assert steps["annualised"].iloc[0] == pytest.approx(0.7314, abs=1e-4)
 
