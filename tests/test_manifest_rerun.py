@@ -4,8 +4,9 @@ under the manifest's own tolerances (verdicts, counts and text exactly).
 
 The numbers come through the test process's artifact cache (tests/conftest.py): its keys
 cover the data, every analysis module and the locked libraries, so any edit that can move a
-number recomputes it. Re-running in a fresh cache, as ``python -m analysis reproduce`` does, is tested in
-tests/test_reproduce.py; doing it here again would only recompute the same numbers.
+number recomputes it. Re-running in a fresh cache, as ``python -m analysis reproduce`` does,
+is tested in tests/test_reproduce.py; doing it here again would only recompute the same
+numbers.
 
 A changed threshold, a flipped comparison or an edited statistic that moves a reported number
 or a verdict fails here, naming it. A deliberate change is accepted with
