@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from children import interruptible
 
 from analysis import atomic, paths
 from analysis.__main__ import main
@@ -600,7 +601,7 @@ def _bench_scale(tmp: Path, *argv: str, pause_at: str | None = None) -> subproce
     env.pop(atomic.PAUSE_ENV, None)
     if pause_at:
         env[atomic.PAUSE_ENV] = pause_at
-    return subprocess.Popen(
+    return interruptible(
         [sys.executable, "-m", "benchmarks.bench_scale", *argv],
         cwd=paths.root,
         env=env,

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from children import interruptible
 
 from analysis import atomic, paths
 from analysis.data import datasets, sample_files
@@ -34,7 +35,7 @@ def _simulate(out: Path, seed: int, pause_at: str | None = None) -> subprocess.P
     env.pop(atomic.PAUSE_ENV, None)
     if pause_at:
         env[atomic.PAUSE_ENV] = pause_at
-    return subprocess.Popen(
+    return interruptible(
         [sys.executable, "-m", "analysis", "simulate", "--seed", str(seed), "--out", str(out)],
         cwd=paths.root,
         env=env,
