@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from children import interruptible
+from children import started, wait_for
 
-from analysis import atomic, paths
+from analysis import paths
 from analysis.__main__ import main
 from analysis.data import datapackage, datasets, files, incoming, simulate
 from analysis.errors import DataValidationError
@@ -227,31 +227,14 @@ def test_unicode_digits_are_not_numbers(
 
 # ------------------------------------------------------------- one lock around every data writer
 def _data_add(base: Path, folder: Path, pause_at: str | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(paths.root)}
-    env.pop(atomic.PAUSE_ENV, None)
-    if pause_at:
-        env[atomic.PAUSE_ENV] = pause_at
-    return subprocess.Popen(
+    return started(
         [
             *(sys.executable, "-m", "analysis", "--data", str(base), "data", "add", str(folder)),
             *("--observed", "--source", f"crawl {folder.name}", "--period", "2016"),
             *("--sampling", "all"),
         ],
-        cwd=paths.root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        pause_at=pause_at,
     )
-
-
-def _wait_for(process: subprocess.Popen, said: str) -> None:
-    """Read the process's stderr until it says ``said`` (the observable event)."""
-    assert process.stderr is not None
-    for line in process.stderr:
-        if said in line:
-            return
-    raise AssertionError(f"the process ended without saying {said!r}")
 
 
 def test_two_data_adds_at_once_both_land_in_turn(package_copy: Path, tmp_path: Path) -> None:
@@ -261,9 +244,9 @@ def test_two_data_adds_at_once_both_land_in_turn(package_copy: Path, tmp_path: P
         shutil.copy(package_copy / "synthetic" / f"{name}.csv", folder / f"{name}.csv")
     version = _descriptor(package_copy)["version"]
     holder = _data_add(package_copy, first, pause_at="staged")
-    _wait_for(holder, "paused at staged")
+    wait_for(holder, "paused at staged")
     waiter = _data_add(package_copy, second)
-    _wait_for(waiter, "waiting: another command is writing the data package")
+    wait_for(waiter, "waiting: another command is writing the data package")
     holder.send_signal(signal.SIGUSR1)
     assert holder.wait() == 0 and waiter.wait() == 0
     descriptor = _descriptor(package_copy)
@@ -285,9 +268,9 @@ def test_a_waiting_writer_interrupted_changes_nothing(package_copy: Path, tmp_pa
     shutil.copy(package_copy / "synthetic" / "posts.csv", folder / "posts.csv")
     before = _hashes(package_copy)
     holder = _data_add(package_copy, folder, pause_at="staged")
-    _wait_for(holder, "paused at staged")
+    wait_for(holder, "paused at staged")
     waiter = _data_add(package_copy, folder)
-    _wait_for(waiter, "waiting: another command")
+    wait_for(waiter, "waiting: another command")
     waiter.send_signal(signal.SIGTERM)
     assert waiter.wait() == 143
     holder.send_signal(signal.SIGTERM)
@@ -571,16 +554,13 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
 
     shared = tmp_path / "shared-cache"
     name = "timeline.values"
-    env = {**os.environ, "PYTHONPATH": str(paths.root), paths.CACHE_ENV: str(shared)}
-    env[atomic.PAUSE_ENV] = "cache-entry-staged"
-    writer = subprocess.Popen(
+    writer = started(
         [sys.executable, "-c", f"from analysis.pipeline import store; store.get({name!r})"],
-        cwd=paths.root,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
+        pause_at="cache-entry-staged",
+        env={paths.CACHE_ENV: str(shared)},
+        stdout=None,
     )
-    _wait_for(writer, "paused at cache-entry-staged")
+    wait_for(writer, "paused at cache-entry-staged")
     monkeypatch.setattr(paths, "cache", shared)
     with warnings.catch_warnings():
         warnings.simplefilter("error", store.CacheWarning)
@@ -597,17 +577,11 @@ def test_an_entry_being_written_by_another_process_is_absent_not_damaged(
 # -------------------------------------------------------------- bench-scale: size and signals
 def _bench_scale(tmp: Path, *argv: str, pause_at: str | None = None) -> subprocess.Popen:
     tmp.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(paths.root), "TMPDIR": str(tmp)}
-    env.pop(atomic.PAUSE_ENV, None)
-    if pause_at:
-        env[atomic.PAUSE_ENV] = pause_at
-    return interruptible(
+    return started(
         [sys.executable, "-m", "benchmarks.bench_scale", *argv],
-        cwd=paths.root,
-        env=env,
+        pause_at=pause_at,
+        env={"TMPDIR": str(tmp)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
 
 
@@ -636,7 +610,7 @@ def test_bench_scale_stopped_removes_its_folder_without_a_traceback(
 ) -> None:
     tmp = tmp_path / "tmp"
     run = _bench_scale(tmp, "--posts", "2000", pause_at="bench-scale-generated")
-    _wait_for(run, "paused at bench-scale-generated")
+    wait_for(run, "paused at bench-scale-generated")
     assert any(p.name.startswith("bench-scale-") for p in tmp.iterdir())
     run.send_signal(number)
     assert run.wait() == code

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from children import interruptible
+from children import started, wait_for
 
 from analysis import atomic, paths
 from analysis.data import datasets, sample_files
@@ -31,28 +31,8 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 def _simulate(out: Path, seed: int, pause_at: str | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(paths.root)}
-    env.pop(atomic.PAUSE_ENV, None)
-    if pause_at:
-        env[atomic.PAUSE_ENV] = pause_at
-    return interruptible(
-        [sys.executable, "-m", "analysis", "simulate", "--seed", str(seed), "--out", str(out)],
-        cwd=paths.root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_until_paused(run: subprocess.Popen, stage: str) -> None:
-    """Read the run's stderr until it says it has reached ``stage`` (no timer: an event)."""
-    said = []
-    for line in run.stderr:
-        said.append(line)
-        if line.strip() == f"paused at {stage}":
-            return
-    raise AssertionError(f"the run ended (exit {run.wait()}) before {stage}:\n{''.join(said)}")
+    argv = [sys.executable, "-m", "analysis", "simulate", "--seed", str(seed), "--out", str(out)]
+    return started(argv, pause_at=pause_at)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +67,7 @@ def test_interrupted_simulate_leaves_one_whole_sample_never_a_mixture(
     shutil.copytree(two_samples["before"], out)  # what a finished run with seed 3 wrote
 
     second = _simulate(out, 5, pause_at=stage)
-    _wait_until_paused(second, stage)
+    wait_for(second, f"paused at {stage}", whole_line=True)
     second.send_signal(number)
     code = second.wait()
     assert code in (128 + number, -number, 130), f"the run was not interrupted (exit {code})"
