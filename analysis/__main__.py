@@ -25,11 +25,8 @@ from analysis import atomic
 from analysis.cli import COMMANDS, run_command
 from analysis.errors import (
     EXIT_CHECK_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_USAGE,
     AnalysisError,
-    Terminated,
     UsageError,
 )
 
@@ -80,12 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     on_term = atomic.terminate_like_ctrl_c()
     try:
         return _main(argv)
-    except Terminated:
-        print("terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        return atomic.stopped(exc)
     except UsageError as exc:
         _report(exc, debug)
         return EXIT_USAGE

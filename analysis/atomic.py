@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from analysis.errors import Terminated
+from analysis.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 PAUSE_ENV = "ANALYSIS_PAUSE_AT"  # tests only: a stage name at which the process waits
 
@@ -58,6 +58,16 @@ def terminate_like_ctrl_c() -> Any:
         raise Terminated
 
     return signal.signal(signal.SIGTERM, terminated)
+
+
+def stopped(exc: KeyboardInterrupt) -> int:
+    """Say on stderr how a command was stopped and return its exit code: 143 for SIGTERM
+    (``Terminated``), 130 for Ctrl-C; staged files were removed as the exception unwound."""
+    if isinstance(exc, Terminated):
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    print("interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def write_bytes(path: Path, payload: bytes) -> None:

@@ -53,11 +53,8 @@ import numpy as np
 from analysis import atomic, console
 from analysis.errors import (
     EXIT_CHECK_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_TERMINATED,
     EXIT_USAGE,
-    Terminated,
 )
 from benchmarks.bench_models import PeakMemory
 
@@ -535,12 +532,8 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import bench_book
 
             book = bench_book.run_book(work / "data", work)
-    except Terminated:
-        print("terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        return atomic.stopped(exc)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
