@@ -46,6 +46,9 @@ def _constraints(field: dict[str, Any]) -> str:
         parts.append(f"pattern {rules['pattern']}")
     if field.get("bibkey"):
         parts.append("keys in references.bib")
+    when = field.get("requiredWhen")
+    if isinstance(when, dict):
+        parts.append(f"required where {when.get('field')} is {' or '.join(when.get('in') or [])}")
     bound = field.get("maximumFrom")
     if isinstance(bound, dict):
         key = ", ".join(f"{a} = {b}" for a, b in (bound.get("key") or {}).items())

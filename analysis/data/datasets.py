@@ -8,10 +8,11 @@ integers. ``check(name)`` returns the problems instead of raising, for
 Checks run in this order, and a resource stops at the first stage that finds a problem, so the
 message describes the cause rather than its consequences: the descriptor entry (path, schema),
 presence of the file, empty file, UTF-8, columns, types and constraints (required, minimum,
-maximum, enum, pattern, unique, references.bib keys), primary key, foreign keys, then the
-recorded sha256 hash and size, and last the entry's metadata (sources, licence, ``synthetic``,
-field descriptions). The hash comes late on purpose: an edit that breaks the schema is reported
-as what it breaks (row, field, expected, found), not only as "file changed".
+maximum, enum, pattern, unique, references.bib keys, and the project's own ``requiredWhen``: a
+field required on the rows where another field holds given values), primary key, foreign keys,
+then the recorded sha256 hash and size, and last the entry's metadata (sources, licence,
+``synthetic``, field descriptions). The hash comes late on purpose: an edit that breaks the
+schema is reported as what it breaks (row, field, expected, found), not only as "file changed".
 """
 
 from __future__ import annotations
@@ -362,6 +363,9 @@ def _check_structure(entry: dict[str, Any], label: str) -> list[DataProblem]:
                 )
         if "maximumFrom" in spec:
             problems += _check_bound_spec(spec["maximumFrom"], where, name)
+    for spec in fields:
+        if isinstance(spec, dict) and isinstance(spec.get("name"), str) and "requiredWhen" in spec:
+            problems += _check_required_when_spec(spec["requiredWhen"], names, where, spec["name"])
     problems += _check_keys_structure(schema, names, where)
     for prop, kind, expected in (
         ("hash", str, "text 'sha256:<hex>'"),
@@ -423,6 +427,33 @@ def _check_bound_spec(spec: Any, where: str, name: str) -> list[DataProblem]:
             where,
             "property 'maximumFrom' has the wrong shape",
             expected,
+            _short(repr(spec)),
+            field=name,
+        )
+    ]
+
+
+def _check_required_when_spec(
+    spec: Any, names: list[str], where: str, name: str
+) -> list[DataProblem]:
+    """``requiredWhen`` is ``{"field": <another field of the schema>, "in": [values]}``."""
+    ok = (
+        isinstance(spec, dict)
+        and set(spec) == {"field", "in"}
+        and isinstance(spec["field"], str)
+        and spec["field"] in names
+        and spec["field"] != name
+        and isinstance(spec["in"], list)
+        and bool(spec["in"])
+        and all(isinstance(v, str) for v in spec["in"])
+    )
+    if ok:
+        return []
+    return [
+        DataProblem(
+            where,
+            "property 'requiredWhen' has the wrong shape",
+            "an object {field: another field of the schema, in: [values of that field]}",
             _short(repr(spec)),
             field=name,
         )
@@ -609,8 +640,35 @@ def _parse(
     if problems:
         return None, problems
     frame = pd.DataFrame(columns)
+    problems += _check_required_when(frame, fields, label)
     problems += _check_primary_key(frame, entry, label)
     return frame, problems
+
+
+def _check_required_when(
+    frame: pd.DataFrame, fields: list[dict[str, Any]], label: str
+) -> list[DataProblem]:
+    """Fields required only on some rows (``requiredWhen``): a value must be present where
+    the other field holds one of the listed values (a ranking named where a row records a
+    place in it). Frictionless has no such constraint; the property is the project's own."""
+    problems: list[DataProblem] = []
+    for spec in fields:
+        rule = spec.get("requiredWhen")
+        if not rule:
+            continue
+        other = frame[rule["field"]].astype("string")
+        wanted = rule["in"]
+        missing = (other.isin(wanted) & frame[spec["name"]].isna()).fillna(False)
+        problems += _bad(
+            label,
+            missing.to_numpy(dtype=bool),
+            "empty (" + rule["field"] + " = " + other.fillna("") + ")",
+            spec["name"],
+            "missing value",
+            f"a value where {rule['field']} is {' or '.join(wanted)}",
+            shown=True,
+        )
+    return problems
 
 
 def _field_counts(text: str, width: int, label: str) -> list[DataProblem]:

@@ -441,13 +441,17 @@ def validate(
     files = parts(path)
     if not files:
         return 0, [DataProblem(label, "no Parquet parts", "one or more *.parquet files", "none")]
-    unsupported = [f["name"] for f in fields if f.get("bibkey") or f.get("maximumFrom")]
+    unsupported = [
+        f["name"]
+        for f in fields
+        if f.get("bibkey") or f.get("maximumFrom") or f.get("requiredWhen")
+    ]
     if unsupported:
         return 0, [
             DataProblem(
                 label,
                 "constraint not supported for Parquet resources",
-                "no bibkey or maximumFrom fields (use CSV for documented tables)",
+                "no bibkey, maximumFrom or requiredWhen fields (use CSV for documented tables)",
                 ", ".join(unsupported),
             )
         ]
