@@ -22,6 +22,7 @@ from analysis import findings
 from analysis.findings import Verdict
 
 SUPPORTED, NOT_SUPPORTED, MIXED = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
+NOT_TESTABLE = Verdict.NOT_TESTABLE
 EPS = 1e-6  # relative step across a threshold
 
 # --- the pins -------------------------------------------------------------------------------
@@ -39,6 +40,16 @@ EPS = 1e-6  # relative step across a threshold
 #   microblogs, data 1.2.0), not on a count of WeChat accounts, which does not measure influence.
 # - S003-D4 stays supported, now on the five-year floor (if the count never fell), not on a
 #   three-year rate standing in for the five-year one.
+# Changed deliberately (issue 22, point 5: documented evidence left unused), data 1.3.0:
+# - S000-F3 supported (on the synthetic sample, "recovered") -> mixed (documented): 'mean > 0'
+#   on the sample could not fail; the Weibo half is now judged on the followings the sources
+#   record for police accounts (each at least 10,000), and the WeChat half has no documented
+#   figure, so the claim cannot be supported on its Weibo half alone.
+# - S001-F2 not testable -> mixed: records dated before the launch rank Beijing's and Ji'nan's
+#   bureaus, record only a following for Xiamen's and nothing for Kunming and Hebei; that the
+#   Ministry chose them still needs its own documents.
+# - S004-F1 not testable -> mixed: three sources besides the interview record Ji'nan police
+#   microblogs; only the interview reports the forum and the QQ groups.
 # fmt: off
 PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
              ('AllOf',
@@ -85,12 +96,15 @@ PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
                  True,
                  'share_daily_tips_low',
                  'share_daily_tips_high'))))),
- 'S000-F3': ('supported',
+ 'S000-F3': ('mixed',
              ('AllOf',
-              (('weibo comments',
-                ('Compare', 'weibo_mean_comments', 0.0, 'above', False, None, None)),
-               ('wechat page views',
-                ('Compare', 'wechat_mean_page_views', 0.0, 'above', False, None, None))))),
+              (('Weibo following',
+                ('EveryRecord',
+                 'following_records',
+                 'following_smallest',
+                 'following_largest',
+                 10000)),
+               ('WeChat reading and commenting', ('NoRecord',))))),
  'S000-F4': ('supported',
              ('Compare',
               'max_min_ratio',
@@ -159,7 +173,33 @@ PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
               'mattis2011public')),
  'S001-A1': ('not testable with these data', None),
  'S001-F1': ('supported', ('Precedes', 'first_local_date', 'mandate_date')),
- 'S001-F2': ('not testable with these data', None),
+ 'S001-F2': ('mixed',
+             ('AllOf',
+              (('Beijing',
+                ('OnRecord',
+                 'highlighted_beijing_rankings',
+                 'highlighted_beijing_followings',
+                 'mattis2011public')),
+               ('Xiamen',
+                ('OnRecord',
+                 'highlighted_xiamen_rankings',
+                 'highlighted_xiamen_followings',
+                 'mattis2011public')),
+               ("Ji'nan",
+                ('OnRecord',
+                 'highlighted_jinan_rankings',
+                 'highlighted_jinan_followings',
+                 'mattis2011public')),
+               ('Kunming',
+                ('OnRecord',
+                 'highlighted_kunming_rankings',
+                 'highlighted_kunming_followings',
+                 'mattis2011public')),
+               ('Hebei',
+                ('OnRecord',
+                 'highlighted_hebei_rankings',
+                 'highlighted_hebei_followings',
+                 'mattis2011public'))))),
  'S001-F3': ('not testable with these data', None),
  'S002-F1': ('not testable with these data', None),
  'S002-O1': ('not testable with these data', None),
@@ -195,7 +235,13 @@ PINNED: dict[str, tuple[str, tuple | None]] = {'S000-F1': ('supported',
  'S003-F3': ('not testable with these data', None),
  'S003-F4': ('not testable with these data', None),
  'S004-D1': ('not testable with these data', None),
- 'S004-F1': ('not testable with these data', None),
+ 'S004-F1': ('mixed',
+             ('AllOf',
+              (('forum', ('OnRecord', 'jinan_forum_sources', None, 'yin2010jinan')),
+               ('community-police QQ groups',
+                ('OnRecord', 'jinan_qq_sources', None, 'yin2010jinan')),
+               ('real-name microblog',
+                ('OnRecord', 'jinan_microblog_sources', None, 'yin2010jinan'))))),
  'S004-P1': ('not testable with these data', None),
  'S004-P2': ('not testable with these data', None),
  'S004-P3': ('not testable with these data', None),
@@ -282,6 +328,18 @@ def _fill(leaf: tuple, state: str, values: dict[str, Any]) -> None:
         _, list_key, _, inner = leaf
         values.setdefault(list_key, [])
         _fill(inner, state, values)
+    elif kind == "EveryRecord":
+        _, count, smallest, largest, threshold = leaf
+        values[count] = 3
+        values[smallest] = threshold if state == "inside" else _step(threshold, -1)
+        values[largest] = 2 * threshold if state == "inside" else _step(threshold, -1)
+    elif kind == "OnRecord":
+        _, strong, weak, own = leaf
+        values[strong] = ["independent2020", own] if state == "inside" else [own]
+        if weak:
+            values[weak] = [own]
+    elif kind == "NoRecord":
+        pass  # reads nothing: always not testable
     else:
         raise AssertionError(f"no pin helper for {kind}")
 
@@ -300,6 +358,10 @@ def _decide(claim_id: str, values: dict[str, Any]) -> Verdict:
 def _leaf_verdict(leaf: tuple, state: str) -> Verdict:
     """What one pinned part answers inside or outside its threshold (see the module docstring)."""
     inner = leaf[3] if leaf[0] == "IfDocumented" else leaf
+    if inner[0] == "NoRecord":
+        return NOT_TESTABLE
+    if inner[0] == "OnRecord":  # a missing record is never evidence against
+        return SUPPORTED if state == "inside" else NOT_TESTABLE
     if inner[0] != "Bound":
         return SUPPORTED if state == "inside" else NOT_SUPPORTED
     if inner[4] == "about":
@@ -350,7 +412,9 @@ def test_rule_fails_just_outside_each_pinned_threshold(claim_id):
     rule = PINNED[claim_id][1]
     parts = _parts(rule)
     inside = _expected(rule, {})
-    for i, (label, _) in enumerate(parts):
+    for i, (label, leaf) in enumerate(parts):
+        if leaf[0] == "NoRecord":
+            continue  # no value moves it (see test_an_untested_part_keeps_the_claim_from_support)
         expected = _expected(rule, {i: "outside"})
         assert expected is not inside, f"{claim_id} part {label or i}: the pin cannot move"
         found = _decide(claim_id, _values(rule, {i: "outside"}))
@@ -385,6 +449,16 @@ def test_listed_gaps_make_the_claim_not_testable(claim_id):
             assert verdict is Verdict.NOT_TESTABLE, claim_id
         else:
             assert verdict is not SUPPORTED, f"{claim_id} part {label or i}"
+
+
+@pytest.mark.parametrize("claim_id", WITH_RULES)
+def test_an_untested_part_keeps_the_claim_from_support(claim_id):
+    """A claim with a part no documented figure bears on (NoRecord) is at best mixed, however
+    well its other parts hold: the part set aside is still a part of the claim."""
+    rule = PINNED[claim_id][1]
+    if not any(leaf[0] == "NoRecord" for _, leaf in _parts(rule)):
+        return
+    assert _decide(claim_id, _values(rule, {})) is MIXED, claim_id
 
 
 @pytest.fixture(scope="module")

@@ -170,12 +170,30 @@ def test_milestone_dates_are_the_first_day_of_their_period() -> None:
     assert ((year.dt.day == 1) & (year.dt.month == 1)).all()
 
 
-def test_count_dates_are_the_last_day_of_their_period() -> None:
-    counts = datasets.load("account_counts")
+@pytest.mark.parametrize("name", ["account_counts", "audience_records"])
+def test_count_dates_are_the_last_day_of_their_period(name: str) -> None:
+    counts = datasets.load(name)
     month = counts[counts["date_precision"] == "month"]["date"]
     year = counts[counts["date_precision"] == "year"]["date"]
     assert month.dt.is_month_end.all()
     assert ((year.dt.month == 12) & (year.dt.day == 31)).all()
+
+
+def test_audience_records_say_what_each_figure_is() -> None:
+    """Followers and places carry a value and its bound, places and mentions name their
+    ranking, a mention has no place, and only single accounts are counted at their opening."""
+    records = datasets.load("audience_records")
+    counted = records[records["measure"].isin(["followers", "rank"])]
+    assert counted["value"].notna().all() and counted["bound"].notna().all()
+    ranked = records[records["measure"].isin(["rank", "listed"])]
+    assert ranked["ranking"].notna().all()
+    assert records.loc[records["measure"] == "followers", "ranking"].isna().all()
+    assert records.loc[records["measure"] == "listed", "value"].isna().all()
+    assert (records.loc[records["measure"] == "rank", "value"] >= 1).all()
+    many = records[records["account_kind"] == "many"]
+    assert many["force"].isna().all() and not many["at_opening"].any()
+    assert list(records["record_id"]) == sorted(records["record_id"])
+    assert records["date"].is_monotonic_increasing
 
 
 def test_count_parts_add_up_to_their_totals() -> None:
@@ -400,6 +418,56 @@ DAMAGES = [
         "'nosuchkey2099'",
     ),
     Damage(
+        "a place without its ranking",
+        "audience_records",
+        lambda b: _set_cell(b, "audience_records", 4, "ranking", ""),
+        "missing value",
+        4,
+        "ranking",
+        "a value where measure is rank or listed",
+        "empty (measure = rank)",
+    ),
+    Damage(
+        "followers without a number",
+        "audience_records",
+        lambda b: _set_cell(b, "audience_records", 2, "value", ""),
+        "missing value",
+        2,
+        "value",
+        "a value where measure is followers or rank",
+        "empty (measure = followers)",
+    ),
+    Damage(
+        "unknown measure",
+        "audience_records",
+        lambda b: _set_cell(b, "audience_records", 5, "measure", "likes"),
+        "unknown category",
+        5,
+        "measure",
+        "one of followers",
+        "'likes'",
+    ),
+    Damage(
+        "unknown source key of an audience record",
+        "audience_records",
+        lambda b: _set_cell(b, "audience_records", 9, "source", "dlnp2011report;nosuchkey2099"),
+        "source key not in references.bib",
+        9,
+        "source",
+        "references.bib",
+        "'nosuchkey2099'",
+    ),
+    Damage(
+        "audience record in a province that does not exist",
+        "audience_records",
+        lambda b: _set_cell(b, "audience_records", 7, "province_code", "710000"),
+        "unknown key (not in provinces.adcode)",
+        7,
+        "province_code",
+        "adcode values in provinces",
+        "'710000'",
+    ),
+    Damage(
         "empty file",
         "wechat_sectors_2013",
         lambda b: _file(b, "wechat_sectors_2013").write_bytes(b""),
@@ -525,6 +593,18 @@ def test_code_licence_and_citation_file() -> None:
     citation = yaml.safe_load(paths.root.joinpath("CITATION.cff").read_text(encoding="utf-8"))
     assert citation["cff-version"] == "1.2.0"
     assert citation["title"] and citation["authors"] and citation["license"] == "MIT"
+
+
+def test_a_malformed_required_when_is_a_descriptor_problem(package_copy: Path) -> None:
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    entry = next(e for e in descriptor["resources"] if e["name"] == "audience_records")
+    field = next(f for f in entry["schema"]["fields"] if f["name"] == "ranking")
+    field["requiredWhen"] = {"field": "kind_of_figure", "in": ["rank"]}
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    (problem,) = _problems(package_copy, "audience_records")
+    assert problem.problem == "property 'requiredWhen' has the wrong shape"
+    assert problem.field == "ranking" and "kind_of_figure" in problem.found
 
 
 def test_descriptor_mistakes_become_problems_not_tracebacks(package_copy: Path) -> None:

@@ -16,11 +16,14 @@ from analysis.findings import (
     Claim,
     Compare,
     Equals,
+    EveryRecord,
     Evidence,
     EvidenceError,
     EvidenceKind,
     IfDocumented,
     Near,
+    NoRecord,
+    OnRecord,
     Precedes,
     SourcesAgree,
     Verdict,
@@ -31,6 +34,7 @@ from analysis.pipeline import verdicts
 from analysis.pipeline.store import registry
 
 S, N, M = Verdict.SUPPORTED, Verdict.NOT_SUPPORTED, Verdict.MIXED
+T = Verdict.NOT_TESTABLE
 
 
 # --- Compare: directional claims on an interval ---------------------------------------------
@@ -200,6 +204,61 @@ def test_combine_needs_unanimity_for_a_clear_verdict() -> None:
     assert combine([S, N]) is M
     assert combine([S, M]) is M
     assert combine([]) is M
+
+
+def test_combine_sets_untested_parts_aside_but_never_lets_them_support() -> None:
+    assert combine([S, T]) is M  # half a claim supported is not the claim supported
+    assert combine([N, T]) is N  # every part that can be tested fails
+    assert combine([M, T]) is M
+    assert combine([T, T]) is T
+
+
+# --- EveryRecord, OnRecord, NoRecord: the documented audience rules ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("smallest", "largest", "expected"),
+    [
+        (10_000, 2e6, S),  # the threshold itself counts ("at least")
+        (9_999, 2e6, M),  # one record short: some reach it, some do not
+        (32, 9_999, N),  # even the largest falls short
+    ],
+)
+def test_every_record_at_its_boundaries(smallest: float, largest: float, expected: Verdict):
+    rule = EveryRecord("n", "low", "high", 10_000, "followings")
+    verdict, result, text = rule.decide({"n": 5, "low": smallest, "high": largest})
+    assert verdict is expected
+    assert result["records"] == 5 and result["threshold"] == 10_000
+    assert "5 followings" in text and "at least 10,000" in text
+
+
+def test_every_record_without_records_is_not_testable_and_checks_its_range() -> None:
+    rule = EveryRecord("n", "low", "high", 10_000)
+    assert rule.decide({"n": 0})[0] is T  # smallest and largest need not exist then
+    with pytest.raises(EvidenceError, match="above"):
+        rule.decide({"n": 2, "low": 50_000, "high": 40_000})
+
+
+def test_on_record_ranks_strong_over_weak_and_never_contradicts() -> None:
+    rule = OnRecord("ranked", "seed2011", "followed")
+    assert rule.decide({"ranked": ["a2011"], "followed": []})[0] is S
+    verdict, result, text = rule.decide({"ranked": [], "followed": ["b2011"]})
+    assert verdict is M and result == {"strong_sources": 0, "weak_sources": 1} and "b2011" in text
+    assert rule.decide({"ranked": ["seed2011"], "followed": ["seed2011"]})[0] is T
+    assert rule.decide({"ranked": [], "followed": []})[0] is T
+    with pytest.raises(EvidenceError, match="list of sources"):
+        rule.decide({"ranked": "a2011", "followed": []})
+
+
+def test_no_record_reads_nothing_and_keeps_an_all_of_from_support() -> None:
+    part = NoRecord("reading of WeChat posts")
+    assert part.inputs() == () and part.decide({})[0] is T
+    rule = AllOf((("weibo", Compare("x", 1.0, "above")), ("wechat", part)))
+    verdict, result, text = rule.decide({"x": 2.0})
+    assert verdict is M
+    assert result["wechat.verdict"] == str(T)
+    assert "wechat: no documented figure of reading of WeChat posts" in text
+    assert rule.decide({"x": 0.5})[0] is N
 
 
 def test_each_applies_the_template_per_group() -> None:

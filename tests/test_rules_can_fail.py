@@ -20,8 +20,11 @@ from analysis.findings import (
     Bound,
     Compare,
     Equals,
+    EveryRecord,
     IfDocumented,
     Near,
+    NoRecord,
+    OnRecord,
     Precedes,
     SourcesAgree,
     Verdict,
@@ -92,18 +95,50 @@ def scenario(rule: Any, target: Verdict) -> dict[str, Any] | None:
         if target is N:
             first, second = second, first + timedelta(days=0)
         return {rule.earlier: first.isoformat(), rule.later: second.isoformat()}
+    if isinstance(rule, EveryRecord):  # the records' range against the threshold
+        low, high = {S: (1.5, 3.0), N: (0.2, 0.5), M: (0.5, 3.0)}[target]
+        return {
+            rule.count: 4,
+            rule.smallest: low * rule.threshold,
+            rule.largest: high * rule.threshold,
+        }
+    if isinstance(rule, OnRecord):  # a record the sources lack is never evidence against
+        if target is N or (target is M and rule.weak is None):
+            return None
+        values = {k: [rule.own_source] for k in rule.inputs()}  # the own source never counts
+        values[rule.strong if target is S else rule.weak] = ["other2020", rule.own_source]
+        return values
+    if isinstance(rule, NoRecord):
+        return None if target is S else {}  # reads nothing; never supported
     if isinstance(rule, AllOf):
-        if target is M:  # the first part supported, the others not (or undecided)
+        if target is M:  # the first part supported, the others not (or undecided, or untested)
             parts = [
-                scenario(r, S) if i == 0 else (scenario(r, N) or scenario(r, M))
+                scenario(r, S) if i == 0 else (scenario(r, N) or scenario(r, M) or untested(r))
                 for i, (_, r) in enumerate(rule.parts)
             ]
+        elif target is N:  # every part that can be tested fails
+            parts = [scenario(r, N) if not _untested(r) else {} for _, r in rule.parts]
         else:
             parts = [scenario(r, target) for _, r in rule.parts]
         if any(p is None for p in parts):
             return None
         return {k: v for p in parts for k, v in p.items()}
     raise AssertionError(f"no scenario for rule type {type(rule).__name__}")
+
+
+def untested(rule: Any) -> dict[str, Any] | None:
+    """Evidence under which a part answers 'not testable' (no record), where it can."""
+    if isinstance(rule, NoRecord):
+        return {}
+    if isinstance(rule, OnRecord):
+        return {k: [rule.own_source] for k in rule.inputs()}
+    if isinstance(rule, EveryRecord):
+        return {rule.count: 0}
+    return None
+
+
+def _untested(rule: Any) -> bool:
+    return isinstance(rule, NoRecord)
 
 
 TESTED = [c for c in findings.registry() if c.evidence is not None]
@@ -121,19 +156,58 @@ def test_every_claims_rule_can_be_supported_and_can_fail(claim: findings.Claim) 
         assert verdict is target, f"{claim.id}: built for {target}, the rule said {verdict}"
         reached.add(verdict)
     if _one_sided(rule):
-        # A bound decides one side only (rules.Bound): it must still move between two verdicts.
+        # A bound decides one side only (rules.Bound), a missing record is never evidence
+        # against (rules.OnRecord), and a part no figure bears on keeps the claim from support
+        # (rules.NoRecord): such a rule must still move between two verdicts.
         assert len(reached) >= 2, f"{claim.id}: the bound cannot move the verdict"
     else:
         assert {S, N} <= reached, f"{claim.id}: the rule cannot both hold and fail"
 
 
 def _one_sided(rule: Any) -> bool:
-    """Whether a rule (or a part of it) is a documented bound, which decides one side only."""
+    """Whether a rule (or a part of it) decides one side only: a documented bound, a search
+    for records that cannot contradict, or a part that no documented figure bears on."""
     if isinstance(rule, AllOf):
         return any(_one_sided(r) for _, r in rule.parts)
     if isinstance(rule, IfDocumented):
         return _one_sided(rule.rule)
-    return isinstance(rule, Bound)
+    return isinstance(rule, Bound | OnRecord | NoRecord)
+
+
+def test_the_following_of_one_account_below_the_threshold_leaves_s000_f3_mixed() -> None:
+    """S000-F3 used to read 'mean comments above zero' on the synthetic sample, true of any
+    sample: now the Weibo half fails when the recorded followings fall short of 10,000 (one
+    short: mixed; all short: not supported), and the WeChat half, with no documented figure,
+    keeps the claim from support even when every following is large."""
+    rule = next(c for c in findings.registry() if c.id == "S000-F3").evidence.rule
+    records = {"following_records": 6}
+    assert rule.decide(records | {"following_smallest": 33_000, "following_largest": 2e6})[0] is M
+    one_short = records | {"following_smallest": 9_999, "following_largest": 2e6}
+    assert rule.decide(one_short)[0] is M
+    assert rule.decide(one_short)[1]["Weibo following.verdict"] == "mixed"
+    all_short = records | {"following_smallest": 32, "following_largest": 9_000}
+    assert rule.decide(all_short)[0] is N
+    none = {"following_records": 0}
+    assert rule.decide(none)[0] is Verdict.NOT_TESTABLE
+
+
+def test_forces_without_a_ranking_keep_s001_f2_from_support() -> None:
+    """S001-F2: a ranking before the launch supports a force's part, a following alone leaves it
+    mixed, no record leaves it untested; the seed's own source never counts."""
+    rule = next(c for c in findings.registry() if c.id == "S001-F2").evidence.rule
+    keys = ("beijing", "xiamen", "jinan", "kunming", "hebei")
+    ranked = {f"highlighted_{k}_rankings": ["rank2011"] for k in keys}
+    ranked |= {f"highlighted_{k}_followings": [] for k in keys}
+    assert rule.decide(ranked)[0] is S
+    following_only = ranked | {
+        "highlighted_xiamen_rankings": [],
+        "highlighted_xiamen_followings": ["news2011"],
+    }
+    assert rule.decide(following_only)[0] is M
+    own = ranked | {"highlighted_hebei_rankings": ["mattis2011public"]}
+    assert rule.decide(own)[0] is M
+    nothing = {k: [] for k in ranked}
+    assert rule.decide(nothing)[0] is Verdict.NOT_TESTABLE
 
 
 def test_content_types_rule_fails_when_a_type_is_rare() -> None:

@@ -18,10 +18,13 @@ from analysis.findings.rules import (
     Bound,
     Compare,
     Equals,
+    EveryRecord,
     EvidenceKind,
     IfDocumented,
     Independence,
     Near,
+    NoRecord,
+    OnRecord,
     Precedes,
     Rule,
     SourcesAgree,
@@ -173,6 +176,7 @@ CH_DIFFUSION = "chapters/02-diffusion.qmd#sec-diffusion-claims"
 CH_GROWTH = "chapters/02-diffusion.qmd#sec-diffusion-verdicts"
 CH_TENCENT = "chapters/02-diffusion.qmd#sec-diffusion-tencent"
 CH_SECTORS = "chapters/02-diffusion.qmd#sec-diffusion-police"
+CH_AUDIENCE = "chapters/02-diffusion.qmd#sec-diffusion-audience"
 CH_NANJING = f"{_CONTEXT}#sec-context-nanjing"
 CH_COVERAGE = "chapters/03-coverage.qmd#sec-coverage-verdict"
 CH_CONTENT = "chapters/05-content.qmd#sec-content-verdict"
@@ -198,6 +202,16 @@ NEARLY_EVERY = 0.9  # S000-F1: "almost all" read as at least 90% (of provinces, 
 MORE_THAN_HALF = 0.5  # S000-F6: police "among the most influential" of government accounts
 MIN_CONTENT_SHARE = 0.05  # S000-F2: a kind of content rarer than 1 post in 20 is not "posted"
 MIN_RANKING_SOURCES = 2  # S002-F2: rankings by at least two sources besides the seed
+FOLLOWED = 10_000  # S000-F3: "they follow": every recorded following of an account at least this
+WEIBO_FOLLOWING = "Weibo following"  # S000-F3: the label of its Weibo half (the summary reads it)
+# S001-F2: the forces seed 001 says the Ministry highlighted besides Foshan (value key, name)
+HIGHLIGHTED = (
+    ("beijing", "Beijing"),
+    ("xiamen", "Xiamen"),
+    ("jinan", "Ji'nan"),
+    ("kunming", "Kunming"),
+    ("hebei", "Hebei"),
+)
 _RECOMMENDATION_NEEDS = (
     "outcomes of departments that adopted the measure compared with those that did not"
 )
@@ -251,16 +265,33 @@ CLAIMS: tuple[Claim, ...] = (
         "S000-F3", "000", "finding",
         "Citizens do take part: they follow police Weibo accounts and read and comment on "
         "police WeChat posts.",
-        S,
+        D,
         Evidence(
-            "engagement.summary",
+            "reach.values",
             AllOf((
-                ("weibo comments", Compare("weibo_mean_comments", 0.0, "above")),
-                ("wechat page views", Compare("wechat_mean_page_views", 0.0, "above")),
+                (WEIBO_FOLLOWING,
+                 EveryRecord("following_records", "following_smallest", "following_largest",
+                             FOLLOWED, "recorded followings")),
+                ("WeChat reading and commenting",
+                 NoRecord("reading or commenting on police WeChat posts")),
             )),
         ),
-        CH_ENGAGEMENT,
-        reading="mean comments per Weibo post and page views per WeChat post above zero",
+        CH_AUDIENCE,
+        reading="the seed reads participation from Weibo fans and from WeChat page views and "
+        "comments, so the claim has two halves. 'They follow police Weibo accounts' read as "
+        "police accounts followed by the public at large, not by a handful: every following "
+        "that a source records for a single police microblog account (the figure as printed; "
+        "counts from an account's first days left out) at least 10,000 followers, far more than "
+        "an account has when it opens and far fewer than the leading police accounts had at "
+        "the time. A recorded following below that makes the claim mixed; all of them below it "
+        "would contradict it. 'Read and comment on police WeChat posts' has no documented "
+        "figure, so that half is not testable and the claim can at best be mixed",
+        caveat="the records name accounts that the press and the rankers singled out, so they "
+        "show that citizens follow prominent police accounts, not that a typical one is "
+        "followed; a follower is an account, not a person, and some followers are fake. "
+        "Reading and commenting on WeChat are illustrated by the engagement sample only, which "
+        "does not count",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S000-F4", "000", "finding",
@@ -465,7 +496,29 @@ CLAIMS: tuple[Claim, ...] = (
         "S001-F2", "001", "finding",
         "Besides Foshan, the Ministry singled out Beijing, Xiamen, Ji'nan, Kunming and Hebei "
         "as innovators.",
-        Q, None, CH_FIRST, needs="the Ministry's own launch documents",
+        D,
+        Evidence(
+            "reach.values",
+            AllOf(tuple(
+                (name, OnRecord(f"highlighted_{key}_rankings", "mattis2011public",
+                                f"highlighted_{key}_followings", "ranked by",
+                                "a following only, recorded by"))
+                for key, name in HIGHLIGHTED
+            )),
+        ),
+        CH_FIRST,
+        needs="the Ministry's own launch documents, for its choice of forces",
+        reading="that the Ministry singled these forces out rests on the seed alone; what other "
+        "sources can check is whether the forces' microblogs stood out at the time. For each "
+        "force, records dated no later than the national launch, from sources other than the "
+        "seed: one that places an account of the force's bureau in a published ranking supports "
+        "that part; one that records only its following leaves it mixed (a following alone does "
+        "not rank it); with no record the part is not testable, never contradicted, because a "
+        "record the sources lack is not evidence against",
+        caveat="the Ministry's choice itself needs its launch documents; the one ranking before "
+        "the launch is a page that summarises a report on 2010 whose publisher is not certain; "
+        "standing out in a ranking is not the same as innovating",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S001-F3", "001", "finding",
@@ -654,7 +707,26 @@ CLAIMS: tuple[Claim, ...] = (
         "S004-F1", "004", "finding",
         "On top of the website, Ji'nan opened a forum, community-police QQ groups and a "
         "real-name microblog.",
-        Q, None, CH_JINAN, needs="dated records of when each channel opened",
+        D,
+        Evidence(
+            "reach.values",
+            AllOf((
+                ("forum", OnRecord("jinan_forum_sources", "yin2010jinan")),
+                ("community-police QQ groups", OnRecord("jinan_qq_sources", "yin2010jinan")),
+                ("real-name microblog", OnRecord("jinan_microblog_sources", "yin2010jinan")),
+            )),
+        ),
+        CH_JINAN,
+        needs="dated records of when each channel opened",
+        reading="each channel looked for in sources other than the interview: the forum and the "
+        "QQ groups among the dated milestones, the microblog also among the audience records "
+        "(the bureau's own account or its officers' real-name accounts, ranked or with a "
+        "recorded following). A channel that another source records is supported; one that "
+        "only the interview reports is not testable",
+        caveat="the other sources show that the bureau and its officers ran microblogs, not when "
+        "they opened or whether the interview's 'real-name' microblog is one of them; only the "
+        "interview reports the forum and the QQ groups",
+        independence=INDEPENDENT,
     ),
     Claim(
         "S004-P1", "004", "practice",

@@ -45,7 +45,15 @@ from typing import TYPE_CHECKING, Any
 
 from analysis import findings
 from analysis.errors import AnalysisError
-from analysis.findings.claims import NEARLY_EVERY, REGIONS, Claim, Finding, registry
+from analysis.findings.claims import (
+    FOLLOWED,
+    NEARLY_EVERY,
+    REGIONS,
+    WEIBO_FOLLOWING,
+    Claim,
+    Finding,
+    registry,
+)
 from analysis.findings.rules import EvidenceKind, Verdict
 
 if TYPE_CHECKING:
@@ -76,12 +84,14 @@ SHORT = {
     "S001-D2": "About eighteen months of trials",
     "S001-D3": "Foshan took the first steps",
     "S001-F1": "Local trials before national launch",
+    "S001-F2": "Ministry's other innovators",
     "S002-F2": "Nanjing's experience worth copying",
     "S003-D1": "About 160,000 on Tencent Weibo",
     "S003-D2": "About 100,000 on Sina Weibo",
     "S003-D3": "About 300,000 microblogs in all",
     "S003-D4": "Over 100% a year for five years",
     "S003-D5": "Over 3,000 agencies on WeChat",
+    "S004-F1": "Ji'nan: forum, QQ groups, microblog",
     "S004-F2": "Beijing: PR group, then Safe Beijing",
 }
 
@@ -484,7 +494,7 @@ def _and(names: Sequence[str]) -> str:
 
 
 # Documented claims whose verdicts the summary quotes (their verdict artifacts are dependencies).
-WORD_CLAIMS = ("S000-F1", "S001-F1", "S003-D2", "S003-D4")
+WORD_CLAIMS = ("S000-F1", "S000-F3", "S001-F1", "S003-D2", "S003-D4")
 
 
 def coverage_words(coverage: Mapping[str, Any]) -> dict[str, Any]:
@@ -507,7 +517,7 @@ def coverage_words(coverage: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def summary_words(
-    verdicts: Mapping[str, Mapping[str, str]], facts: Mapping[str, Mapping[str, Any]]
+    verdicts: Mapping[str, Mapping[str, Any]], facts: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Words and counts the executive summary and the conclusion use, computed from documented
     values and the verdicts of ``WORD_CLAIMS`` (``{claim id: {"verdict": text as readers meet
@@ -545,6 +555,13 @@ def summary_words(
     for claim_id in WORD_CLAIMS:
         out[f"{claim_id}.verdict"] = str(verdicts[claim_id]["verdict_code"])
         out[f"{claim_id}.verdict_text"] = str(verdicts[claim_id]["verdict"])
+    # S000-F3's Weibo half on its own (the claim as a whole cannot be supported: its WeChat half
+    # has no documented figure), with the threshold its reading sets.
+    parts = verdicts["S000-F3"].get("result") or {}
+    out["following_threshold"] = FOLLOWED
+    out["S000-F3.weibo_verdict"] = str(
+        parts.get(f"{WEIBO_FOLLOWING}.verdict", verdicts["S000-F3"]["verdict_code"])
+    )
     return out
 
 

@@ -34,8 +34,22 @@ Verdict rules (every rule answers supported / not supported / mixed):
   *not supported* otherwise.
 - ``Precedes`` (an ordering of two documented dates): *supported* if the first is strictly
   earlier, *not supported* otherwise.
-- ``AllOf`` / ``each`` (a claim about every region, level or platform): *supported* if every
-  part is supported, *not supported* if every part is not supported, *mixed* otherwise.
+- ``EveryRecord`` (documented records that should each reach a threshold, such as the
+  following of every police account a source names): *supported* if the smallest record
+  reaches it, *not supported* if even the largest falls short, *mixed* if some records do and
+  some do not; *not testable* when there is no record.
+- ``OnRecord`` (a fact the claim presupposes, looked for in independent records of the time:
+  an account's prominence, a channel's existence): the claim's own source is set aside;
+  *supported* if an independent source records it in the strong form (a place in a ranking),
+  *mixed* if only in a weaker form (a following without a place); *not testable* if no
+  independent record exists. Never *not supported*: a record the sources lack is not evidence
+  against.
+- ``NoRecord`` (a part of a claim no documented figure bears on): always *not testable*; it
+  keeps the claim it belongs to from being supported on its other parts alone.
+- ``AllOf`` / ``each`` (a claim about every region, level or platform, or a claim of several
+  parts): *supported* if every part is supported, *not supported* if every part that can be
+  tested is not supported, *mixed* otherwise; a part that cannot be tested is set aside, but
+  leaves the claim at best *mixed*, since an untested part cannot be supported.
 - A claim with qualitative evidence only is *not testable with these data*; a claim whose
   artifact does not exist yet is reported as *evidence pending*, never given a number.
 
@@ -464,6 +478,123 @@ def _date(values: Values, key: str) -> date:
 
 
 @dataclass(frozen=True)
+class EveryRecord:
+    """Documented records that should each reach a threshold (each named account's following).
+
+    Reads how many records there are and the smallest and largest of them: supported if the
+    smallest reaches ``threshold``, not supported if even the largest falls short, mixed if
+    some reach it and some do not. With no record at all the part is not testable.
+    """
+
+    count: str
+    smallest: str
+    largest: str
+    threshold: float
+    what: str = "records"
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.count, self.smallest, self.largest)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.smallest, self.largest)
+
+    def describe(self) -> str:
+        return f"every one of the {self.what} at least {fmt(self.threshold)}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        n = _number(values, self.count)
+        if n == 0:
+            return Verdict.NOT_TESTABLE, {}, f"no {self.what} documented"
+        smallest, largest = _number(values, self.smallest), _number(values, self.largest)
+        if smallest > largest:
+            raise EvidenceError(
+                f"{self.smallest!r} = {smallest} is above {self.largest!r} = {largest}"
+            )
+        return self.judge(int(n), smallest, largest)
+
+    def judge(self, n: int, smallest: float, largest: float) -> tuple[Verdict, dict[str, Any], str]:
+        """The verdict for records spanning ``smallest`` to ``largest`` (testable alone)."""
+        if smallest >= self.threshold:
+            verdict = Verdict.SUPPORTED
+        elif largest < self.threshold:
+            verdict = Verdict.NOT_SUPPORTED
+        else:
+            verdict = Verdict.MIXED
+        result = {"records": n, "smallest": smallest, "largest": largest}
+        result["threshold"] = self.threshold
+        text = (
+            f"{n:,} {self.what} from {fmt(smallest)} to {fmt(largest)} vs at least "
+            f"{fmt(self.threshold)} each"
+        )
+        return verdict, result, text
+
+
+@dataclass(frozen=True)
+class OnRecord:
+    """Do independent records of the time show a fact the claim presupposes?
+
+    ``strong`` and ``weak`` are keys of lists of source keys: those recording the fact in its
+    strong form (an account placed in a ranking) and in a weaker one (a following recorded
+    without a place). The claim's own source is set aside. Supported if a strong record
+    remains, mixed if only weak ones, not testable if none: a record the sources lack says
+    nothing against the claim, so this rule is never "not supported".
+    """
+
+    strong: str
+    own_source: str
+    weak: str | None = None
+    strong_words: str = "recorded by"
+    weak_words: str = "only a weaker record in"
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.strong, self.weak) if k)
+
+    def headline(self) -> tuple[str, ...]:
+        return (self.strong,)
+
+    def describe(self) -> str:
+        weaker = f" (weaker: {self.weak})" if self.weak else ""
+        return f"independent records in {self.strong}{weaker}, excluding {self.own_source}"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        def sources(key: str | None) -> list[str]:
+            if key is None:
+                return []
+            found = _read(values, key)
+            if isinstance(found, str) or not isinstance(found, list | tuple):
+                raise EvidenceError(f"value {key!r}: expected a list of sources, found {found!r}")
+            return sorted({str(s) for s in found} - {self.own_source})
+
+        strong, weak = sources(self.strong), sources(self.weak)
+        result = {"strong_sources": len(strong), "weak_sources": len(weak)}
+        if strong:
+            return Verdict.SUPPORTED, result, f"{self.strong_words} {', '.join(strong)}"
+        if weak:
+            return Verdict.MIXED, result, f"{self.weak_words} {', '.join(weak)}"
+        return Verdict.NOT_TESTABLE, result, "no independent record"
+
+
+@dataclass(frozen=True)
+class NoRecord:
+    """A part of a claim that no documented figure bears on: always not testable, so the claim
+    it belongs to cannot be supported on its other parts alone."""
+
+    what: str
+
+    def inputs(self) -> tuple[str, ...]:
+        return ()
+
+    def headline(self) -> tuple[str, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return f"{self.what}: no documented figure, not testable"
+
+    def decide(self, values: Values) -> tuple[Verdict, dict[str, Any], str]:
+        return Verdict.NOT_TESTABLE, {}, f"no documented figure of {self.what}"
+
+
+@dataclass(frozen=True)
 class AllOf:
     """A claim about every group: supported if all parts are, not supported if none is."""
 
@@ -488,19 +619,28 @@ class AllOf:
             texts.append(text)
         heads = [t.split(" vs ")[0] for t in texts]
         tails = {t.split(" vs ", 1)[1] for t in texts if " vs " in t}
+        # One shared reference is said once; otherwise each part keeps its own.
+        uniform = len(tails) == 1 and all(" vs " in t for t in texts)
+        shown = heads if uniform else texts
         joined = "; ".join(
-            f"{label} {head}" for (label, _), head in zip(self.parts, heads, strict=True)
+            f"{label}: {text}" if verdict is Verdict.NOT_TESTABLE else f"{label} {text}"
+            for (label, _), text, verdict in zip(self.parts, shown, verdicts, strict=True)
         )
-        if len(tails) == 1:
+        if uniform:
             joined += f" (each vs {tails.pop()})"
         return combine(verdicts), result, joined
 
 
 def combine(verdicts: list[Verdict]) -> Verdict:
-    """All parts supported -> supported; all not supported -> not supported; else mixed."""
-    if verdicts and all(v is Verdict.SUPPORTED for v in verdicts):
+    """All parts supported -> supported; every testable part not supported -> not supported;
+    else mixed. A part that cannot be tested is set aside, but a claim with such a part is at
+    best mixed; with no testable part at all the claim is not testable."""
+    tested = [v for v in verdicts if v is not Verdict.NOT_TESTABLE]
+    if verdicts and not tested:
+        return Verdict.NOT_TESTABLE
+    if tested and all(v is Verdict.SUPPORTED for v in verdicts):
         return Verdict.SUPPORTED
-    if verdicts and all(v is Verdict.NOT_SUPPORTED for v in verdicts):
+    if tested and all(v is Verdict.NOT_SUPPORTED for v in tested):
         return Verdict.NOT_SUPPORTED
     return Verdict.MIXED
 
@@ -579,11 +719,36 @@ RULE_TABLE: tuple[tuple[str, str, str, str, str], ...] = (
         "never",
     ),
     (
+        "EveryRecord",
+        "documented records that should each reach a threshold (the following of each police "
+        "account a source names)",
+        "the smallest record reaches the threshold",
+        "even the largest record falls short of it",
+        "some records reach it and some do not; 'not testable' if there is no record",
+    ),
+    (
+        "OnRecord",
+        "a fact the claim presupposes, looked for in independent records of the time (an "
+        "account's prominence, a channel's existence)",
+        "an independent source records it in the strong form (a place in a ranking)",
+        "never: a record the sources lack is not evidence against",
+        "only a weaker record exists (a following without a place); 'not testable' if no "
+        "independent record exists",
+    ),
+    (
+        "NoRecord",
+        "a part of a claim that no documented figure bears on",
+        "never",
+        "never",
+        "never: always 'not testable', so the claim it belongs to is at best mixed",
+    ),
+    (
         "AllOf / each",
-        "claims about every region, level or platform",
+        "claims about every region, level or platform, or claims of several parts",
         "every part is supported",
-        "every part is not supported",
-        "the parts disagree",
+        "every part that can be tested is not supported",
+        "the parts disagree, or some parts are supported and others cannot be tested; 'not "
+        "testable' if no part can be",
     ),
     (
         "qualitative",

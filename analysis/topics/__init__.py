@@ -1,8 +1,9 @@
 """Stage 2, topics: one module per chapter topic, pure functions from loaded data to results.
 
 Documented data: ``timeline``, ``diffusion`` (a package: counts, growth, logistic fit, shares,
-WeChat), ``coverage``. The synthetic (or a real) engagement sample: ``sample`` (its
-description), ``content``, ``engagement``, ``responsiveness``, ``audience``, ``robustness``.
+WeChat), ``reach`` (followers and ranking places of police accounts), ``coverage``. The
+synthetic (or a real) engagement sample: ``sample`` (its description), ``content``,
+``engagement``, ``responsiveness``, ``audience``, ``robustness``.
 Shared model machinery sits beside them: ``modelframe`` (from posts to the models' cells),
 ``inference`` (tests and intervals), ``model_results`` (values, tables and figures from the
 fits), ``figures`` (the book's one plotting style) and ``inputs`` (the shared missing-column

@@ -161,7 +161,7 @@ def get(name: str) -> Artifact:
         raise KeyError(f"unknown artifact {name!r}; known: {known}") from None
 
 
-# --- documented data: timeline, diffusion, coverage -------------------------------------
+# --- documented data: timeline, diffusion, audience records, coverage ------------------------
 
 register(
     "timeline.values",
@@ -243,6 +243,22 @@ register(
     "table",
     ("wechat_sectors_2013", "wechat_provinces_2013", "provinces"),
     "Government WeChat accounts at end 2013 by sector, with the leading provinces in the note.",
+)
+register(
+    "reach.values",
+    "analysis.topics.reach:reach_values",
+    "values",
+    ("audience_records", "milestones"),
+    "Documented followings of single police accounts (range, first-days count, national totals), "
+    "which forces of seed 001 records before the launch rank or follow, and which sources record "
+    "each of Ji'nan's channels.",
+)
+register(
+    "reach.records_table",
+    "analysis.topics.reach:records_table",
+    "table",
+    ("audience_records",),
+    "Every documented audience record: followers, ranking places and mentions, with sources.",
 )
 register(
     "coverage.values",
