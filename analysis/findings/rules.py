@@ -5,7 +5,8 @@ our own words, the kind of evidence the project can bring (documented data, the 
 sample, or none beyond the qualitative source), the artifact and values that carry the
 evidence, the chapter section that shows it, and a verdict decided by an explicit rule.
 
-Verdict rules (every rule answers supported / not supported / mixed):
+Verdict rules (every rule answers supported / not supported / mixed; the rules that look for
+documented records also answer *not testable* when no record exists):
 
 - ``Compare`` (a directional claim, "more than", "at least", "lower than"), judged on an
   interval [low, high] (a 95% confidence interval for model estimates; low = high for a

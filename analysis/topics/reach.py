@@ -273,8 +273,10 @@ def records_table() -> pd.DataFrame:
         }
     )
     table.attrs["note"] = (
-        "Figures as the sources print them; 'first days' marks a count taken when the account "
-        "had just opened. Rows that count many accounts together add up their followers, so a "
+        "Figures as the sources print them; 'at least' can also mark the smallest number a "
+        "source's words allow, as for the 'tens of millions' of followers reported at the "
+        "national launch. 'First days' marks a count taken when the account had just opened. "
+        "Rows that count many accounts together add up their followers, so a "
         "person who follows several accounts counts several times. The sources name accounts "
         "that stand out, so these are prominent accounts, not a sample. 'Uncertain' marks a "
         "date, ranker or measure the source does not state."
