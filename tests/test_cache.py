@@ -102,6 +102,7 @@ def _new_process(monkeypatch) -> None:
     monkeypatch.setattr(keys, "_IMPORTS", {})
     monkeypatch.setattr(keys, "_CLOSURES", {})
     monkeypatch.setattr(keys, "_IMPORTS_ON_DISK", None)
+    monkeypatch.setattr(keys, "_FILE_HASHES", {})
 
 
 def test_imports_are_remembered_across_processes_by_file_content(tiny, monkeypatch):
@@ -125,6 +126,43 @@ def test_imports_are_remembered_across_processes_by_file_content(tiny, monkeypat
     monkeypatch.setattr(keys, "_parse_imports", real)
     assert "analysis.data.datasets" in keys.module_closure(tiny.module)
     assert json.loads((tiny.cache / keys.IMPORTS_FILE).read_text(encoding="utf-8"))
+
+
+def test_hashes_of_large_data_files_are_remembered_across_processes(tiny, monkeypatch):
+    """Every chapter kernel keys the artifacts it reads: a crawl's posts (gigabytes) are hashed
+    once, not once per process, and a write to the file (which sets its change time) or a
+    damaged or forged record means hashing it again."""
+    monkeypatch.setattr(keys, "REMEMBERED_BYTES", 1)
+    data = tiny.data / "alpha.csv"
+    first = keys.file_hash(data)
+    _new_process(monkeypatch)
+    real = keys.datapackage.sha256_file
+
+    def no_hashing(_path):
+        raise AssertionError("hashed again although nothing changed")
+
+    monkeypatch.setattr(keys.datapackage, "sha256_file", no_hashing)
+    assert keys.file_hash(data) == first
+    _new_process(monkeypatch)
+    tiny.write_csv("alpha", [("a", 5)])
+    monkeypatch.setattr(keys.datapackage, "sha256_file", real)
+    edited = keys.file_hash(data)
+    assert edited != first and edited == real(data)
+    remembered = tiny.cache / keys.HASHES_FILE
+    record = json.loads(remembered.read_text(encoding="utf-8"))
+    record[str(data)][1] = first  # forged: the old hash under the current stamp
+    remembered.write_text(json.dumps(record), encoding="utf-8")
+    os.utime(data)  # a touch sets the change time: the forged stamp no longer matches
+    _new_process(monkeypatch)
+    assert keys.file_hash(data) == edited
+    _new_process(monkeypatch)
+    remembered.write_text("{damaged", encoding="utf-8")
+    assert keys.file_hash(data) == edited
+    monkeypatch.setattr(keys, "REMEMBERED_BYTES", 10**12)  # small files: never recorded
+    _new_process(monkeypatch)
+    remembered.unlink()
+    keys.file_hash(data)
+    assert not remembered.exists()
 
 
 def test_the_whole_package_pseudo_resource_covers_every_file(tiny, monkeypatch):

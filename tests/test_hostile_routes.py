@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from children import started, wait_for
 
-from analysis import paths
+from analysis import escape, paths
 from analysis.__main__ import main
 from analysis.data import datapackage, datasets, files, incoming, simulate
 from analysis.errors import DataValidationError
@@ -347,6 +348,61 @@ def test_figure_footer_with_mathtext_in_the_source_is_drawn_literally(
     (footer,) = [t for t in fig.texts if "Crawl" in t.get_text()]
     assert not cbook.is_math_text(footer.get_text())
     assert figures.to_png(fig).startswith(b"\x89PNG")
+
+
+# A bibliography key beside markup characters, as text from data could carry it.
+KEY_IN_MARKUP = [
+    "[mattis2011public]",
+    "@mattis2011public",
+    "[@mattis2011public]",
+    "(mattis2011public; peoplesdaily2011police)",
+    "[mattis2011public](javascript:alert(1))",
+    "![mattis2011public](x.png)",
+    "<mattis2011public>",
+    "{mattis2011public}",
+    "`mattis2011public`",
+    "$mattis2011public$",
+    "*mattis2011public*",
+    "mattis2011public|peoplesdaily2011police",
+    "\\[mattis2011public\\]",
+    "- mattis2011public",
+    "{{< cite mattis2011public >}}",
+]
+_CITATION = re.compile(r"\[@[A-Za-z][\w:-]*(?:; @[A-Za-z][\w:-]*)*\]")
+
+
+def _inert(markdown: str) -> bool:
+    """Every ASCII punctuation character but ``,`` and ``%`` is backslash-escaped."""
+    return re.fullmatch(r"(?:\\[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~]|[,%])*", markdown) is not None
+
+
+def _stored(cell: str, note: str, cite: list[str]) -> dict:
+    return {"columns": ["data", "Source"], "rows": [[cell, cell]], "note": note, "cite": cite}
+
+
+@pytest.mark.parametrize("data", KEY_IN_MARKUP)
+def test_a_key_beside_markup_in_data_text_stays_inert(data: str) -> None:
+    from analysis.book import tables
+
+    shown = tables.to_markdown(_stored(data, data, cite=[]))
+    row = shown.splitlines()[2].removeprefix("| ").removesuffix(" |")
+    note = shown.split("::: {.table-note}\n")[1].removesuffix("\n:::\n")
+    for markdown in [*row.split(" | "), note]:
+        unguarded = markdown.removeprefix(escape.WORD_JOINER)
+        assert _inert(unguarded), markdown
+        assert re.sub(r"\\(.)", r"\1", unguarded) == data  # read as written
+
+
+@pytest.mark.parametrize("data", KEY_IN_MARKUP)
+def test_a_key_beside_markup_in_a_citing_column_gains_only_the_citation(data: str) -> None:
+    from analysis.book import tables
+
+    shown = tables.to_markdown(_stored(data, "", cite=["Source"]))
+    text, source = shown.splitlines()[2].removeprefix("| ").removesuffix(" |").split(" | ")
+    assert "[@" not in text
+    if "@" not in data:  # a key written as ``@key`` is no key of the column: shown as text
+        assert "[@mattis2011public" in source
+    assert _inert(_CITATION.sub("", source).removeprefix(escape.WORD_JOINER)), source
 
 
 # ------------------------------------------------------ --x and ANALYSIS_X checked by one code

@@ -9,6 +9,8 @@ one module only and checks that exactly the keys that should move, move.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analysis import paths
@@ -57,3 +59,16 @@ def test_a_chapter_fingerprint_follows_the_book_code(monkeypatch):
     after = freeze.fingerprint(use)
     assert freeze.digest(after) != freeze.digest(before)
     assert "reader" in freeze.changed_parts(before, after)
+
+
+def test_every_key_follows_the_code_that_writes_table_json(monkeypatch):
+    """``entries`` writes table.json (its format: cells, note, the citing columns); a cached
+    table of an earlier format must never be served, so every key moves when it changes."""
+    tables = sorted(n for n, a in registry.REGISTRY.items() if a.kind == "table")
+    before = {name: keys.key(name) for name in tables}
+    writer = Path(entries.__file__).resolve()
+    real = keys.file_hash
+    monkeypatch.setattr(
+        keys, "file_hash", lambda path: "edited" if path.resolve() == writer else real(path)
+    )
+    assert all(keys.key(name) != before[name] for name in tables)

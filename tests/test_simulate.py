@@ -212,10 +212,12 @@ def test_answer_rate_by_region_matches_parameters(committed, params):
         assert k[m].sum() / n[m].sum() < 0.15, f"answer rate in {name} is not low"
 
 
-def _log_mean(drawn: simulate.Sample, outcome: str, effects: dict) -> np.ndarray:
-    """log E[count | account] from the parameter file alone (independent of the generator)."""
-    a, p = drawn.accounts, drawn.posts
-    idx = p["account_id"].cat.codes.to_numpy()
+def _account_log_mean(
+    accounts: pd.DataFrame, latent: pd.DataFrame, outcome: str, effects: dict
+) -> np.ndarray:
+    """log E[count | account, reference category] from the parameter file alone (independent
+    of the generator)."""
+    a = accounts
     eta = np.full(len(a), np.log(effects[f"intercept:{outcome}"]))
     factors = ["region", "level", "account_type"]
     if outcome not in simulate.OUTCOME_PLATFORM:
@@ -227,7 +229,14 @@ def _log_mean(drawn: simulate.Sample, outcome: str, effects: dict) -> np.ndarray
     eta += np.where(
         np.isnan(followers), 0, effects["beta:log_followers"] * (np.log(followers) - centre)
     )
-    eta += np.log(drawn.latent["heterogeneity"].to_numpy())
+    return np.asarray(eta + np.log(latent["heterogeneity"].to_numpy()), dtype=float)
+
+
+def _log_mean(drawn: simulate.Sample, outcome: str, effects: dict) -> np.ndarray:
+    """log E[count | post] from the parameter file alone (independent of the generator)."""
+    p = drawn.posts
+    idx = p["account_id"].cat.codes.to_numpy()
+    eta = _account_log_mean(drawn.accounts, drawn.latent, outcome, effects)
     cat = (
         p["category"].astype(str).map(lambda v: effects[f"irr:category[{v}]"]).to_numpy(dtype=float)
     )
@@ -300,6 +309,41 @@ def test_engagement_is_heavy_tailed_across_accounts(committed, params):
     per_account = posts.groupby("account_id", observed=True)["comments"].sum().sort_values()
     top_decile = per_account.iloc[-len(per_account) // 10 :].sum() / per_account.sum()
     assert top_decile > 0.5
+
+
+@pytest.mark.parametrize("outcome", ["comments", "reposts"])
+def test_drawn_cells_follow_the_process_of_the_posts(params, outcome):
+    """``draw_cells`` (the power study's samples, no post drawn) draws the accounts ``simulate``
+    draws and cell statistics from the same process: posts per account Poisson around their
+    expectation, split over categories by the platform's shares, counts NB2 around the
+    parameter file's means with its dispersion, only on the platform that has the outcome."""
+    effects = simulate.true_effects(params)
+    full = simulate.simulate(params, seed=11, accounts=2000)
+    drawn = simulate.draw_cells(params, seed=11, accounts=2000, outcome=outcome)
+    pd.testing.assert_frame_equal(drawn.accounts, full.accounts)
+    n = drawn.columns["n_posts"].reshape(len(drawn.accounts), len(drawn.categories))
+    expected = full.latent["expected_posts"].to_numpy()
+    assert abs(n.sum() - expected.sum()) < Z * np.sqrt(expected.sum())
+    for platform in simulate.PLATFORMS:
+        on = (drawn.accounts["platform"] == platform).to_numpy()
+        shares = np.array([params["content"][platform][c] for c in drawn.categories])
+        shares = shares / shares.sum()
+        got = n[on].sum(axis=0)
+        assert (np.abs(got - shares * got.sum()) < Z * np.sqrt(shares * got.sum()) + 1).all()
+    observed = drawn.columns[f"{outcome}_n"].reshape(n.shape)
+    only = simulate.OUTCOME_PLATFORM.get(outcome)
+    has = np.ones(len(n), bool) if only is None else (drawn.accounts["platform"] == only)
+    assert (observed[~np.asarray(has)] == 0).all() and (observed[has] == n[has]).all()
+    category = np.log([effects[f"irr:category[{c}]"] for c in drawn.categories])
+    log_mean = _account_log_mean(drawn.accounts, full.latent, outcome, effects)[:, None] + category
+    cell = np.repeat(np.arange(observed.size), observed.ravel())
+    y, mu = drawn.values.astype(float), np.exp(log_mean).ravel()[cell]
+    assert drawn.columns[f"{outcome}_sum"].sum() == y.sum()
+    assert drawn.columns[f"{outcome}_sumsq"].sum() == (y**2).sum()
+    dispersion = effects[f"dispersion:{outcome}"]
+    assert abs(y.sum() - mu.sum()) < Z * np.sqrt((mu + dispersion * mu**2).sum())
+    alpha, se = _nb2_alpha(y, mu)
+    assert abs(alpha - dispersion) < Z * se, (outcome, alpha, se)
 
 
 def test_poisson_fit_recovers_the_stated_irrs():

@@ -10,24 +10,14 @@ resolves both and nothing else in the text can act as markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from analysis.book import Text, escape
+from analysis.book.tables import citation as cite
 from analysis.pipeline import store
 
 ARTIFACT = "findings.report"
-_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
 _SECTION = re.compile(r"sec-[A-Za-z0-9_-]+")
-
-
-def cite(keys: Iterable[str]) -> str:
-    """``[@a; @b]`` for bibliography keys; '' for none. A malformed key is an error."""
-    keys = list(keys)
-    for key in keys:
-        if not _KEY.fullmatch(key):
-            raise ValueError(f"{key!r} is not a bibliography key")
-    return "[" + "; ".join(f"@{k}" for k in keys) + "]" if keys else ""
 
 
 def _ref(section: str) -> str:

@@ -1,14 +1,24 @@
 """Tables for the book as Pandoc pipe tables: Quarto parses them as its own tables (styling,
 cross-references, every output format, PDF included), and no HTML output reaches the page.
 
-A table arrives from the store as display text (``{"columns", "rows", "note"}``, see
-analysis.pipeline.store.entries). Every header, cell and note goes through the book's one
-escaping policy (analysis.escape), so data can never inject markup. The one piece of markup a
-cell may gain is a link: a cell whose whole text is a book location such as
-``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for "shown in")
-becomes a Markdown link to that ``.qmd`` file *relative to the chapter being rendered* (Quarto
-rewrites ``.qmd`` links to the rendered page, so they work below any path and from disk). The
-pattern admits only letters, digits and ``._-/#``, so the target cannot carry markup either.
+A table arrives from the store as display text (``{"columns", "rows", "note", "cite",
+"note_cite"}``, see analysis.pipeline.store.entries). Every header, cell and note goes through
+the book's one escaping policy (analysis.escape), so data can never inject markup.
+
+Citations come only from where the table's builder said so, never from what a text happens to
+contain (cells and notes carry text from data: a description that names a bibliography key is
+shown as that text). The builder lists the columns whose cells are bibliography keys
+(``frame.attrs["cite"]``, stored as ``"cite"``): in those cells, and in no other, each key of
+references.bib becomes a Pandoc citation (``cited``). A note is always plain text; the keys the
+builder lists in ``frame.attrs["note_cite"]`` (stored as ``"note_cite"``) are appended to it
+as one citation. A table stored without these lists cites nothing.
+
+The other piece of markup a cell may gain is a link: a cell whose whole text is a book location
+such as ``chapters/03-coverage.qmd#sec-coverage`` (the form the findings registry uses for
+"shown in") becomes a Markdown link to that ``.qmd`` file *relative to the chapter being
+rendered* (Quarto rewrites ``.qmd`` links to the rendered page, so they work below any path and
+from disk). The pattern admits only letters, digits and ``._-/#``, so the target cannot carry
+markup either.
 
 Pandoc gives a pipe table relative column widths from the dashes of its separator line when a
 row is wider than the page. The dashes give every column at least its longest word, so no word
@@ -25,11 +35,12 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from analysis import escape, paths
+from analysis.data import datapackage
 
 BOOK_LOCATION = re.compile(
     r"(?P<path>(?:chapters/)?[A-Za-z0-9_-]+\.qmd)(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_-]*))?"
@@ -56,11 +67,15 @@ def location_link(text: str, here: Path | None = None) -> str | None:
     return f"[{escape.inline(label)}]({href})"
 
 
-def column_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
-    """Each column's share of a ``LINE``-character line, as separator dashes (see above)."""
+def column_widths(
+    columns: list[str], rows: list[list[str]], cite: Collection[str] = ()
+) -> list[int]:
+    """Each column's share of a ``LINE``-character line, as separator dashes (see above);
+    ``cite`` names the columns whose keys print as citations (every other text as itself)."""
     needs, wants = [], []
     for i, name in enumerate(columns):
-        shown = [_shown(name)] + [_shown(row[i]) for row in rows if i < len(row)]
+        measure = _shown if name in cite else str
+        shown = [name] + [measure(row[i]) for row in rows if i < len(row)]
         need = max(len(word) for text in shown for word in [*text.split(), ""])
         need = min(_MAX_DASHES, max(_MIN_DASHES, need))
         needs.append(need)
@@ -84,13 +99,28 @@ def _shown(text: str) -> str:
     )
 
 
-def _cell(text: str, here: Path | None) -> str:
-    return location_link(text, here) or cited(text, escape.table_cell)
+def _cell(text: str, here: Path | None, citing: bool) -> str:
+    """One cell: a book location as a link; keys as citations only in a citing column."""
+    found = location_link(text, here)
+    if found is not None:
+        return found
+    return cited(text, escape.table_cell) if citing else escape.table_cell(text)
+
+
+def citation(keys: Iterable[str]) -> str:
+    """``[@a; @b]`` for bibliography keys the code names; '' for none. A key that could carry
+    markup is an error, not text (keys admit only ``[A-Za-z0-9_:-]``, starting with a letter)."""
+    keys = list(keys)
+    for key in keys:
+        if not isinstance(key, str) or not datapackage.CITABLE_KEY.fullmatch(key):
+            raise ValueError(f"{key!r} is not a bibliography key")
+    return "[" + "; ".join(f"@{k}" for k in keys) + "]" if keys else ""
 
 
 def cited(text: str, escaper: Callable[[str], str]) -> str:
     """Text with every key of references.bib in it shown as a Pandoc citation (``[@key]``,
-    which Quarto renders from the bibliography), the rest escaped by ``escaper``.
+    which Quarto renders from the bibliography), the rest escaped by ``escaper``. Only for text
+    a builder marked as citing (a ``cite`` column): data text elsewhere is never scanned.
 
     Keys next to each other (``a; b``) become one citation ``[@a; @b]``; brackets or
     parentheses around keys are folded into the citation's own. Only keys that exist in
@@ -127,8 +157,6 @@ def _citation_pattern_for(keys: frozenset[str]) -> re.Pattern[str] | None:
 
 
 def _citation_pattern() -> re.Pattern[str] | None:
-    from analysis.data import datapackage
-
     if not paths.references_bib.exists():
         return None
     return _citation_pattern_for(datapackage.bib_keys())
@@ -143,22 +171,30 @@ def _is_number(text: str) -> bool:
 
 
 def to_markdown(table: dict[str, Any], here: Path | None = None) -> str:
-    """A stored table as a pipe table, every cell escaped, then its escaped note (if any) as
-    a paragraph of class ``table-note``."""
+    """A stored table as a pipe table, every cell escaped (keys cited in the columns listed in
+    ``cite`` only), then its escaped note (if any) and the citation of its ``note_cite`` keys
+    as a paragraph of class ``table-note``."""
     columns = [str(c) for c in table["columns"]]
     rows = [[str(cell) for cell in row] for row in table["rows"]]
+    cite = {str(c) for c in table.get("cite") or ()}
+    citing = [c in cite for c in columns]
     header = [escape.table_cell(c) for c in columns]
-    body = [[_cell(cell, here) for cell in row] for row in rows]
+    body = [
+        [_cell(cell, here, i < len(citing) and citing[i]) for i, cell in enumerate(row)]
+        for row in rows
+    ]
     separator = []
-    for i, width in enumerate(column_widths(columns, rows)):
+    for i, width in enumerate(column_widths(columns, rows, cite)):
         values = [row[i] for row in rows if i < len(row)]
         dashes = "-" * width
         numeric = bool(values) and all(_is_number(v) for v in values if v)
         separator.append(dashes[:-1] + ":" if numeric and any(values) else ":" + dashes[1:])
     lines = [_row(header), _row(separator), *(_row(cells) for cells in body)]
     out = "\n".join(lines)
-    if table.get("note"):
-        out += "\n\n::: {.table-note}\n" + cited(table["note"], escape.inline) + "\n:::"
+    said = escape.inline(table.get("note") or "")
+    note = " ".join(filter(None, [said, citation(table.get("note_cite") or ())]))
+    if note:
+        out += "\n\n::: {.table-note}\n" + note + "\n:::"
     return out + "\n"
 
 

@@ -116,14 +116,31 @@ def _data_rows(entry: dict[str, Any]) -> int | None:
 
 
 def _sources(entry: dict[str, Any]) -> str:
-    return "; ".join(s.get("bibkey") or s.get("title", "") for s in entry.get("sources", []))
+    """The bibliography keys of a resource's sources: the cells the book cites."""
+    return "; ".join(s["bibkey"] for s in _listed(entry) if isinstance(s.get("bibkey"), str))
+
+
+def _unkeyed(entry: dict[str, Any]) -> list[str]:
+    """Titles of a resource's sources that have no bibliography key (a user's crawl): data
+    text, shown in the table's note and never read for keys."""
+    return [str(s.get("title", "")) for s in _listed(entry) if not isinstance(s.get("bibkey"), str)]
+
+
+def _listed(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    sources = entry.get("sources")
+    return [s for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
 
 
 def resources() -> pd.DataFrame:
-    """One row per data file: what it holds, documented or synthetic, sources, rows and hash."""
+    """One row per data file: what it holds, documented or synthetic, sources, rows and hash.
+
+    The sources column holds bibliography keys only, and the book cites them; a source named
+    without a key is listed by its title in the note, as the text it is."""
     descriptor = datapackage.read_descriptor()
     rows = []
+    unkeyed = []
     for entry in descriptor.get("resources", []):
+        unkeyed += [f"{entry['name']}: {title}" for title in _unkeyed(entry) if title]
         recorded = entry.get("hash", "")
         rows.append(
             {
@@ -138,10 +155,13 @@ def resources() -> pd.DataFrame:
         )
     frame = pd.DataFrame(rows)
     frame["rows"] = frame["rows"].astype("Int64")
+    frame.attrs["cite"] = ["sources"]
     frame.attrs["note"] = (
         "Hashes are those recorded in data/datapackage.json; the loader refuses a file whose "
         "content no longer matches its recorded hash."
     )
+    if unkeyed:
+        frame.attrs["note"] += f" Sources named without a bibliography key: {'; '.join(unkeyed)}."
     return frame
 
 

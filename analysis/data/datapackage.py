@@ -260,6 +260,9 @@ def fingerprint(descriptor: dict[str, Any] | None = None) -> dict[str, str]:
 
 
 _BIB_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
+# A key that code may write as a citation (``[@key]``): a letter, then letters, digits and
+# ``_:-`` only, so a citation cannot carry markup.
+CITABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
 
 
 @cache

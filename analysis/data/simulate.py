@@ -122,9 +122,10 @@ def size(
     *,
     accounts: int | None = None,
     posts: int | None = None,
+    strata: list[tuple] | None = None,
 ) -> tuple[int, int, int]:
     """(accounts, upper bound of posts, peak bytes) of a run, from the parameters alone."""
-    strata = list(_strata(params, provinces))
+    strata = list(_strata(params, provinces)) if strata is None else strata
     base = sum(item[-1] for item in strata)
     if accounts is not None:
         scale = accounts / max(base, 1)
@@ -149,9 +150,12 @@ def check_size(
     accounts: int | None = None,
     posts: int | None = None,
     limit: int = MEMORY_LIMIT_BYTES,
+    strata: list[tuple] | None = None,
 ) -> tuple[int, int, int]:
     """``size`` of the run, or UsageError giving the estimate when it exceeds ``limit``."""
-    n_accounts, n_posts, need = size(params, provinces, scale, accounts=accounts, posts=posts)
+    n_accounts, n_posts, need = size(
+        params, provinces, scale, accounts=accounts, posts=posts, strata=strata
+    )
     if need > limit:
         raise UsageError(
             f"simulate: this sample would need about {need / 1e9:,.1f} GB of memory "
@@ -267,6 +271,81 @@ def simulate(
     memory_limit: int = MEMORY_LIMIT_BYTES,
 ) -> Sample:
     """Like ``generate`` but also returns the latent account variables (for recovery tests)."""
+    params, seed, scale, frame, latent, account_table, streams = _draw_sample_accounts(
+        params, seed, scale, accounts, posts, provinces, memory_limit
+    )
+    post_table = _draw_posts(params, frame, latent, posts, streams[2:], account_table)
+    latent.insert(0, "account_id", account_table["account_id"].to_numpy())
+    return Sample(account_table, post_table, latent, seed, scale)
+
+
+@dataclass
+class CellDraw:
+    """One outcome's account x category statistics drawn without posts (``draw_cells``):
+    ``columns`` as ``analysis.topics.modelframe.assemble`` takes them, indexed by account
+    position x len(categories) + category, and the outcome's value of every post."""
+
+    accounts: pd.DataFrame
+    categories: tuple[str, ...]
+    columns: dict[str, np.ndarray]
+    values: np.ndarray
+
+
+def draw_cells(
+    params: dict[str, Any] | None = None,
+    seed: int | None = None,
+    *,
+    accounts: int,
+    outcome: str,
+    provinces: pd.DataFrame | None = None,
+) -> CellDraw:
+    """The sufficient statistics of one outcome's model, drawn by the same process as
+    ``simulate`` but without posts: for studies that fit many samples (the power study).
+
+    The accounts are drawn exactly as ``simulate`` draws them (the same streams). An account's
+    number of posts is Poisson and each post's category independent, so its posts in the
+    categories are independent Poisson counts; each post's count is NB2 around its cell's mean.
+    The statistics have the distribution ``simulate`` and ``modelframe.prepare`` give, though
+    not the same draws; nothing else of a post (time, id, other outcomes) is drawn.
+    """
+    params, _, _, frame, latent, account_table, streams = _draw_sample_accounts(
+        params, seed, 1.0, accounts, None, provinces, MEMORY_LIMIT_BYTES
+    )
+    rng_n, rng_count = streams[2], streams[5]
+    expected = _expected_posts(params, frame, latent, None)[0]
+    platform = _codes(frame["platform"], PLATFORMS)
+    shares = np.array([[params["content"][p][c] for c in CATEGORIES] for p in PLATFORMS], float)
+    shares /= shares.sum(axis=1, keepdims=True)
+    n_posts = rng_n.poisson(expected[:, None] * shares[platform])
+    only = OUTCOME_PLATFORM.get(outcome)
+    observed = n_posts if only is None else n_posts * (platform == PLATFORMS.index(only))[:, None]
+    intercept, alpha, account, category_log = _outcome_log_means(params, frame, latent, outcome)
+    mean = np.exp(intercept + account[:, None] + category_log[None, :])
+    cell = np.repeat(np.arange(observed.size), observed.ravel())
+    lam = mean.ravel()[cell] * rng_count.gamma(1.0 / alpha, alpha, len(cell))
+    _within(lam, COUNT_MAX, f"[engagement] intercept of {outcome} with its effects", outcome)
+    values = rng_count.poisson(lam)
+    as_float = values.astype(float)
+    columns = {
+        "n_posts": n_posts.ravel(),
+        f"{outcome}_n": observed.ravel(),
+        f"{outcome}_sum": np.bincount(cell, weights=as_float, minlength=observed.size),
+        f"{outcome}_sumsq": np.bincount(cell, weights=as_float**2, minlength=observed.size),
+    }
+    return CellDraw(account_table, CATEGORIES, columns, values)
+
+
+def _draw_sample_accounts(
+    params: dict[str, Any] | None,
+    seed: int | None,
+    scale: float,
+    accounts: int | None,
+    posts: int | None,
+    provinces: pd.DataFrame | None,
+    memory_limit: int,
+) -> tuple:
+    """Checked parameters and size, then the accounts and their latent variables:
+    (params, seed, scale, accounts as drawn, latent, accounts table, random streams)."""
     if params is None:
         params = load_parameters()
     else:
@@ -280,16 +359,16 @@ def simulate(
         raise ModelInputError(f"scale must be a positive finite number, found {scale}")
     if accounts is not None and accounts <= 0:
         raise ModelInputError(f"accounts must be positive, found {accounts}")
-    check_size(params, provinces, scale, accounts=accounts, posts=posts, limit=memory_limit)
+    strata = list(_strata(params, provinces))
+    check_size(
+        params, provinces, scale, accounts=accounts, posts=posts, limit=memory_limit, strata=strata
+    )
     if accounts is not None:
-        scale = accounts / _base_account_count(params, provinces)
+        scale = accounts / sum(item[-1] for item in strata)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-    frame = _draw_accounts(params, provinces, scale, streams[0])
+    frame = _draw_accounts(params, strata, scale, streams[0])
     latent = _draw_account_latents(params, frame, streams[1])
-    account_table = _account_frame(frame, params)
-    post_table = _draw_posts(params, frame, latent, posts, streams[2:], account_table)
-    latent.insert(0, "account_id", account_table["account_id"].to_numpy())
-    return Sample(account_table, post_table, latent, seed, scale)
+    return params, seed, scale, frame, latent, _account_frame(frame, params), streams
 
 
 def _units(provinces: pd.DataFrame, level: str, params: dict[str, Any]) -> pd.DataFrame:
@@ -361,16 +440,16 @@ def _strata(params: dict[str, Any], provinces: pd.DataFrame):
                         )
 
 
-def _base_account_count(params: dict[str, Any], provinces: pd.DataFrame) -> int:
-    return sum(item[-1] for item in _strata(params, provinces))
-
-
 def _draw_accounts(
-    params: dict[str, Any], provinces: pd.DataFrame, scale: float, rng: np.random.Generator
+    params: dict[str, Any], strata: list[tuple], scale: float, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Sample accounts stratum by stratum; weights are frame size over sample size."""
-    parts = []
-    for stratum, level, platform, kind, units, per_unit, base_n in _strata(params, provinces):
+    """Sample accounts stratum by stratum (``_strata``); weights are frame size over sample
+    size."""
+    names = ("platform", "level", "account_type", "sampling_stratum")
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in (*names, "province_code", "region", "sampling_weight")
+    }
+    for stratum, level, platform, kind, units, per_unit, base_n in strata:
         n = max(1, round(base_n * scale))
         frame_n = len(units)
         if level in ("ministry", "provincial") and n % frame_n == 0:
@@ -381,21 +460,23 @@ def _draw_accounts(
                 [np.tile(np.arange(frame_n), copies), rng.choice(frame_n, rest, replace=False)]
             )
             picks.sort(kind="stable")
-        chosen = units.iloc[picks]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "platform": platform,
-                    "level": level,
-                    "account_type": kind,
-                    "province_code": chosen["province_code"].to_numpy(dtype=object),
-                    "region": chosen["region"].to_numpy(dtype=object),
-                    "sampling_stratum": stratum,
-                    "sampling_weight": round(frame_n * per_unit / n, WEIGHT_DECIMALS),
-                }
-            )
-        )
-    accounts = pd.concat(parts, ignore_index=True)
+        for name, value in zip(names, (platform, level, kind, stratum), strict=True):
+            parts[name].append(np.full(len(picks), value, dtype=object))
+        for name in ("province_code", "region"):
+            parts[name].append(units[name].to_numpy(dtype=object)[picks])
+        weight = round(frame_n * per_unit / n, WEIGHT_DECIMALS)
+        parts["sampling_weight"].append(np.full(len(picks), weight))
+    # one frame built from whole columns (one per stratum would cost more than the draws)
+    accounts = pd.DataFrame(
+        {
+            name: np.concatenate(parts[name])
+            for name in ("platform", "level", "account_type", "province_code", "region")
+        }
+        | {
+            "sampling_stratum": np.concatenate(parts["sampling_stratum"]),
+            "sampling_weight": np.concatenate(parts["sampling_weight"]),
+        }
+    )
     n = len(accounts)
     # opening dates: uniform between each platform/level bound (officers use their own)
     key = np.where(accounts["account_type"] == "officer", "officer", accounts["level"])
@@ -476,6 +557,66 @@ def _account_frame(accounts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFra
     return out
 
 
+def _expected_posts(
+    params: dict[str, Any], accounts: pd.DataFrame, latent: pd.DataFrame, target_posts: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expected posts, first day observed, days observed) of each account: its platform and
+    type's yearly rate x its level's multiplier x its activity x the share of the window it was
+    open, scaled to ``target_posts`` in all when given."""
+    start, end = window(params)
+    days = int((end - start).astype(np.int64)) + 1
+    platform = _codes(accounts["platform"], PLATFORMS)
+    level = _codes(accounts["level"], LEVELS)
+    kind = _codes(accounts["account_type"], ACCOUNT_TYPES)
+    opened = accounts["opened"].to_numpy().astype("datetime64[D]")
+    first = np.maximum(opened, start)
+    active = np.clip((end - first).astype(np.int64) + 1, 0, days)
+    post = params["posting"]
+    rate = np.array(
+        [[post["rate"][f"{p}_{k}"] for k in ACCOUNT_TYPES] for p in PLATFORMS], dtype=float
+    )[platform, kind]
+    level_mult = np.array([post["level_multiplier"][lv] for lv in LEVELS], dtype=float)[level]
+    expected = rate * level_mult * latent["activity"].to_numpy() * active / days
+    if target_posts is not None:
+        if target_posts <= 0:
+            raise ModelInputError(f"posts must be positive, found {target_posts}")
+        expected *= target_posts / expected.sum()
+    return expected, first, active
+
+
+def _outcome_log_means(
+    params: dict[str, Any], accounts: pd.DataFrame, latent: pd.DataFrame, outcome: str
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(log intercept, NB2 dispersion, log ratio of each account, log ratio of each category)
+    of an outcome: a post's mean is exactly exp(intercept + account's + category's), added in
+    that order (the committed sample regenerates byte for byte)."""
+    eng = params["engagement"]
+
+    def log_effects(factor: str, levels: tuple[str, ...]) -> np.ndarray:
+        return np.log(np.array([eng[factor]["value"][lv] for lv in levels], dtype=float))
+
+    platform = _codes(accounts["platform"], PLATFORMS)  # 0 weibo, 1 wechat
+    level = _codes(accounts["level"], LEVELS)
+    kind = _codes(accounts["account_type"], ACCOUNT_TYPES)
+    region = _codes(accounts["region"], REGIONS)
+    followers = accounts["followers"].to_numpy(dtype=float, na_value=np.nan)
+    beta = float(eng["followers"]["beta"])
+    centre = np.log(float(eng["followers"]["centre"]))
+    follow_term = np.where(platform == 0, beta * (np.log(np.maximum(followers, 1.0)) - centre), 0)
+    account = (
+        log_effects("region", REGIONS)[region]
+        + log_effects("level", LEVELS)[level]
+        + log_effects("account_type", ACCOUNT_TYPES)[kind]
+        + follow_term
+        + np.log(latent["heterogeneity"].to_numpy())
+    )
+    if outcome not in OUTCOME_PLATFORM:  # observed on both platforms: the platform ratio
+        account = account + log_effects("platform", PLATFORMS)[platform]
+    intercept = np.log(float(eng["intercept"]["value"][outcome]))
+    alpha = float(eng["dispersion"]["value"][outcome])
+    return intercept, alpha, account, log_effects("category", CATEGORIES)
+
+
 def _draw_posts(
     params: dict[str, Any],
     accounts: pd.DataFrame,
@@ -490,21 +631,9 @@ def _draw_posts(
     level = _codes(accounts["level"], LEVELS)
     kind = _codes(accounts["account_type"], ACCOUNT_TYPES)
     region = _codes(accounts["region"], REGIONS)
-    opened = accounts["opened"].to_numpy().astype("datetime64[D]")
-    first = np.maximum(opened, start)
-    active = np.clip((end - first).astype(np.int64) + 1, 0, days)
-
-    post = params["posting"]
-    rate = np.array(
-        [[post["rate"][f"{p}_{k}"] for k in ACCOUNT_TYPES] for p in PLATFORMS], dtype=float
-    )[platform, kind]
-    level_mult = np.array([post["level_multiplier"][lv] for lv in LEVELS], dtype=float)[level]
-    expected = rate * level_mult * latent["activity"].to_numpy() * active / days
-    if target_posts is not None:
-        if target_posts <= 0:
-            raise ModelInputError(f"posts must be positive, found {target_posts}")
-        expected *= target_posts / expected.sum()
+    expected, first, active = _expected_posts(params, accounts, latent, target_posts)
     latent["expected_posts"] = expected
+    post = params["posting"]
 
     rng_n, rng_time, rng_cat, rng_count, rng_answer, _ = streams
     n_posts = rng_n.poisson(expected)
@@ -545,35 +674,16 @@ def _draw_posts(
     del draws
 
     # engagement: NB2 counts with an exactly log-linear mean
-    eng = params["engagement"]
-
-    def log_effects(factor: str, levels: tuple[str, ...]) -> np.ndarray:
-        return np.log(np.array([eng[factor]["value"][lv] for lv in levels], dtype=float))
-
-    followers = accounts["followers"].to_numpy(dtype=float, na_value=np.nan)
-    beta = float(eng["followers"]["beta"])
-    centre = np.log(float(eng["followers"]["centre"]))
-    follow_term = np.where(platform == 0, beta * (np.log(np.maximum(followers, 1.0)) - centre), 0)
-    acc_eta = (
-        log_effects("region", REGIONS)[region]
-        + log_effects("level", LEVELS)[level]
-        + log_effects("account_type", ACCOUNT_TYPES)[kind]
-        + follow_term
-        + np.log(latent["heterogeneity"].to_numpy())
-    )
-    platform_eff = log_effects("platform", PLATFORMS)[platform]
-    cat_eff = log_effects("category", CATEGORIES)
-
     counts: dict[str, Any] = {}
     for outcome in OUTCOMES:
         only = OUTCOME_PLATFORM.get(outcome)
-        intercept = np.log(float(eng["intercept"]["value"][outcome]))
-        alpha = float(eng["dispersion"]["value"][outcome])
-        acc = acc_eta + (0.0 if only else platform_eff)
+        intercept, alpha, account, category_log = _outcome_log_means(
+            params, accounts, latent, outcome
+        )
         mask = None if only is None else post_platform == PLATFORMS.index(only)
         sub_idx = idx if mask is None else idx[mask]
         sub_cat = category if mask is None else category[mask]
-        mu = np.exp(intercept + acc[sub_idx] + cat_eff[sub_cat])
+        mu = np.exp(intercept + account[sub_idx] + category_log[sub_cat])
         lam = mu * rng_count.gamma(1.0 / alpha, alpha, len(mu))
         _within(lam, COUNT_MAX, f"[engagement] intercept of {outcome} with its effects", outcome)
         values = rng_count.poisson(lam)

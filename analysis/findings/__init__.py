@@ -281,6 +281,10 @@ def registry_frame(evaluated: list[Finding]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    # Citing columns: the claim's source is the registry's own key; a result is the rule's own
+    # text, whose only words from data are numbers, dates and keys of bibliography-key fields
+    # (the sources a ``SourcesAgree`` rule counts).
+    frame.attrs["cite"] = ["source", "result"]
     frame.attrs["note"] = (
         "Verdicts follow the rules in analysis/findings/rules.py. Rows whose evidence kind is "
         "'synthetic sample' rest only on the simulated engagement sample, generated from "

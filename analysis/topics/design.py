@@ -11,8 +11,9 @@ generator assumes? Two tests are sized, both as the project runs them on the com
 
 Method. Fitting thousands of simulated samples would take minutes, so each replicate serves
 every size at once. A replicate draws a sample of ``REFERENCE_ACCOUNTS`` accounts with the
-project's generator (``analysis.data.simulate``, in memory, nothing written) and fits the
-project's model, which works from sufficient statistics (account x category cells). Its
+project's generator and fits the project's model, which works from sufficient statistics
+(account x category cells): the generator draws those cells directly
+(``analysis.data.simulate.draw_cells``: the same process, no post drawn, nothing written). Its
 account-clustered covariance of the region estimates, scaled by the number of accounts (the
 clusters) to each size, gives the estimates' sampling distribution there: normal around the
 generator's true effects. Given that distribution the Wald test's power is exact (non-central
@@ -56,12 +57,21 @@ def _replicate(
     params: dict[str, Any], provinces: pd.DataFrame, seed: int, accounts: int
 ) -> dict[str, Any]:
     """One sample at the reference size, fitted: region estimates, their clustered covariance
-    and whether the sample's own tests succeed."""
+    and whether the sample's own tests succeed. The sample is drawn as the model's cells
+    (``simulate.draw_cells``): no post is drawn or written."""
     from analysis.data import simulate
     from analysis.topics import engagement, inference, modelframe
 
-    drawn, posts = simulate.generate(params, seed=seed, accounts=accounts, provinces=provinces)
-    data = engagement.count_data(modelframe.prepare(posts, drawn, provinces), OUTCOME)
+    drawn = simulate.draw_cells(
+        params, seed=seed, accounts=accounts, outcome=OUTCOME, provinces=provinces
+    )
+    cells = modelframe.assemble(
+        modelframe.account_covariates(drawn.accounts, provinces),
+        drawn.categories,
+        drawn.columns,
+        {OUTCOME: modelframe.histogram(drawn.values)},
+    )
+    data = engagement.count_data(cells, OUTCOME)
     model = engagement.fit(data)
     positions = data.design.term(engagement.REGION_FACTOR)
     wald = inference.wald_test(model, positions)
@@ -69,8 +79,8 @@ def _replicate(
     return {
         "levels": tuple(data.design.levels[engagement.REGION_FACTOR]),
         "cov": model.cov[np.ix_(positions, positions)],
-        "accounts": len(drawn),
-        "posts": len(posts),
+        "accounts": len(drawn.accounts),
+        "posts": cells.n_posts,
         "reject": bool(wald["p"] < ALPHA),
         "clear": bool(spread["ci_low"] > CLEAR_RATIO),
     }

@@ -119,6 +119,13 @@ NOTE_MARGIN = 0.01  # figure fraction kept free right of a note written on the f
 NOTE_GAP_PX = 4  # pixels between a note and a legend above it
 
 
+def _lay_out(fig: Any) -> None:
+    """Lay the figure out (text extents, tight layout) without rasterising it: the extents the
+    loops below read are those a full draw gives, at a fraction of its cost (no glyph is
+    painted; the PNG is drawn once, by ``to_png``)."""
+    fig.draw_without_rendering()
+
+
 def fit_notes(fig: Any) -> bool:
     """Break each note written on the figure (a footer such as the sample's source) into lines
     that fit between its left edge and the figure's right edge, and lift a legend placed on the
@@ -127,7 +134,7 @@ def fit_notes(fig: Any) -> bool:
     Matplotlib's own ``wrap`` applies when drawing only: the extents that ``tight_layout`` and
     ``bbox_inches="tight"`` measure are the unwrapped line's, so a long note ran past the edge
     and over the legend. Here the line breaks are in the text itself."""
-    fig.canvas.draw()
+    _lay_out(fig)
     renderer = fig.canvas.get_renderer()
     width = fig.bbox.width
     changed = False
@@ -141,7 +148,7 @@ def fit_notes(fig: Any) -> bool:
             note.set_text(text)
             note.set_wrap(False)
             changed = True
-    fig.canvas.draw()
+    _lay_out(fig)
     for note in notes:
         top = note.get_window_extent(renderer).y1
         for legend in fig.legends:
@@ -150,7 +157,7 @@ def fit_notes(fig: Any) -> bool:
                 _lift(legend, box, top + NOTE_GAP_PX, fig)
                 changed = True
     if changed:
-        fig.canvas.draw()
+        _lay_out(fig)
     return changed
 
 
@@ -186,7 +193,7 @@ def _relayout(fig: Any) -> None:
     room at the bottom for the notes and legends placed on the figure itself, and tick labels
     tilted where they would overlap."""
     fit_notes(fig)
-    fig.canvas.draw()
+    _lay_out(fig)
     renderer = fig.canvas.get_renderer()
     height = fig.bbox.height
     below = [t for t in fig.texts if t.get_window_extent(renderer).y0 < 0.1 * height]
@@ -196,7 +203,7 @@ def _relayout(fig: Any) -> None:
     bottom = max((a.get_window_extent(renderer).y1 / height for a in below), default=0.0)
     rect = (0, min(bottom + 0.01, 0.4), 1, 1)
     fig.tight_layout(rect=rect)
-    fig.canvas.draw()
+    _lay_out(fig)
     for ax in fig.axes:
         labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
         boxes = [t.get_window_extent(renderer) for t in labels]

@@ -182,7 +182,7 @@ def _counts(posts: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     return values, observed
 
 
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values and their frequencies (the part of the likelihood cells cannot hold)."""
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -226,7 +226,7 @@ def prepare(
         as_float = values.astype(float)
         columns[f"{outcome}_sum"] = np.bincount(cell, weights=as_float, minlength=size)
         columns[f"{outcome}_sumsq"] = np.bincount(cell, weights=as_float**2, minlength=size)
-        histograms[outcome] = _histogram(values[observed])
+        histograms[outcome] = histogram(values[observed])
         del values, observed, as_float
     answered, _ = _counts(posts, ANSWERED)
     comments, _ = _counts(posts, "comments")

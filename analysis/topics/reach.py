@@ -272,6 +272,7 @@ def records_table() -> pd.DataFrame:
             "Source": rows["source"].str.replace(";", "; "),
         }
     )
+    table.attrs["cite"] = ["Source"]  # the records' source field: bibliography keys
     table.attrs["note"] = (
         "Figures as the sources print them; 'at least' can also mark the smallest number a "
         "source's words allow, as for the 'tens of millions' of followers reported at the "

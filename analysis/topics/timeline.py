@@ -303,6 +303,7 @@ def milestones_table() -> pd.DataFrame:
             "Source": rows["source"].str.replace(";", "; "),
         }
     )
+    table.attrs["cite"] = ["Source"]  # the milestones' source field: bibliography keys
     table.attrs["note"] = (
         "Dates are given only as precisely as the sources give them. 'Uncertain' marks a year or "
         "date that a source implies but does not state; 'disputed' marks competing claims."
@@ -318,6 +319,7 @@ def dispute_table() -> pd.DataFrame:
     table = pd.DataFrame({"Source": conflict["source"]})
     for place in places:
         table[f"Names {place} as first"] = conflict[place].replace("", "-")
+    table.attrs["cite"] = ["Source"]  # one key of the milestones' source field per row
     rows = milestones.loc[milestones["conflict_group"] == FIRST_MICROBLOG_GROUP]
     dated = "; ".join(
         f"{place}: {date_text(d, str(p))}"

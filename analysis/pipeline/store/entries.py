@@ -2,13 +2,17 @@
 
 Each entry is a folder ``<cache>/<artifact>/<key>/`` holding, by kind, ``values.json``,
 ``table.json`` (column names, cells as display text and the table's note: data, not markup;
-``analysis.book`` renders it) or ``figure.png``, and ``entry.json`` (written last: its presence
-marks a complete entry) with the sha256 of each of those files. Every read checks the digests:
-an entry that is incomplete, edited or damaged is never served (``read`` warns with a
-``CacheWarning`` and answers None, so the store recomputes it). Nothing on disk is unpickled.
-An entry may instead record why the artifact is not available with these data. Only the newest
-entry of each artifact is kept. Every file of the cache folder is read through ``read_file``, a
-bounded reader (a pipe or a huge file put there is refused, never read).
+``analysis.book`` renders it; with ``cite``, the columns whose cells are bibliography keys, and
+``note_cite``, the keys the note cites: what the table's builder marked as citing in
+``frame.attrs``, the only text the book turns into citations) or ``figure.png``, and
+``entry.json`` (written last: its presence marks a complete entry) with the sha256 of each of
+those files. Every read checks the digests: an entry that is incomplete, edited or damaged is
+never served (``read`` warns with a ``CacheWarning`` and answers None, so the store recomputes
+it). Nothing on disk is unpickled. An entry may instead record why the artifact is not
+available with these data. Only the newest entry of each artifact is kept. Every file of the
+cache folder is read through ``read_file``, a bounded reader (a pipe or a huge file put there is
+refused, never read). This module's source is part of every key (``keys.MECHANICS``), so a
+change of a display file's format recomputes every entry: none of an earlier format is served.
 
 This module knows folders, not keys: the store names the folder. May import the base modules,
 ``analysis.data`` and ``registry`` (for the table note and the figure renderer's name).
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import atomic
-from analysis.data import files, labels
+from analysis.data import datapackage, files, labels
 from analysis.errors import DataValidationError
 from analysis.pipeline.store import registry
 
@@ -158,18 +162,33 @@ def display_files(art: registry.Artifact, result: Any) -> tuple[dict[str, bytes]
 
 def table_text(frame: Any, note: str | None) -> dict[str, Any]:
     """A DataFrame as display text, cell by cell, formatted column by column as pandas prints
-    it (floats to a common number of decimals, missing values blank)."""
+    it (floats to a common number of decimals, missing values blank), with what its builder
+    marked as citing: ``frame.attrs["cite"]``, the columns whose cells are bibliography keys,
+    and ``frame.attrs["note_cite"]``, the keys the note cites (both empty unless said)."""
     import pandas as pd
     from pandas.io.formats.format import format_array
 
     columns = [str(c) for c in frame.columns]
+    cite = [str(c) for c in frame.attrs.get("cite", ())]
+    if unknown := [c for c in cite if c not in columns]:
+        raise ValueError(f"attrs['cite'] names columns the table does not have: {unknown}")
+    note_cite = list(frame.attrs.get("note_cite", ()))
+    key = datapackage.CITABLE_KEY
+    if bad := [k for k in note_cite if not isinstance(k, str) or not key.fullmatch(k)]:
+        raise ValueError(f"attrs['note_cite'] holds what is not a bibliography key: {bad}")
     with pd.option_context("display.max_colwidth", None):  # text in full, never "..."
         cells = [
             [text.strip() for text in format_array(frame.iloc[:, i].to_numpy(), None, na_rep="")]
             for i in range(frame.shape[1])
         ]
     rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
-    return {"columns": columns, "rows": rows, "note": note or None}
+    return {
+        "columns": columns,
+        "rows": rows,
+        "note": note or None,
+        "cite": cite,
+        "note_cite": note_cite,
+    }
 
 
 def _jsonable(value: Any) -> Any:

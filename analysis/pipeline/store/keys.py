@@ -54,9 +54,16 @@ BOOKKEEPING = frozenset(
 # artifact's entry fields stand for it, so registering an artifact recomputes no other).
 MECHANICS = ("__init__.py", "entries.py", "keys.py", "guards.py")
 
-_FILE_HASHES: dict[tuple[str, int, int, int], str] = {}
-_IMPORTS: dict[tuple[str, int, int, int], frozenset[str]] = {}
-_CODE_HASHES: dict[tuple[tuple[str, int, int, int], ...], str] = {}
+_FILE_HASHES: dict[tuple[Any, ...], str] = {}
+# A data file (or folder of Parquet parts) at least this large has its hash remembered across
+# processes (``file-hashes.json`` in the cache folder), as git's index remembers what it hashed:
+# every chapter kernel keys the artifacts it reads, and re-reading 100 million posts (gigabytes)
+# in each would cost more than the chapter. The stamp includes the inode change time, which
+# every write (and every ``touch``) sets and no unprivileged process can set back.
+REMEMBERED_BYTES = 64 * 2**20
+HASHES_FILE = "file-hashes.json"
+_IMPORTS: dict[tuple[Any, ...], frozenset[str]] = {}
+_CODE_HASHES: dict[tuple[tuple[Any, ...], ...], str] = {}
 _CLOSURES: dict[str, tuple[tuple[str, ...], tuple[Path, ...], tuple[Any, ...]]] = {}
 _KEYS: dict[str, str] | None = None  # keys memoised inside ``inputs_fixed()``
 IMPORTS_FILE = "imports.json"
@@ -65,20 +72,59 @@ _UNSAVED: set[str] = set()  # digests parsed in this process and not yet written
 
 
 def _stat_key(path: Path) -> tuple[Any, ...]:
-    """(path, mtime, size, inode), and those of every part of a folder of Parquet parts."""
+    """(path, mtime, size, inode, change time), and those of every part of a folder of Parquet
+    parts."""
     stat = path.stat()
-    key: tuple[Any, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    key: tuple[Any, ...] = (
+        str(path),
+        stat.st_mtime_ns,
+        stat.st_size,
+        stat.st_ino,
+        stat.st_ctime_ns,
+    )
     if path.is_dir():
         key += tuple(_stat_key(part) for part in datapackage.resource_files(path))
     return key
 
 
+def _bytes_of(memo_key: tuple[Any, ...]) -> int:
+    """The bytes a stat key covers: the file's, or its parts' for a folder."""
+    parts = [k for k in memo_key[5:] if isinstance(k, tuple)]
+    return sum(_bytes_of(k) for k in parts) if parts else int(memo_key[2])
+
+
 def file_hash(path: Path) -> str:
-    """sha256 of a file, memoised on (path, mtime, size, inode) within the process."""
+    """sha256 of a file, memoised on its stat key within the process, and across processes for
+    files of at least ``REMEMBERED_BYTES`` (``HASHES_FILE``)."""
     memo_key = _stat_key(path)
     if memo_key not in _FILE_HASHES:
-        _FILE_HASHES[memo_key] = datapackage.sha256_file(path)
+        large = _bytes_of(memo_key) >= REMEMBERED_BYTES
+        stamp = text_hash(json.dumps(memo_key)) if large else ""
+        remembered = _remembered_hashes().get(str(path)) if large else None
+        if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == stamp:
+            _FILE_HASHES[memo_key] = str(remembered[1])
+        else:
+            _FILE_HASHES[memo_key] = datapackage.sha256_file(path)
+            if large:
+                _remember_hash(str(path), stamp, _FILE_HASHES[memo_key])
     return _FILE_HASHES[memo_key]
+
+
+def _remembered_hashes() -> dict[str, Any]:
+    try:
+        found = json.loads(entries.read_file(paths.cache / HASHES_FILE))
+    except (OSError, ValueError, DataValidationError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _remember_hash(path: str, stamp: str, digest: str) -> None:
+    """Add one file's hash to ``HASHES_FILE`` (atomically; two processes writing at once may
+    lose an entry, which only costs hashing that file again)."""
+    remembered = _remembered_hashes()
+    remembered[path] = [stamp, digest]
+    with contextlib.suppress(OSError):  # a read-only cache only costs the hashing
+        atomic.write_json(paths.cache / HASHES_FILE, remembered)
 
 
 def text_hash(text: str | bytes) -> str:

@@ -163,6 +163,7 @@ def counts_table() -> pd.DataFrame:
             "Source": rows["source"],
         }
     )
+    table.attrs["cite"] = ["Source"]  # account_counts' source field: bibliography keys
     table.attrs["note"] = (
         "Documented counts of accounts as of each date (stocks), from account_counts. A date "
         "given only as a month or year is the last day of that period. 'Derived' counts were "
@@ -195,6 +196,7 @@ def claim_table() -> pd.DataFrame:
             "Source": comparison["documented_source"],
         }
     )
+    table.attrs["cite"] = ["Source"]  # account_counts' source field: bibliography keys
     table.attrs["note"] = (
         "Op-ed: Ma, China Daily, 18 Feb 2014 (seed 003). Each op-ed count is set against the "
         "latest documented count of the same or the nearest comparable platform dated at most "

@@ -87,6 +87,7 @@ def police_share_table() -> pd.DataFrame:
             "Source": shares["source_police"],
         }
     )
+    table.attrs["cite"] = ["Source"]  # account_counts' source field: bibliography keys
     table.attrs["note"] = (
         "Only dates where one source counts both police and all government accounts on the "
         "same platform. 'Where' is national or a province code."

@@ -68,6 +68,7 @@ def wechat_sectors_table() -> pd.DataFrame:
             "Source": rows["source"],
         }
     )
+    table.attrs["cite"] = ["Source"]  # wechat_sectors_2013's source field: bibliography keys
     names = ranked.merge(
         provinces[["adcode", "name_pinyin"]], left_on="province_code", right_on="adcode"
     ).sort_values("rank")
