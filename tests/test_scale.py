@@ -381,6 +381,7 @@ def test_the_reduction_sql_runs_unchanged_on_another_engine(bundled):
 # --- the whole book on Parquet (a small-scale ``bench-scale --book``) -----------------------
 
 
+@pytest.mark.slow  # every post-reading artifact on a second data folder: see pyproject.toml
 def test_the_book_reads_a_parquet_folder_of_parts_as_it_reads_the_csv(
     package_copy, bundled, tmp_path, monkeypatch
 ):
