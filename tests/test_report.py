@@ -104,6 +104,18 @@ def test_no_table_or_block_output_contains_a_raw_bibliography_key() -> None:
     assert raw_keys(book_report.brief_markdown(entries)) == []
 
 
+def test_a_rule_result_naming_its_sources_cites_them_in_the_claim_block() -> None:
+    """A dispute's result names each side's source by key (from data fields declared as keys):
+    the reader meets a citation, as in the registry table's result column, never the key."""
+    claim = next(c for c in registry() if c.evidence)
+    result = "Foshan first per peoplesdaily2011police; Zhaoqing first per chinanews2011fujian"
+    block = book_report.claims_markdown(
+        report.claim_blocks([Finding(claim, Verdict.MIXED, {}, result)])
+    )
+    assert "[@peoplesdaily2011police]" in block and "[@chinanews2011fujian]" in block
+    assert raw_keys(block) == []
+
+
 # --- the recommendations --------------------------------------------------------------------
 
 

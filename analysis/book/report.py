@@ -14,6 +14,7 @@ from typing import Any
 
 from analysis.book import Text, escape
 from analysis.book.tables import citation as cite
+from analysis.book.tables import cited
 from analysis.pipeline import store
 
 ARTIFACT = "findings.report"
@@ -41,7 +42,8 @@ def claim_block(block: dict[str, Any]) -> str:
         f"- *Test:* {e(block['test'])}",
     ]
     if block["result"]:
-        lines.append(f"- *Result:* {e(block['result'])}")
+        # a rule's result names its sources by key, as the registry table's result column does
+        lines.append(f"- *Result:* {cited(block['result'], e)}")
     if block["needs"]:
         lines.append(f"- *What data could test it:* {e(block['needs'])}")
     if block["caveat"]:
