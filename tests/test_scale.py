@@ -316,6 +316,18 @@ def test_parquet_refuses_non_finite_numbers_and_empty_text_as_the_csv_does(tmp_p
     assert [p.field for p in problems] == ["label"]
 
 
+def test_parquet_refuses_control_characters_in_text_first_and_alone_as_the_csv_does(tmp_path):
+    """Text holding a control character is refused before any other rule reads the rows, in
+    the CSV reader's words (a property test holds the two readers to the same problems)."""
+    entry, table = _number_resource([1.5, -1.0, 2.0, 3.0])
+    table = table.set_column(1, "label", pa.array(["a", "b\x1b[31m", "", "d"]))
+    pq.write_table(table, tmp_path / "scores.parquet")
+    _, problems = parquet.validate(entry, tmp_path / "scores.parquet", "scores", lambda _: None)
+    assert [(p.field, p.row, p.problem) for p in problems] == [
+        ("label", 2, "control character in text")
+    ]
+
+
 def test_part_names_are_read_literally_never_as_patterns(parquet_package, bundled):
     """A part named ``[_]*.parquet`` is a glob matching ``_x.parquet`` too: only the declared,
     hashed part may be read, and editing the ignored file changes nothing."""

@@ -258,3 +258,79 @@ def test_data_add_of_an_edited_file_lands_whole_or_not_at_all(
         return
     assert all(c.ok for c in datasets.check_all(base))
     assert datasets.check_package(base) == []
+
+
+_SCHEMA = {
+    "fields": [
+        {"name": "score", "type": "number", "constraints": {"minimum": 0, "maximum": 1e6}},
+        {"name": "count", "type": "integer", "constraints": {"required": True, "minimum": 0}},
+        {
+            "name": "label",
+            "type": "string",
+            "constraints": {"required": True, "pattern": "[a-z ]{1,20}"},
+        },
+    ]
+}
+_NUMBERS = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([-1.0, 0.0, 1e6, 1e6 + 1, 2.5]),
+)
+_COUNTS = st.one_of(st.none(), st.integers(-(2**40), 2**40), st.sampled_from([-1, 0, 7]))
+_LABELS = st.one_of(st.none(), st.sampled_from([*HOSTILE, "ok", "two words"]), st.text(max_size=12))
+
+
+@settings(
+    max_examples=60,
+    deadline=5000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    scores=st.lists(_NUMBERS, min_size=1, max_size=5),
+    counts=st.lists(_COUNTS, min_size=5, max_size=5),
+    labels=st.lists(_LABELS, min_size=5, max_size=5),
+)
+def test_parquet_and_csv_are_held_to_the_same_rules_for_any_values(
+    tmp_path_factory: pytest.TempPathFactory, scores, counts, labels
+) -> None:
+    """The same values, typed in Parquet or written as CSV text, give the same problems (field,
+    row, what, expected) under one schema: non-finite numbers, missing values, bounds, patterns
+    and empty text are judged alike, every problem located, never an exception."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from analysis.data import parquet
+
+    n = len(scores)
+    counts, labels = counts[:n], labels[:n]
+    folder = tmp_path_factory.mktemp("same-rules")
+    table = pa.table(
+        {
+            "score": pa.array(scores, pa.float64(), from_pandas=False),
+            "count": pa.array(counts, pa.int64()),
+            "label": pa.array(labels, pa.string()),
+        }
+    )
+    pq.write_table(table, folder / "scores.parquet")
+    entry = {"name": "scores", "schema": _SCHEMA}
+    _, problems = parquet.validate(entry, folder / "scores.parquet", "scores", lambda _: None)
+    _assert_located(problems)
+    from_parquet = {(p.field, p.row, p.problem, p.expected) for p in problems}
+
+    def as_text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return repr(value) if value == value else "nan"
+        return str(value)
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow([f["name"] for f in _SCHEMA["fields"]])
+    writer.writerows(zip(*(map(as_text, v) for v in (scores, counts, labels)), strict=True))
+    _, found = datasets._parse(
+        buffer.getvalue().encode("utf-8"), entry, "scores.csv", paths.references_bib
+    )
+    _assert_located(found)
+    from_csv = {(p.field, p.row, p.problem, p.expected) for p in found}
+    assert from_parquet == from_csv

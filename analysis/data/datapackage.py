@@ -262,6 +262,9 @@ def fingerprint(descriptor: dict[str, Any] | None = None) -> dict[str, str]:
 _BIB_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 # A key that code may write as a citation (``[@key]``): a letter, then letters, digits and
 # ``_:-`` only, so a citation cannot carry markup.
+# Characters no text value of a data file may hold (CSV or Parquet alike): NUL and the other C0
+# controls but tab, line feed and carriage return, and DEL.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 CITABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:-]*")
 
 

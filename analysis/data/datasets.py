@@ -531,9 +531,6 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-
-
 def _header(text: str) -> list[str] | None:
     """The header record, read as pandas will (leading blank lines skipped); None if malformed."""
     try:
@@ -610,7 +607,8 @@ def _parse(
         ]
     problems: list[DataProblem] = []
     for name in expected:
-        control = table[name].str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        column = table[name]
+        control = column.str.contains(datapackage.CONTROL_CHARACTERS, regex=True).to_numpy(bool)
         if control.any():
             problems += _bad(
                 label,
@@ -640,9 +638,26 @@ def _parse(
     if problems:
         return None, problems
     frame = pd.DataFrame(columns)
+    problems += _check_unique_fields(frame, table, fields, label)
     problems += _check_required_when(frame, fields, label)
     problems += _check_primary_key(frame, entry, label)
     return frame, problems
+
+
+def _check_unique_fields(
+    frame: pd.DataFrame, table: pd.DataFrame, fields: list[dict[str, Any]], label: str
+) -> list[DataProblem]:
+    """Fields declared unique, compared as typed values once every value has its type (as the
+    Parquet reader compares them, after its row checks), shown as the file's text."""
+    problems: list[DataProblem] = []
+    for spec in fields:
+        if spec.get("constraints", {}).get("unique"):
+            values = frame[spec["name"]]
+            dup = (values.notna() & values.duplicated(keep="first")).to_numpy(dtype=bool)
+            problems += _bad(
+                label, dup, table[spec["name"]], spec["name"], "duplicate value", "unique values"
+            )
+    return problems
 
 
 def _check_required_when(
@@ -780,13 +795,18 @@ def _shape(text: pd.Series, pattern: str, missing: np.ndarray) -> np.ndarray:
 def _convert(
     text: pd.Series, spec: dict[str, Any], label: str, bib: frozenset[str] | None
 ) -> tuple[Any, list[DataProblem]]:
-    """Convert one text column to its schema type and check its constraints."""
+    """Convert one text column to its schema type and check its constraints.
+
+    As the Parquet reader does (analysis.data.parquet), each row is judged on its own: a
+    missing value breaks only ``required``, and a value of the wrong type only its type, so the
+    constraints are checked on every other row and both readers report the same problems."""
     name, kind = spec["name"], spec.get("type", "string")
     constraints = spec.get("constraints", {})
     missing = (text == "").to_numpy()
     problems: list[DataProblem] = []
     if constraints.get("required") and missing.any():
         problems += _bad(label, missing, text, name, "required value missing", "a value")
+    unusable = np.zeros(len(text), dtype=bool)  # rows whose value is not of the field's type
 
     if kind == "integer":
         bad = _shape(text, _INTEGER, missing)
@@ -800,23 +820,25 @@ def _convert(
             "integer out of range",
             f"an integer in [{_INT64_MIN}, {_INT64_MAX}]",
         )
-        if problems:
-            return None, problems
-        column: Any = pd.to_numeric(text.where(~missing), errors="coerce").astype("Int64")
-        if not missing.any():
+        unusable = bad | huge
+        column: Any = pd.to_numeric(text.where(~missing & ~unusable), errors="coerce").astype(
+            "Int64"
+        )
+        if not (missing | unusable).any():
             column = column.astype("int64")
     elif kind == "number":
         non_finite_allowed = spec.get("nonFinite") is True
         shape = _NUMBER_OR_NON_FINITE if non_finite_allowed else _NUMBER
-        bad = _shape(text, shape, missing)
-        problems += _bad(label, bad, text, name, "wrong type", "a number")
-        if problems:
-            return None, problems
+        unusable = _shape(text, shape, missing)
+        problems += _bad(label, unusable, text, name, "wrong type", "a number")
         column = pd.to_numeric(
-            text.where(~missing).str.lower().str.replace("infinity", "inf"), errors="coerce"
+            text.where(~missing & ~unusable).str.lower().str.replace("infinity", "inf"),
+            errors="coerce",
         ).astype("float64")
         if not non_finite_allowed:
-            infinite = ~missing & ~np.isfinite(column.to_numpy(dtype=float, na_value=0.0))
+            infinite = (
+                ~missing & ~unusable & ~np.isfinite(column.to_numpy(dtype=float, na_value=0.0))
+            )
             problems += _bad(
                 label,
                 infinite,
@@ -825,10 +847,11 @@ def _convert(
                 "number out of range",
                 "a finite number (the schema does not allow non-finite values)",
             )
+            unusable = unusable | infinite
     elif kind == "boolean":
         lowered = text.str.lower()
-        bad = ~missing & ~lowered.isin(["true", "false"]).to_numpy()
-        problems += _bad(label, bad, text, name, "wrong type", "true or false")
+        unusable = ~missing & ~lowered.isin(["true", "false"]).to_numpy()
+        problems += _bad(label, unusable, text, name, "wrong type", "true or false")
         column = lowered.eq("true")
         if missing.any():
             column = column.astype("boolean").mask(missing)
@@ -843,13 +866,11 @@ def _convert(
         problems += _bad(
             label, impossible, text, name, f"impossible {kind}", f"a real calendar {kind}"
         )
+        unusable = malformed | impossible
     else:
         column = text.where(~missing, None) if missing.any() else text.copy()
 
-    if problems:
-        return column, problems
-
-    present = ~missing
+    present = ~missing & ~unusable
     if "minimum" in constraints:
         low = present & (column < constraints["minimum"]).fillna(False).to_numpy(dtype=bool)
         problems += _bad(
@@ -869,13 +890,10 @@ def _convert(
         if not unknown.any() and kind == "string":
             column = pd.Categorical(column, categories=allowed)
     if "pattern" in constraints:
-        mismatch = _shape(text, constraints["pattern"], missing)
+        mismatch = _shape(text, constraints["pattern"], missing) & ~unusable
         problems += _bad(
             label, mismatch, text, name, "value does not match pattern", constraints["pattern"]
         )
-    if constraints.get("unique"):
-        dup = present & text.duplicated(keep="first").to_numpy()
-        problems += _bad(label, dup, text, name, "duplicate value", "unique values")
     if spec.get("bibkey") and bib is not None:
         unknown_keys = pd.Series(
             [";".join(k.strip() for k in v.split(";") if k.strip() not in bib) for v in text],

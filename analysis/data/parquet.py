@@ -49,6 +49,7 @@ from analysis.data import datapackage
 from analysis.errors import DataProblem
 
 MAX_PROBLEMS_PER_CHECK = 3
+CONTROL_PROBLEM = "control character in text"
 MEMORY_LIMIT = "3GB"  # DuckDB's own limit; it spills to a temporary folder beyond it
 
 
@@ -260,6 +261,15 @@ def _constraint_checks(fields: list[dict[str, Any]]) -> list[tuple[str, str, str
         column = ident(name)
         rules = spec.get("constraints", {})
         present = f"{column} IS NOT NULL" + (f" AND {column} <> ''" if kind == "string" else "")
+        if kind == "string":  # checked first and alone, as the CSV reader does
+            out.append(
+                (
+                    name,
+                    f"regexp_matches({column}, {literal(datapackage.CONTROL_CHARACTERS)})",
+                    CONTROL_PROBLEM,
+                    "printable text (no NUL or other control characters)",
+                )
+            )
         if rules.get("required"):
             out.append((name, f"NOT ({present})", "required value missing", "a value"))
         if kind == "number" and spec.get("nonFinite") is not True:
@@ -322,8 +332,11 @@ def check_rows(
     problems: list[DataProblem] = []
     if rows == 0:
         return 0, [DataProblem(locator.label, "empty file", "at least one data row", "0 rows")]
+    # text with control characters is refused on its own, before any other rule reads it
+    said = [problem for _, _, problem, _ in checks]
+    control = any(f for p, f in zip(said, failures, strict=True) if p == CONTROL_PROBLEM)
     for (name, cond, problem, expected), failed in zip(checks, failures, strict=True):
-        if not failed:
+        if not failed or (control and problem != CONTROL_PROBLEM):
             continue
         for file, number, value in _fetch(
             con,
