@@ -423,9 +423,9 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """Generate, validate, reduce and fit; time each step (and the floor query, untimed in the
     total). ``book``: the posts go into a whole data package, for ``bench_book``."""
-    from analysis.data import datasets, simulate
+    from analysis.data import datapackage, datasets, simulate
     from analysis.errors import DataValidationError
-    from analysis.topics import modelframe
+    from analysis.topics import modelframe, reduce
     from benchmarks import bench_book
 
     steps: dict[str, float] = {}
@@ -452,6 +452,7 @@ def run_pipeline(
         raise DataValidationError(checked.problems)
     accounts = datasets.load("accounts", base=package)
     provinces = datasets.load("provinces", base=package)
+    entry = datapackage.resource(datapackage.read_descriptor(package / "datapackage.json"), "posts")
     cells = timed(
         "reduce to cells (DuckDB)",
         lambda: modelframe.prepare_parquet(
@@ -460,6 +461,7 @@ def run_pipeline(
             provinces,
             categories=list(simulate.CATEGORIES),
             temp_dir=work / "spill",
+            nonnegative=reduce.nonnegative_fields(entry),  # validated just above
         ),
     )
     results = timed("fit every model", lambda: fit_models(cells))

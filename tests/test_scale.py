@@ -214,6 +214,24 @@ def test_the_sql_names_the_statistics_as_modelframe_does():
     assert reduce.ANSWERED == modelframe.ANSWERED
 
 
+def test_counts_validation_held_to_zero_are_not_searched_for_negatives_again():
+    """The reduction looks for negative counts (a model input rule) only where validation has
+    not already held the field to a minimum of at least 0."""
+    everything = (*reduce.COUNT_OUTCOMES, reduce.ANSWERED)
+    assert reduce.cells_sql("posts").count("min(") == len(everything)
+    assert "min(" not in reduce.cells_sql("posts", nonnegative=everything)
+    entry = datapackage.resource(datapackage.read_descriptor(), "posts")
+    assert set(reduce.nonnegative_fields(entry)) == set(everything)
+    fields = [
+        {"name": "a", "constraints": {"minimum": -1}},
+        {"name": "b", "constraints": {"minimum": True}},
+        {"name": "c", "constraints": {"minimum": "0"}},
+        {"name": "d", "constraints": {"minimum": 0}},
+        {"name": "e"},
+    ]
+    assert reduce.nonnegative_fields({"schema": {"fields": fields}}) == ("d",)
+
+
 def test_package_cells_validate_then_reduce(parquet_package, bundled):
     posts, accounts, provinces = bundled
     cells = modelframe.package_cells(parquet_package)

@@ -271,14 +271,20 @@ def prepare_parquet(
     categories: Sequence[str] | None = None,
     followers_centre: float = FOLLOWERS_CENTRE,
     temp_dir: Path | None = None,
+    nonnegative: Sequence[str] = (),
 ) -> Cells:
     """``prepare`` for posts in a Parquet file or folder, reduced out of core in DuckDB
-    (analysis.topics.reduce): the same Cells as ``prepare`` on the same posts."""
+    (analysis.topics.reduce): the same Cells as ``prepare`` on the same posts. ``nonnegative``:
+    counts the posts were validated against a minimum of 0 for (``reduce.nonnegative_fields``)."""
     from analysis.topics import reduce
 
     acc = account_covariates(accounts, provinces, followers_centre)
     reduced = reduce.statistics(
-        source, list(acc["account_id"]), categories=categories, temp_dir=temp_dir
+        source,
+        list(acc["account_id"]),
+        categories=categories,
+        temp_dir=temp_dir,
+        nonnegative=nonnegative,
     )
     return assemble(acc, reduced.levels, reduced.columns, reduced.histograms)
 

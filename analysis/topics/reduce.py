@@ -46,8 +46,10 @@ COUNT_OUTCOMES = ("comments", "likes", "reposts", "page_views")
 ANSWERED = "comments_answered"
 
 
-def cells_sql(source: str) -> str:
-    """The cell aggregate over ``source`` (a relation of posts)."""
+def cells_sql(source: str, nonnegative: Sequence[str] = ()) -> str:
+    """The cell aggregate over ``source`` (a relation of posts). The smallest value of each
+    count is aggregated to find negative ones, except for the ``nonnegative`` fields: those the
+    posts were validated against a minimum of at least 0 for (the codebook's constraint)."""
     per_outcome = []
     for outcome in COUNT_OUTCOMES:
         col = parquet.ident(outcome)
@@ -55,8 +57,12 @@ def cells_sql(source: str) -> str:
             f"count({col}) AS {outcome}_n",
             f"CAST(coalesce(sum({col}), 0) AS DOUBLE) AS {outcome}_sum",
             f"CAST(coalesce(sum(CAST({col} AS BIGINT) * {col}), 0) AS DOUBLE) AS {outcome}_sumsq",
-            f"min({col}) AS {outcome}_min",
         ]
+    smallest = [
+        f"min({parquet.ident(name)}) AS {name}_min"
+        for name in (*COUNT_OUTCOMES, ANSWERED)
+        if name not in nonnegative
+    ]
     answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")
     return f"""
         SELECT CAST(account_id AS VARCHAR) AS account_id,
@@ -64,7 +70,7 @@ def cells_sql(source: str) -> str:
                count(*) AS n_posts,
                {", ".join(per_outcome)},
                CAST(coalesce(sum({answered}), 0) AS DOUBLE) AS {ANSWERED}_sum,
-               min({answered}) AS {ANSWERED}_min,
+               {"".join(f"{m}, " for m in smallest)}
                count(*) FILTER (WHERE coalesce({answered}, 0) > coalesce({comments}, 0))
                    AS over_answered
         FROM {source}
@@ -171,12 +177,15 @@ def statistics(
     categories: Sequence[str] | None = None,
     temp_dir: Path | None = None,
     label: str = "posts",
+    nonnegative: Sequence[str] = (),
 ) -> Reduced:
     """The posts reduced in DuckDB: ``source`` is a Parquet file or folder of parts (streamed
     out of core) or a frame of posts (a validated CSV resource; ``label`` names its file).
 
     ``categories`` fixes the category levels and their order (the codebook's enum); by default
     the sorted distinct values, as the in-memory path does for non-categorical text.
+    ``nonnegative`` names the counts validation has already held to a minimum of 0
+    (``nonnegative_fields``): the reduction does not look for negative values there again.
     """
     con = parquet.connect(temp_dir)
     try:
@@ -190,7 +199,7 @@ def statistics(
             # the aggregates read the bare parts; only a refusal locates rows (file, row)
             located = parquet.source_sql(files)
             relation = parquet.source_sql(files, located=False)
-        sums = con.execute(cells_sql(relation)).df()
+        sums = con.execute(cells_sql(relation, nonnegative)).df()
         if sums.empty:
             raise ModelInputError("posts is an empty group: expected at least one row, found 0")
         _check(con, located, sums, account_ids, categories)
@@ -241,6 +250,7 @@ def package_reduction(base: Path | None = None, temp_dir: Path | None = None) ->
     account_ids = datasets.load("accounts", base=base)["account_id"].astype(str).tolist()
     spec = next((f for f in entry["schema"]["fields"] if f["name"] == "category"), {})
     categories = spec.get("constraints", {}).get("enum")
+    nonnegative = nonnegative_fields(entry)  # both routes below validate against the codebook
     if entry.get("format") == "parquet":
         checked = datasets.check("posts", base=base)
         if not checked.ok:
@@ -254,7 +264,19 @@ def package_reduction(base: Path | None = None, temp_dir: Path | None = None) ->
         categories=categories,
         temp_dir=temp_dir,
         label=Path(entry["path"]).name,
+        nonnegative=nonnegative,
     )
+
+
+def nonnegative_fields(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The fields of a resource's schema held to a minimum of at least 0: once the resource is
+    validated, none of their values is negative."""
+    out = []
+    for spec in entry.get("schema", {}).get("fields", []):
+        minimum = spec.get("constraints", {}).get("minimum")
+        if isinstance(minimum, int | float) and not isinstance(minimum, bool) and minimum >= 0:
+            out.append(spec["name"])
+    return tuple(out)
 
 
 def _empty() -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +313,7 @@ def _check(
             "one of " + ", ".join(categories),
         )
     for name in (*COUNT_OUTCOMES, ANSWERED):
-        if (sums[f"{name}_min"] < 0).any():
+        if f"{name}_min" in sums and (sums[f"{name}_min"] < 0).any():
             _refuse(con, relation, f"{parquet.ident(name)} < 0", name, "a count >= 0")
     if sums["over_answered"].any():
         answered, comments = parquet.ident(ANSWERED), parquet.ident("comments")
