@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from analysis import paths
 from analysis.data import datapackage, datasets, parquet
 from analysis.errors import DataValidationError, ModelInputError
 from analysis.topics import audience, engagement, modelframe, reduce, responsiveness
@@ -159,6 +160,41 @@ def test_wrong_types_and_columns_are_found_in_the_footers(parquet_package, bundl
     assert problems[0].expected == "an integer column"
     problems = damaged(parquet_package, bundled, lambda f: f.drop(columns="likes"))
     assert problems[0].problem == "columns differ from the schema" and problems[0].field == "likes"
+
+
+def test_a_valid_verdict_is_reused_only_where_asked_and_only_for_the_same_bytes(
+    parquet_package, monkeypatch
+):
+    """The reduction reuses the render's verdict on the same posts instead of reading them a
+    second time; ``validate`` (reuse off) always reads them; changed bytes or a damaged record
+    mean reading them again."""
+    assert datasets.check("posts", base=parquet_package).ok  # validate: checked and recorded
+    real = parquet.validate
+
+    def no_reading(*_args, **_kwargs):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(parquet, "_memo", {})  # a new process
+    monkeypatch.setattr(parquet, "validate", no_reading)
+    assert datasets.check("posts", base=parquet_package, reuse=True).ok
+    monkeypatch.setattr(parquet, "_memo", {})
+    with pytest.raises(AssertionError, match="read again"):
+        datasets.check("posts", base=parquet_package)  # without reuse: always read
+    record = paths.cache / parquet.CHECKS_FILE
+    record.write_text("{damaged", encoding="utf-8")
+    monkeypatch.setattr(parquet, "_memo", {})
+    with pytest.raises(AssertionError, match="read again"):
+        datasets.check("posts", base=parquet_package, reuse=True)
+    monkeypatch.setattr(parquet, "validate", real)
+    assert datasets.check("posts", base=parquet_package).ok  # recorded again
+    part = sorted((parquet_package / "posts_parquet").glob("*.parquet"))[0]
+    table = pq.read_table(part)
+    pq.write_table(table.slice(1), part)  # other bytes: a new verdict is needed
+    restamp(parquet_package)
+    monkeypatch.setattr(parquet, "_memo", {})
+    monkeypatch.setattr(parquet, "validate", no_reading)
+    with pytest.raises(AssertionError, match="read again"):
+        datasets.check("posts", base=parquet_package, reuse=True)
 
 
 def test_a_changed_part_fails_the_recorded_hash(parquet_package, bundled):

@@ -89,8 +89,12 @@ def load(name: str, *, base: Path | None = None) -> pd.DataFrame:
     return checked.frame.copy(deep=False)
 
 
-def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -> Checked:
-    """Check one resource against the descriptor in ``base`` (default: the project's data/)."""
+def check(
+    name: str, *, base: Path | None = None, _seen: tuple[str, ...] = (), reuse: bool = False
+) -> Checked:
+    """Check one resource against the descriptor in ``base`` (default: the project's data/).
+    ``reuse``: a Parquet resource found valid before, with the same bytes, entry, foreign-key
+    targets and checking code, is not read again (analysis.data.parquet.check)."""
     base = base or paths.data
     descriptor_file = base / "datapackage.json"
     descriptor = datapackage.read_descriptor(descriptor_file)
@@ -112,7 +116,11 @@ def check(name: str, *, base: Path | None = None, _seen: tuple[str, ...] = ()) -
         from analysis.data import parquet
 
         rows, problems, (digest, size) = parquet.check(
-            entry, file, label, lambda target: check(target, base=base, _seen=(*_seen, name))
+            entry,
+            file,
+            label,
+            lambda target: check(target, base=base, _seen=(*_seen, name)),
+            reuse=reuse,
         )
         if not problems:
             problems += _check_hash(entry, label, digest, size)

@@ -34,6 +34,8 @@ reduction (analysis.topics.reduce) and could later run on a cluster engine.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
 import itertools
 import json
 import os
@@ -46,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.data import datapackage
-from analysis.errors import DataProblem
+from analysis.errors import DataProblem, DataValidationError
 
 MAX_PROBLEMS_PER_CHECK = 3
 CONTROL_PROBLEM = "control character in text"
@@ -489,6 +491,13 @@ def validate(
 # --- the datasets hook ----------------------------------------------------------------------
 
 _memo: dict[tuple[Any, ...], int] = {}
+# Valid verdicts remembered across processes, in the cache folder: the reduction of a crawl's
+# posts (analysis.topics.reduce.package_reduction) validates them first, and after the render's
+# own ``validate`` that second pass would read hundreds of millions of rows again. A verdict is
+# reused only where the caller asks (``reuse``), for the same part bytes, entry, foreign-key
+# targets and checking code; ``validate`` itself always checks, and records what it found valid.
+CHECKS_FILE = "parquet-checks.json"
+_CHECKING_CODE = ("parquet.py", "datasets.py", "datapackage.py", "files.py")
 
 
 def _targets_key(entry: dict[str, Any], base: Path) -> tuple[tuple[str, str], ...]:
@@ -504,12 +513,18 @@ def _targets_key(entry: dict[str, Any], base: Path) -> tuple[tuple[str, str], ..
 
 
 def check(
-    entry: dict[str, Any], path: Path, label: str, referenced: Callable[[str], Any]
+    entry: dict[str, Any],
+    path: Path,
+    label: str,
+    referenced: Callable[[str], Any],
+    *,
+    reuse: bool = False,
 ) -> tuple[int, list[DataProblem], tuple[str, int]]:
     """(rows, problems, (hash, bytes)) of a Parquet resource, for analysis.data.datasets.check.
 
     ``referenced(name)`` checks a foreign key's target resource (a datasets.Checked); the caller
-    then checks the hash and the metadata as for CSV. Results are memoised by content.
+    then checks the hash and the metadata as for CSV. Results are memoised by content, and a
+    valid one recorded in ``CHECKS_FILE``, which ``reuse`` reads.
     """
     if not path.exists():
         problem = DataProblem(label, "file missing", "a Parquet file or folder", "no file")
@@ -530,10 +545,46 @@ def check(
     key = (found[0], json.dumps(entry, sort_keys=True), _targets_key(entry, _package(path)))
     if key in _memo:
         return _memo[key], [], found
+    recorded = _verdict_key(key)
+    rows = _recorded_checks().get(recorded) if reuse else None
+    if isinstance(rows, int) and not isinstance(rows, bool) and rows > 0:
+        _memo[key] = rows
+        return rows, [], found
     rows, problems = validate(entry, path, label, target_frame)
     if not problems:
         _memo[key] = rows
+        _record_check(recorded, rows)
     return rows, problems, found
+
+
+def _verdict_key(key: tuple[Any, ...]) -> str:
+    """The memo key with the checking code's source, hashed: what a recorded verdict is for."""
+    here = Path(__file__).resolve().parent
+    code = [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _CHECKING_CODE]
+    return hashlib.sha256(json.dumps([list(key[:2]), key[2], code]).encode()).hexdigest()
+
+
+def _recorded_checks() -> dict[str, Any]:
+    """The recorded valid verdicts (none if the record is absent, not a regular file, too
+    large or damaged: then the posts are checked again)."""
+    from analysis import paths
+    from analysis.data import files
+
+    try:
+        found = json.loads(files.read_regular(paths.cache / CHECKS_FILE, CHECKS_FILE, 2**20))
+    except (OSError, ValueError, DataValidationError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _record_check(recorded: str, rows: int) -> None:
+    """Add one valid verdict to the record (atomically; a read-only cache only costs a check)."""
+    from analysis import atomic, paths
+
+    verdicts = _recorded_checks()
+    verdicts[recorded] = rows
+    with contextlib.suppress(OSError, DataValidationError):
+        atomic.write_json(paths.cache / CHECKS_FILE, dict(list(verdicts.items())[-100:]))
 
 
 def _package(path: Path) -> Path:
