@@ -207,7 +207,7 @@ def test_a_cell_that_hangs_times_out_and_its_kernel_is_stopped(tmp_path):
     path = tmp_path / "slow.qmd"
     path.write_text(
         "```{python}\nimport os\nprint(os.getpid())\n```\n\n"
-        "```{python}\n#| label: slow\nimport time\ntime.sleep(60)\n```\n",
+        "```{python}\n#| label: slow\nimport threading\nthreading.Event().wait()\n```\n",
         encoding="utf-8",
     )
     run = kernel.run_chapter(path, quarto_setup=False, timeout=2)

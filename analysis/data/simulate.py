@@ -445,9 +445,17 @@ def _draw_accounts(
 ) -> pd.DataFrame:
     """Sample accounts stratum by stratum (``_strata``); weights are frame size over sample
     size."""
-    names = ("platform", "level", "account_type", "sampling_stratum")
     parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in (*names, "province_code", "region", "sampling_weight")
+        name: []
+        for name in (
+            "platform",
+            "level",
+            "account_type",
+            "province_code",
+            "region",
+            "sampling_stratum",
+            "sampling_weight",
+        )
     }
     for stratum, level, platform, kind, units, per_unit, base_n in strata:
         n = max(1, round(base_n * scale))
@@ -460,23 +468,19 @@ def _draw_accounts(
                 [np.tile(np.arange(frame_n), copies), rng.choice(frame_n, rest, replace=False)]
             )
             picks.sort(kind="stable")
-        for name, value in zip(names, (platform, level, kind, stratum), strict=True):
+        for name, value in (
+            ("platform", platform),
+            ("level", level),
+            ("account_type", kind),
+            ("sampling_stratum", stratum),
+        ):
             parts[name].append(np.full(len(picks), value, dtype=object))
         for name in ("province_code", "region"):
             parts[name].append(units[name].to_numpy(dtype=object)[picks])
         weight = round(frame_n * per_unit / n, WEIGHT_DECIMALS)
         parts["sampling_weight"].append(np.full(len(picks), weight))
     # one frame built from whole columns (one per stratum would cost more than the draws)
-    accounts = pd.DataFrame(
-        {
-            name: np.concatenate(parts[name])
-            for name in ("platform", "level", "account_type", "province_code", "region")
-        }
-        | {
-            "sampling_stratum": np.concatenate(parts["sampling_stratum"]),
-            "sampling_weight": np.concatenate(parts["sampling_weight"]),
-        }
-    )
+    accounts = pd.DataFrame({name: np.concatenate(arrays) for name, arrays in parts.items()})
     n = len(accounts)
     # opening dates: uniform between each platform/level bound (officers use their own)
     key = np.where(accounts["account_type"] == "officer", "officer", accounts["level"])

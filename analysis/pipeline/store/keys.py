@@ -100,7 +100,7 @@ def file_hash(path: Path) -> str:
     if memo_key not in _FILE_HASHES:
         large = _bytes_of(memo_key) >= REMEMBERED_BYTES
         stamp = text_hash(json.dumps(memo_key)) if large else ""
-        remembered = _remembered_hashes().get(str(path)) if large else None
+        remembered = _cache_record(HASHES_FILE).get(str(path)) if large else None
         if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == stamp:
             _FILE_HASHES[memo_key] = str(remembered[1])
         else:
@@ -110,9 +110,11 @@ def file_hash(path: Path) -> str:
     return _FILE_HASHES[memo_key]
 
 
-def _remembered_hashes() -> dict[str, Any]:
+def _cache_record(name: str) -> dict[str, Any]:
+    """A JSON record the keys keep in the cache folder (``IMPORTS_FILE``, ``HASHES_FILE``);
+    empty when absent, unreadable or damaged, which only costs recomputing what it held."""
     try:
-        found = json.loads(entries.read_file(paths.cache / HASHES_FILE))
+        found = json.loads(entries.read_file(paths.cache / name))
     except (OSError, ValueError, DataValidationError):
         return {}
     return found if isinstance(found, dict) else {}
@@ -121,7 +123,7 @@ def _remembered_hashes() -> dict[str, Any]:
 def _remember_hash(path: str, stamp: str, digest: str) -> None:
     """Add one file's hash to ``HASHES_FILE`` (atomically; two processes writing at once may
     lose an entry, which only costs hashing that file again)."""
-    remembered = _remembered_hashes()
+    remembered = _cache_record(HASHES_FILE)
     remembered[path] = [stamp, digest]
     with contextlib.suppress(OSError):  # a read-only cache only costs the hashing
         atomic.write_json(paths.cache / HASHES_FILE, remembered)
@@ -189,7 +191,7 @@ def _imported_names(path: Path, package: str) -> list[str]:
     source = path.read_bytes()
     digest = hashlib.sha256(package.encode() + b"\0" + source).hexdigest()[:32]
     if _IMPORTS_ON_DISK is None:
-        _IMPORTS_ON_DISK = _read_imports_file()
+        _IMPORTS_ON_DISK = _cache_record(IMPORTS_FILE)
     names = _IMPORTS_ON_DISK.get(digest)
     if isinstance(names, list) and all(isinstance(n, str) for n in names):
         return names
@@ -205,14 +207,6 @@ def _save_imports() -> None:
         with contextlib.suppress(OSError):  # a read-only cache only costs the parsing
             atomic.write_json(paths.cache / IMPORTS_FILE, _IMPORTS_ON_DISK)
         _UNSAVED.clear()
-
-
-def _read_imports_file() -> dict[str, Any]:
-    try:
-        found = json.loads(entries.read_file(paths.cache / IMPORTS_FILE))
-    except (OSError, ValueError, DataValidationError):
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _parse_imports(source: bytes, path: Path, package: str) -> set[str]:
